@@ -1,0 +1,219 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer;
+
+import io.kdefer.cpu.IdlePolicy;
+import io.kdefer.gic.Gic;
+import io.kdefer.irq.Irqs;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to boot a {@link Machine}. Defaults are the kernel's where it has one.
+ *
+ * <pre>
+ *   cpus                 Runtime.availableProcessors() (at most 256)
+ *   hz                   1000 (tick period 1 ms)
+ *   idle                 BACKOFF (spin briefly, yield, park; NOHZ)
+ *   mode                 THREADED
+ *   softirqMaxRestart    10 passes per drain            (K-SIRQ MAX_SOFTIRQ_RESTART)
+ *   softirqMaxTime       2 ms per drain                 (K-SIRQ MAX_SOFTIRQ_TIME)
+ *   spuriousWindow       100 000 interrupts             (K-SPUR)
+ *   spuriousThreshold    99 900 unhandled per window    (K-SPUR)
+ *   spuriousQuietTime    100 ms (HZ/10)                 (K-SPUR)
+ *   softLockupThreshold  20 s (0 = watchdog off)        (kernel: 2 x watchdog_thresh)
+ *   closeTimeout         10 s for CPUs to finish their pending work at close
+ * </pre>
+ */
+public final class MachineConfig {
+    private final int cpus;
+    private final int hz;
+    private final IdlePolicy idle;
+    private final Mode mode;
+    private final int softirqMaxRestart;
+    private final Duration softirqMaxTime;
+    private final int spuriousWindow;
+    private final int spuriousThreshold;
+    private final Duration spuriousQuietTime;
+    private final Duration softLockupThreshold;
+    private final Duration closeTimeout;
+
+    private MachineConfig(Builder b) {
+        this.cpus = b.cpus;
+        this.hz = b.hz;
+        this.idle = b.idle;
+        this.mode = b.mode;
+        this.softirqMaxRestart = b.softirqMaxRestart;
+        this.softirqMaxTime = b.softirqMaxTime;
+        this.spuriousWindow = b.spuriousWindow;
+        this.spuriousThreshold = b.spuriousThreshold;
+        this.spuriousQuietTime = b.spuriousQuietTime;
+        this.softLockupThreshold = b.softLockupThreshold;
+        this.closeTimeout = b.closeTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The default configuration: THREADED, one CPU per available processor. */
+    public static MachineConfig defaults() {
+        return builder().build();
+    }
+
+    public int cpus() {
+        return cpus;
+    }
+
+    public int hz() {
+        return hz;
+    }
+
+    public IdlePolicy idle() {
+        return idle;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public int softirqMaxRestart() {
+        return softirqMaxRestart;
+    }
+
+    public Duration softirqMaxTime() {
+        return softirqMaxTime;
+    }
+
+    public int spuriousWindow() {
+        return spuriousWindow;
+    }
+
+    public int spuriousThreshold() {
+        return spuriousThreshold;
+    }
+
+    public Duration spuriousQuietTime() {
+        return spuriousQuietTime;
+    }
+
+    public Duration softLockupThreshold() {
+        return softLockupThreshold;
+    }
+
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + "]";
+    }
+
+    public static final class Builder {
+        private int cpus = Math.min(Gic.MAX_CPUS, Runtime.getRuntime().availableProcessors());
+        private int hz = 1000;
+        private IdlePolicy idle = IdlePolicy.BACKOFF;
+        private Mode mode = Mode.THREADED;
+        private int softirqMaxRestart = 10;
+        private Duration softirqMaxTime = Duration.ofMillis(2);
+        private int spuriousWindow = Irqs.SPURIOUS_WINDOW;
+        private int spuriousThreshold = Irqs.SPURIOUS_THRESHOLD;
+        private Duration spuriousQuietTime = Duration.ofNanos(Irqs.SPURIOUS_QUIET_NANOS);
+        private Duration softLockupThreshold = Duration.ofSeconds(20);
+        private Duration closeTimeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        /** Number of virtual CPUs, 1..256. */
+        public Builder cpus(int cpus) {
+            if (cpus < 1 || cpus > Gic.MAX_CPUS) {
+                throw new IllegalArgumentException("cpus must be 1.." + Gic.MAX_CPUS + ": " + cpus);
+            }
+            this.cpus = cpus;
+            return this;
+        }
+
+        /** Ticks per second, 1..100000. */
+        public Builder hz(int hz) {
+            if (hz < 1 || hz > 100_000) {
+                throw new IllegalArgumentException("hz must be 1..100000: " + hz);
+            }
+            this.hz = hz;
+            return this;
+        }
+
+        public Builder idle(IdlePolicy idle) {
+            this.idle = Objects.requireNonNull(idle, "idle");
+            return this;
+        }
+
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Passes per softirq drain before the rest is left to ksoftirqd (kernel: 10). */
+        public Builder softirqMaxRestart(int passes) {
+            if (passes < 1) {
+                throw new IllegalArgumentException("softirqMaxRestart must be >= 1: " + passes);
+            }
+            this.softirqMaxRestart = passes;
+            return this;
+        }
+
+        /** Time budget of one softirq drain (kernel: 2 ms). */
+        public Builder softirqMaxTime(Duration d) {
+            this.softirqMaxTime = positive(d, "softirqMaxTime");
+            return this;
+        }
+
+        /**
+         * Spurious-interrupt detection: a line with more than {@code threshold} unhandled interrupts in a window
+         * of {@code window} interrupts is disabled ("nobody cared"); an unhandled interrupt more than
+         * {@code quiet} after the previous one restarts the count. Kernel: 100 000, 99 900, 100 ms. Small values
+         * let tests trip the detector cheaply.
+         */
+        public Builder spuriousDetection(int window, int threshold, Duration quiet) {
+            if (window < 1 || threshold < 0 || threshold >= window) {
+                throw new IllegalArgumentException("spurious detection needs 0 <= threshold < window: threshold="
+                        + threshold + " window=" + window);
+            }
+            this.spuriousWindow = window;
+            this.spuriousThreshold = threshold;
+            this.spuriousQuietTime = positive(quiet, "quiet");
+            return this;
+        }
+
+        /** Report a CPU stuck in one atomic section longer than this (0 = watchdog off). */
+        public Builder softLockupThreshold(Duration d) {
+            Objects.requireNonNull(d, "softLockupThreshold");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("softLockupThreshold must not be negative: " + d);
+            }
+            this.softLockupThreshold = d;
+            return this;
+        }
+
+        /** How long {@code close()} waits for each CPU to finish its pending work. */
+        public Builder closeTimeout(Duration d) {
+            this.closeTimeout = positive(d, "closeTimeout");
+            return this;
+        }
+
+        public MachineConfig build() {
+            return new MachineConfig(this);
+        }
+
+        private static Duration positive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.irq;
+
+import io.kdefer.gic.Trigger;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The descriptor of one interrupt line (kernel: struct irq_desc), as a read-only view: handler names, state,
+ * disable depth and per-CPU counts. All changes go through {@link Irqs}.
+ *
+ * <h2>State flags (kernel: istate / irqd)</h2>
+ * <pre>
+ *   DISABLED           disable depth &gt; 0 (lazily: the GIC line may still be unmasked)
+ *   MASKED             masked in the GIC
+ *   INPROGRESS         a hardirq run of the handlers is executing (on runningCpu)
+ *   PENDING            an event arrived while it could not be handled; replayed on enable (edge)
+ *   REPLAY             a resend is in flight; cleared at the next flow-handler entry
+ *   ONESHOT            keep masked until the threads ran (threaded IRQs)
+ *   SPURIOUS_DISABLED  disabled by the spurious detector ("nobody cared"), polled since
+ *   POLL_INPROGRESS    the spurious poller is running the handlers
+ * </pre>
+ */
+public final class IrqDesc {
+    /* Implementation notes
+     *
+     * Locks: requestLock (kernel: request_mutex) serialises request/free/setFlowHandler; lock (the descriptor
+     * spinlock) guards istate, depth, target and the spurious counters. The hardirq path takes lock only for
+     * its bookkeeping and releases it while the handlers run (B-FLOW-1).
+     *
+     * actions is copy-on-write: request/free replace the array under both locks; the hardirq path reads one
+     * snapshot. free() then synchronizes, so no run that saw the old array is still executing when it returns.
+     *
+     * istate is volatile so that synchronize() may spin on INPROGRESS without the lock; it is written only
+     * under lock.
+     */
+    static final int DISABLED = 1;
+    static final int MASKED = 1 << 1;
+    static final int INPROGRESS = 1 << 2;
+    static final int PENDING = 1 << 3;
+    static final int REPLAY = 1 << 4;
+    static final int ONESHOT = 1 << 5;
+    static final int SPURIOUS_DISABLED = 1 << 6;
+    static final int POLL_INPROGRESS = 1 << 7;
+    static final int NMI = 1 << 8;
+
+    static final IrqAction[] NO_ACTIONS = new IrqAction[0];
+
+    final int irq;                                              // I
+    final boolean percpu;                                       // I: SGI or PPI
+    final ReentrantLock lock = new ReentrantLock();             // the descriptor lock
+    final ReentrantLock requestLock = new ReentrantLock();      // request_mutex
+    volatile IrqAction[] actions = NO_ACTIONS;                  // L(requestLock + lock) for writes
+    volatile FlowHandler flow;                                  // L(requestLock + lock) for writes
+    volatile int istate = DISABLED | MASKED;                    // L(lock) for writes
+    int depth = 1;                                              // L(lock): no action = disabled
+    int target;                                                 // L(lock): SPI route
+    int runningCpu = -1;                                        // L(lock): the CPU with INPROGRESS
+    volatile Trigger trigger;                                   // L(lock)
+    final long[] kstat;                                         // O(each CPU its own slot)
+
+    // Spurious detection (B-SPUR): L(lock), or the line's non-reentrant hardirq.
+    int irqCount;
+    int irqsUnhandled;
+    long lastUnhandledNanos = Long.MIN_VALUE / 2;
+    long spuriousDisables;
+    boolean unexpectedReported;
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    IrqDesc(int irq, boolean percpu, int cpus, FlowHandler flow, Trigger trigger) {
+        this.irq = irq;
+        this.percpu = percpu;
+        this.kstat = new long[cpus];
+        this.flow = flow;
+        this.trigger = trigger;
+    }
+
+    /** The interrupt number (GIC INTID). */
+    public int irq() {
+        return irq;
+    }
+
+    /** Interrupts handled on {@code cpu} (kernel: kstat_irqs_cpu). */
+    public long count(int cpu) {
+        return (long) LONGS.getOpaque(kstat, cpu);
+    }
+
+    /** Interrupts handled on all CPUs. */
+    public long count() {
+        long n = 0;
+        for (int i = 0; i < kstat.length; i++) {
+            n += count(i);
+        }
+        return n;
+    }
+
+    void countOn(int cpu) {
+        LONGS.setOpaque(kstat, cpu, (long) LONGS.getOpaque(kstat, cpu) + 1);
+    }
+
+    /** Names of the actions, in registration order. */
+    public List<String> names() {
+        List<String> out = new ArrayList<>();
+        for (IrqAction a : actions) {
+            out.add(a.name);
+        }
+        return out;
+    }
+
+    public boolean hasAction() {
+        return actions.length != 0;
+    }
+
+    public FlowHandler flowHandler() {
+        return flow;
+    }
+
+    public Trigger trigger() {
+        return trigger;
+    }
+
+    /** Disable depth: 0 = enabled (B-FLOW-3/5). */
+    public int depth() {
+        lock.lock();
+        try {
+            return depth;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isDisabled() {
+        return (istate & DISABLED) != 0;
+    }
+
+    public boolean isMasked() {
+        return (istate & MASKED) != 0;
+    }
+
+    public boolean isInProgress() {
+        return (istate & INPROGRESS) != 0;
+    }
+
+    /** An event was recorded while the line could not be handled (B-FLOW-3/7). */
+    public boolean isPending() {
+        return (istate & PENDING) != 0;
+    }
+
+    /** The spurious detector disabled the line (B-SPUR-3). */
+    public boolean isSpuriousDisabled() {
+        return (istate & SPURIOUS_DISABLED) != 0;
+    }
+
+    /** Handler invocations on this line that threw (contained). */
+    public long failures() {
+        long n = 0;
+        for (IrqAction a : actions) {
+            n += a.failures();
+        }
+        return n;
+    }
+
+    /** The CPU an SPI is routed to. */
+    public int affinity() {
+        lock.lock();
+        try {
+            return target;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean has(int flag) {
+        return (istate & flag) != 0;
+    }
+
+    void set(int flag) {
+        istate |= flag;
+    }
+
+    void clear(int flag) {
+        istate &= ~flag;
+    }
+
+    @Override
+    public String toString() {
+        return "IrqDesc[" + irq + " " + names() + " depth=" + depth + " state=0x" + Integer.toHexString(istate) + "]";
+    }
+}
