@@ -10,6 +10,9 @@ import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.irq.Irqs;
+import io.kdefer.irqwork.IrqWorkCore;
+import io.kdefer.smp.Smp;
+import io.kdefer.smp.SmpCore;
 import io.kdefer.softirq.Softirqs;
 import io.kdefer.trace.Stats;
 
@@ -44,8 +47,9 @@ import java.util.Objects;
 public final class Machine implements AutoCloseable {
     /* Implementation notes
      *
-     * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop and the
-     * timer PPI's handler), Softirqs, Stats; then the CPU threads start. Subsystems find each other's internal
+     * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
+     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick and NOHZ hooks), Stats, the timer PPI's handler;
+     * then the CPU threads start. Subsystems find each other's internal
      * state through the services map, filled before the machine is published and read-only afterwards.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer");
@@ -63,6 +67,9 @@ public final class Machine implements AutoCloseable {
     private final Cpus cpus;                   // I
     private final Irqs irqs;                   // I
     private final Softirqs softirqs;           // I
+    private final SmpCore smpCore;             // I
+    private final Smp smp;                     // I
+    private final IrqWorkCore irqWork;         // I
     private final Stats stats;                 // I
     private final Lifecycle lifecycle = new Lifecycle();       // I
     private final Map<Class<?>, Object> services = new HashMap<>();   // I: filled during boot
@@ -76,6 +83,9 @@ public final class Machine implements AutoCloseable {
         this.irqs = new Irqs(cpus, config.spuriousWindow(), config.spuriousThreshold(),
                 config.spuriousQuietTime().toNanos());
         this.softirqs = new Softirqs(cpus);
+        this.smpCore = new SmpCore(cpus, irqs);
+        this.smp = new Smp(smpCore);
+        this.irqWork = new IrqWorkCore(cpus, irqs, smpCore);
         this.stats = new Stats(cpus, irqs, softirqs);
         irqs.requestPercpu(Gic.TIMER_PPI, (irq, dev) -> {
             cpus.tick(cpus.executingCpu());
@@ -86,6 +96,9 @@ public final class Machine implements AutoCloseable {
         services.put(Gic.class, cpus.gic());
         services.put(Irqs.class, irqs);
         services.put(Softirqs.class, softirqs);
+        services.put(SmpCore.class, smpCore);
+        services.put(Smp.class, smp);
+        services.put(IrqWorkCore.class, irqWork);
         services.put(Stats.class, stats);
         services.put(Lifecycle.class, lifecycle);
     }
@@ -142,6 +155,11 @@ public final class Machine implements AutoCloseable {
 
     public Softirqs softirqs() {
         return softirqs;
+    }
+
+    /** Cross-CPU function calls. */
+    public Smp smp() {
+        return smp;
     }
 
     public Stats stats() {

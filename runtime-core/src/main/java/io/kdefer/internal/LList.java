@@ -91,6 +91,14 @@ public final class LList<T> {
         return head == null;
     }
 
+    /**
+     * Re-links {@code node} to {@code next} in a chain the caller took with {@link #popAll()} and still owns (for
+     * consumers that split a batch, e.g. the call-single queue's synchronous-first pass).
+     */
+    public static <T> void link(Node<T> node, Node<T> next) {
+        node.next = next;
+    }
+
     /** Reverses a chain taken by {@link #popAll()} in place, giving FIFO (oldest first) order. */
     public static <T> Node<T> reverse(Node<T> first) {
         Node<T> prev = null;

@@ -1,0 +1,168 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.irqwork;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.LList;
+import io.kdefer.irq.Ipi;
+import io.kdefer.irq.IrqReturn;
+import io.kdefer.irq.Irqs;
+import io.kdefer.smp.SmpCore;
+
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The per-CPU irq_work lists and their hooks into the CPU (the IRQ_WORK IPI, the tick, NOHZ, hotplug): the runtime
+ * SPI behind {@link IrqWork}. Not for applications.
+ */
+public final class IrqWorkCore {
+    /* Implementation notes
+     *
+     * Each CPU has a raised list (hard items; the IWI SGI runs it) and a lazy list (the tick runs it), both
+     * intrusive lock-free lists: push is a CAS, the run takes the whole list with one getAndSet (kernel: llist).
+     * Items queued for a remote CPU go through that CPU's call-single queue instead (B-IW-4).
+     *
+     * NOHZ (B-IW-3): a lazy push that finds the list empty raises the IWI only if the CPU's tick is stopped; the
+     * CPU publishes "tick stopped" before it checks needsTick (which reads this lazy list), and the pusher
+     * publishes its node before it reads "tick stopped" (Cpu's implementation notes).
+     *
+     * "Detached" cores (no machine) exist for the jcstress proofs: they run the same claim/push/run code with
+     * the IPI replaced by nothing and "this CPU" fixed to 0.
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.irqwork");
+
+    static final class Lists {
+        final LList<Object> raised = new LList<>();
+        final LList<Object> lazy = new LList<>();
+    }
+
+    private final Cpus cpus;              // I; null when detached
+    private final SmpCore smp;            // I; null when detached
+    private final Lists[] lists;          // I
+    private final AtomicLong raises = new AtomicLong();
+
+    public IrqWorkCore(Cpus cpus, Irqs irqs, SmpCore smp) {
+        this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.smp = Objects.requireNonNull(smp, "smp");
+        this.lists = newLists(cpus.count());
+        irqs.requestPercpu(Ipi.IRQ_WORK.sgi(), (irq, dev) -> {
+            run(cpus.executingCpu().id());
+            return IrqReturn.HANDLED;
+        }, "IPI", this);
+        smp.registerEntryType(IrqWork.class, (item, cpu) -> ((IrqWork) item).run());
+        cpus.addTickHook(cpu -> runList(lists[cpu.id()].lazy));              // B-IW-9
+        cpus.addNohzHook(new Cpus.NohzHook() {
+            @Override
+            public boolean needsTick(Cpu cpu) {
+                return !lists[cpu.id()].lazy.isEmpty();                      // irq_work_needs_cpu (B-IW-3)
+            }
+        });
+        cpus.addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void dying(Cpu cpu) {
+                run(cpu.id());                                               // B-IW-13
+            }
+        });
+    }
+
+    private IrqWorkCore(int n) {
+        this.cpus = null;
+        this.smp = null;
+        this.lists = newLists(n);
+    }
+
+    /** A core with no machine behind it (jcstress proofs): CPU 0 is "this CPU", raising sends nothing. */
+    static IrqWorkCore detached(int cpus) {
+        return new IrqWorkCore(cpus);
+    }
+
+    private static Lists[] newLists(int n) {
+        Lists[] l = new Lists[n];
+        for (int i = 0; i < n; i++) {
+            l[i] = new Lists();
+        }
+        return l;
+    }
+
+    /** IWI self-interrupts sent (one per empty-to-non-empty transition of a raised list, B-IW-2). */
+    public long raises() {
+        return raises.get();
+    }
+
+    int thisCpuId() {
+        return cpus == null ? 0 : cpus.thisCpu().id();
+    }
+
+    Cpu executingCpu() {
+        return cpus == null ? null : cpus.executingCpu();
+    }
+
+    boolean isManual() {
+        return cpus != null && cpus.isManual();
+    }
+
+    Cpu checkTarget(int cpu) {
+        if (cpus == null) {
+            return null;
+        }
+        if (cpu < 0 || cpu >= cpus.count()) {
+            throw new IllegalArgumentException("no cpu/" + cpu + " (this machine has " + cpus.count() + " CPUs)");
+        }
+        Cpu c = cpus.cpu(cpu);
+        if (!c.isOnline()) {
+            throw new IllegalArgumentException("irq_work queueOn(" + c + "): the CPU is offline (B-IW-4)");
+        }
+        return c;
+    }
+
+    /** The local path of queue(): push, and raise the IWI on the empty-to-non-empty transition. */
+    void enqueueLocal(int cpu, IrqWork w) {
+        Lists l = lists[cpu];
+        if (w.isLazy()) {
+            if (l.lazy.push(w.node) && cpus != null && cpus.tickStopped(cpus.cpu(cpu))) {
+                raise(cpu);
+            }
+        } else if (l.raised.push(w.node)) {
+            raise(cpu);
+        }
+    }
+
+    void enqueueRemote(Cpu target, IrqWork w) {
+        smp.enqueue(target, w.node);
+    }
+
+    private void raise(int cpu) {
+        if (cpus != null) {
+            raises.incrementAndGet();
+            cpus.gic().sendSgi(Ipi.IRQ_WORK.sgi(), cpu);
+        }
+    }
+
+    /** irq_work_run: the raised list, then the lazy list (B-IW-5). Hardirq context on {@code cpu}. */
+    void run(int cpu) {
+        runList(lists[cpu].raised);
+        runList(lists[cpu].lazy);
+    }
+
+    /** Runs the raised list of {@code cpu} (for the jcstress proofs). */
+    void runRaised(int cpu) {
+        runList(lists[cpu].raised);
+    }
+
+    private static void runList(LList<Object> list) {
+        for (LList.Node<Object> n = list.popAll(); n != null; ) {
+            LList.Node<Object> next = n.next();          // before run(): the item may be pushed again at once
+            ((IrqWork) n.item()).run();
+            n = next;
+            Cpu.checkpoint();                             // pseudo-NMIs between items
+        }
+    }
+
+    void reportFailure(IrqWork w, Throwable t) {
+        LOG.log(Level.ERROR, w + ": callback threw; contained, the CPU keeps running (reported once per item)", t);
+    }
+}

@@ -1,0 +1,258 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.smp;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.Cpus;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Cross-CPU function calls over IPIs (kernel: smp_call_function_*): a function runs in hardirq context on
+ * another CPU, delivered through that CPU's call-single queue and the CALL_FUNC SGI.
+ *
+ * <h2>Properties</h2>
+ * <ul>
+ *   <li>A target CPU runs its queue in FIFO order, synchronous calls before asynchronous ones (B-CSD-4).</li>
+ *   <li>One CALL_FUNC IPI per empty-to-non-empty transition of a target's queue (B-CSD-1).</li>
+ *   <li>A call to the CPU whose atomic context the caller is running runs inline, with interrupts disabled.</li>
+ *   <li>A waiting call returns after the function returned; a function that threw is rethrown to the waiter as
+ *       a {@link CompletionException} (the CPU is not affected).</li>
+ *   <li>A waiting call from atomic context is refused: the target may be waiting for this CPU (B-CSD-2).</li>
+ *   <li>In MANUAL mode a waiting call runs the target CPU's pending work on the calling thread.</li>
+ * </ul>
+ *
+ * <h2>Memory ordering</h2>
+ * <pre>
+ *   caller: x = 1; callFunctionSingle(b, f, wait)       f on b: r1 = x; y = 1
+ *   caller after the wait: r2 = y
+ *   Forbids: r1 == 0 (Smp_01_CallPublishes, MO-CSD-1); r2 == 0 (Smp_02_WaitSeesCallee, MO-CSD-2)
+ * </pre>
+ */
+public final class Smp {
+    private final SmpCore core;   // I
+    private final Cpus cpus;      // I
+
+    public Smp(SmpCore core) {
+        this.core = Objects.requireNonNull(core, "core");
+        this.cpus = core.cpus();
+    }
+
+    /**
+     * smp_call_function_single: runs {@code fn} on {@code cpu} in hardirq context; with {@code wait}, returns
+     * after it returned. If the caller runs {@code cpu}'s atomic context, {@code fn} runs inline with interrupts
+     * disabled.
+     *
+     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline
+     * @throws IllegalStateException    a waiting call from atomic context (it could deadlock)
+     * @throws CompletionException      with {@code wait}: {@code fn} threw on the target (its cause)
+     */
+    public void callFunctionSingle(int cpu, Runnable fn, boolean wait) {
+        Objects.requireNonNull(fn, "fn");
+        Cpu target = target(cpu);
+        if (wait) {
+            refuseAtomic("callFunctionSingle(cpu/" + cpu + ", wait=true)");
+        }
+        Cpu self = cpus.executingCpu();
+        if (self == target) {
+            runInline(target, fn);
+            return;
+        }
+        CallSingleData csd = new CallSingleData(fn);
+        send(target, csd, wait);
+        if (wait) {
+            await(target, csd);
+        }
+    }
+
+    /**
+     * smp_call_function_single_async: submits {@code csd} to {@code cpu} without waiting, callable from any
+     * context. The csd is unlocked just before its function runs.
+     *
+     * @return {@code false} if the csd is still in flight from an earlier submission (the kernel's -EBUSY)
+     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline
+     */
+    public boolean callFunctionSingleAsync(int cpu, CallSingleData csd) {
+        Objects.requireNonNull(csd, "csd");
+        Cpu target = target(cpu);
+        if (!csd.lock(CallSingleData.TYPE_ASYNC)) {
+            return false;
+        }
+        if (cpus.executingCpu() == target) {
+            Object info = csd.info();
+            csd.unlock();
+            long flags = target.localIrqSave();
+            try {
+                csd.fn.accept(info);
+            } finally {
+                target.localIrqRestore(flags);
+            }
+            return true;
+        }
+        core.enqueue(target, csd.node);
+        return true;
+    }
+
+    /**
+     * smp_call_function_many: runs {@code fn} on every online CPU in {@code mask} except the caller's own (the one
+     * whose atomic context it runs, if any); with {@code wait}, returns after all returned.
+     *
+     * @throws IllegalStateException a waiting call from atomic context
+     * @throws CompletionException   with {@code wait}: the first failure of {@code fn} (after all finished)
+     */
+    public void callFunctionMany(BitSet mask, Runnable fn, boolean wait) {
+        Objects.requireNonNull(mask, "mask");
+        Objects.requireNonNull(fn, "fn");
+        if (mask.length() > cpus.count()) {
+            throw new IllegalArgumentException("-ENXIO: mask names cpu/" + (mask.length() - 1) + "; this machine has "
+                    + cpus.count() + " CPUs");
+        }
+        if (wait) {
+            refuseAtomic("callFunctionMany(wait=true)");
+        }
+        many(mask, fn, wait, false);
+    }
+
+    /**
+     * on_each_cpu: runs {@code fn} on every online CPU — inline, with interrupts disabled, on the CPU whose atomic
+     * context the caller runs (if any) — with {@code wait}, returns after all returned.
+     */
+    public void onEachCpu(Runnable fn, boolean wait) {
+        Objects.requireNonNull(fn, "fn");
+        if (wait) {
+            refuseAtomic("onEachCpu(wait=true)");
+        }
+        BitSet all = new BitSet(cpus.count());
+        all.set(0, cpus.count());
+        many(all, fn, wait, true);
+    }
+
+    private void many(BitSet mask, Runnable fn, boolean wait, boolean runLocal) {
+        Cpu self = cpus.executingCpu();
+        List<CallSingleData> sent = new ArrayList<>();
+        List<Cpu> targets = new ArrayList<>();
+        for (int c = mask.nextSetBit(0); c >= 0; c = mask.nextSetBit(c + 1)) {
+            Cpu target = cpus.cpu(c);
+            if (!target.isOnline() || target == self) {
+                continue;
+            }
+            CallSingleData csd = new CallSingleData(fn);
+            send(target, csd, wait);
+            sent.add(csd);
+            targets.add(target);
+        }
+        if (runLocal && self != null && self.isOnline()) {
+            runInline(self, fn);
+        }
+        if (!wait) {
+            return;
+        }
+        CompletionException first = null;
+        for (int i = 0; i < sent.size(); i++) {
+            try {
+                await(targets.get(i), sent.get(i));
+            } catch (CompletionException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * Queues the coalescing call {@code qsd} on {@code cpu}: a no-op returning {@code false} while it is already
+     * pending (anywhere); the pending call sees everything the caller stored before this call.
+     * Lock-free, allocation-free, callable from any context.
+     *
+     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline (the pending state is reset)
+     */
+    public boolean queueFunctionSingle(int cpu, QueueSingleData qsd) {
+        Objects.requireNonNull(qsd, "qsd");
+        Cpu target = cpus.cpu(cpu);
+        if (!qsd.claim()) {
+            return false;
+        }
+        if (!target.isOnline()) {
+            qsd.reset();
+            throw new IllegalArgumentException("-ENXIO: " + target + " is offline");
+        }
+        core.enqueue(target, qsd.node);
+        return true;
+    }
+
+    private Cpu target(int cpu) {
+        if (cpu < 0 || cpu >= cpus.count()) {
+            throw new IllegalArgumentException("-ENXIO: no cpu/" + cpu + " (this machine has " + cpus.count()
+                    + " CPUs)");
+        }
+        Cpu target = cpus.cpu(cpu);
+        if (!target.isOnline()) {
+            throw new IllegalArgumentException("-ENXIO: " + target + " is offline");
+        }
+        return target;
+    }
+
+    private void send(Cpu target, CallSingleData csd, boolean wait) {
+        csd.lock(wait ? CallSingleData.TYPE_SYNC : CallSingleData.TYPE_ASYNC);
+        if (wait) {
+            csd.waiter = Thread.currentThread();   // before the push: the target reads it after running fn
+        }
+        core.enqueue(target, csd.node);
+    }
+
+    private void await(Cpu target, CallSingleData csd) {
+        if (cpus.isManual()) {
+            target.runPending();
+            if (csd.lockedAcquire()) {
+                throw new IllegalStateException(target + " did not run the call (is it offline?)");
+            }
+        } else {
+            boolean interrupted = false;
+            int spins = 0;
+            while (csd.lockedAcquire()) {
+                if (spins++ < 64) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(csd);
+                    if (Thread.interrupted()) {
+                        interrupted = true;        // an uninterruptible wait, as the kernel's csd_lock_wait
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (csd.failure != null) {
+            throw new CompletionException("the cross-CPU call on " + target + " threw", csd.failure);
+        }
+    }
+
+    private static void runInline(Cpu cpu, Runnable fn) {
+        long flags = cpu.localIrqSave();
+        try {
+            fn.run();
+        } finally {
+            cpu.localIrqRestore(flags);
+        }
+    }
+
+    private static void refuseAtomic(String what) {
+        CpuContext x = CpuContext.current();
+        if (!x.preemptible() || x.cpu() != null) {
+            throw new IllegalStateException(what + " from " + (x.cpu() != null && x.preemptible()
+                    ? "the idle loop" : x.describe()) + (x.cpu() != null ? " on " + x.cpu() : "")
+                    + " could deadlock: the target may be waiting for this CPU (B-CSD-2)");
+        }
+    }
+}

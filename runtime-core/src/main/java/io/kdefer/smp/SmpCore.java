@@ -1,0 +1,115 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.smp;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.LList;
+import io.kdefer.irq.Ipi;
+import io.kdefer.irq.IrqReturn;
+import io.kdefer.irq.Irqs;
+
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * The per-CPU call-single queues and the CALL_FUNC IPI (kernel: kernel/smp.c internals): the runtime SPI behind
+ * {@link Smp}, which irq_work also uses to queue work on a remote CPU. Not for applications.
+ */
+public final class SmpCore {
+    /* Implementation notes
+     *
+     * enqueue() sends the CALL_FUNC SGI only when the push found the target's queue empty (B-CSD-1): one IPI per
+     * empty-to-non-empty transition. The handler flushes the whole queue, so an entry pushed onto a non-empty
+     * queue is covered by the IPI its first entry sent (the flush's getAndSet happens after that push or the
+     * push found the queue empty again and sent its own IPI).
+     *
+     * Foreign entry types (irq_work) register a runner; the registry is written at boot, before any entry can
+     * be queued, and read-only afterwards.
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.smp");
+
+    private final Cpus cpus;                                    // I
+    private final CallQueue[] queues;                           // I
+    private volatile Class<?> foreignType;                      // I after boot (one registered type: irq_work)
+    private volatile BiConsumer<Object, Cpu> foreignRunner;     // I after boot
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong ipis = new AtomicLong();
+
+    public SmpCore(Cpus cpus, Irqs irqs) {
+        this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.queues = new CallQueue[cpus.count()];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new CallQueue(i);
+        }
+        irqs.requestPercpu(Ipi.CALL_FUNC.sgi(), (irq, dev) -> {
+            flush(cpus.executingCpu());
+            return IrqReturn.HANDLED;
+        }, "IPI", this);
+        cpus.addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void dying(Cpu cpu) {
+                flush(cpu);                 // B-CSD-6: an offlining CPU runs its queue without waiting for the IPI
+            }
+        });
+    }
+
+    /** Registers the runner for queued items of {@code type} (irq_work). Boot time only. */
+    public void registerEntryType(Class<?> type, BiConsumer<Object, Cpu> runner) {
+        if (foreignType != null) {
+            throw new IllegalStateException("an entry type is already registered: " + foreignType.getName());
+        }
+        foreignRunner = Objects.requireNonNull(runner, "runner");
+        foreignType = Objects.requireNonNull(type, "type");
+    }
+
+    /**
+     * Pushes {@code node} onto {@code target}'s call-single queue and sends the CALL_FUNC IPI if the queue was
+     * empty. Lock-free, allocation-free.
+     */
+    public void enqueue(Cpu target, LList.Node<Object> node) {
+        if (queues[target.id()].push(node)) {
+            ipis.incrementAndGet();
+            cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), target.id());
+        }
+    }
+
+    /** CALL_FUNC IPIs sent (one per empty-to-non-empty queue transition). */
+    public long ipisSent() {
+        return ipis.get();
+    }
+
+    /** Callbacks of async csds and qsds that threw (contained). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** Runs everything on {@code cpu}'s queue (the CALL_FUNC handler; hardirq context). */
+    void flush(Cpu cpu) {
+        queues[cpu.id()].flush(this::runForeign, this::failed);
+    }
+
+    private void runForeign(Object item, Integer cpu) {
+        if (item.getClass() == foreignType) {
+            foreignRunner.accept(item, cpus.cpu(cpu));
+        } else {
+            LOG.log(Level.ERROR, "cpu/" + cpu + ": unknown entry on the call-single queue: " + item);
+        }
+    }
+
+    private void failed(Object source, Throwable t) {
+        failures.incrementAndGet();
+        boolean first = source instanceof CallSingleData ? ((CallSingleData) source).firstFailure()
+                : ((QueueSingleData) source).firstFailure();
+        if (first) {
+            LOG.log(Level.ERROR, "cross-CPU call " + source + " threw; contained (reported once per source)", t);
+        }
+    }
+
+    Cpus cpus() {
+        return cpus;
+    }
+}
