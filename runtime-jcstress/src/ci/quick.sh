@@ -17,8 +17,11 @@ tests=${3:-.*}
 cd "$(dirname "$0")/../../target"
 log=jcstress-quick.log
 
+# The forked test VMs get --enable-native-access (JDK 17+): jcstress loads JNA for CPU affinity, and JDK 22+
+# would print a restricted-method warning into every fork's output. The jar's manifest covers the host VM.
 rc=0
-"$java" -jar jcstress.jar -m "$mode" -sc false -t "$tests" 2>&1 | tee "$log" || rc=$?
+"$java" -jar jcstress.jar -m "$mode" -sc false -t "$tests" -jvmArgsPrepend --enable-native-access=ALL-UNNAMED \
+    2>&1 | tee "$log" || rc=$?
 
 # "  Failed tests: 2 matching test results." -> 2; "  Failed tests: No matches." -> 0
 count() {
@@ -45,6 +48,14 @@ if ((failed > 0)) || ((errors > 0)) || grep -qE '\[(FAILED|ERROR)\]' "$log"; the
 fi
 if ((run == 0)); then
     problems+=("no test ran (selection: -t '$tests')")
+fi
+
+# Not a failure, but worth a line: JDK 24+ warnings (Unsafe, restricted methods) from the host VM or any fork
+# (fork output is only in the HTML report).
+warnings=$(cat "$log" results/*.html 2>/dev/null |
+    grep -oE 'WARNING: [^<]*(sun\.misc\.Unsafe|restricted method|has been called by)[^<]*' | sort -u || true)
+if [[ -n $warnings ]]; then
+    printf 'jcstress: JVM warnings seen (see %s and target/results/):\n%s\n' "$log" "$warnings" >&2
 fi
 
 echo "jcstress -m $mode: $run tests run, $passed passed, $failed failed, $errors errors ($interesting interesting); log: target/$log"
