@@ -40,8 +40,10 @@ import org.openjdk.jmh.annotations.State;
  * <p>Run (full, as recorded in {@code runtime-bench/results/}):
  * <pre>
  *   java -jar runtime-bench/target/benchmarks.jar LListBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
- *   java -jar runtime-bench/target/benchmarks.jar 'LListBench.handoff' -tg 2,1   # two producers, one consumer
+ *   java -jar runtime-bench/target/benchmarks.jar 'LListBench.handoff' -tg 1,2   # one consumer, two producers
  * </pre>
+ * {@code -tg} counts threads per group method in name order: the consumer ({@code popAll}, {@code drain})
+ * sorts before the producer ({@code push}, {@code offer}) in both groups.
  */
 public class LListBench {
 
@@ -165,7 +167,7 @@ public class LListBench {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public int poll(Channel c, Drained d) {
+    public int drain(Channel c, Drained d) {
         int n = 0;
         Token t;
         while ((t = c.queue.poll()) != null) {
