@@ -20,7 +20,7 @@ final class Distributor {
      * needed. Every field below is L(this) except candidateCount, which is written under the lock and read
      * lock-free by the CPU loop's hint (an AtomicIntegerArray for volatile element access).
      *
-     * Invariant (checked by GicTest and by assertions in refresh()): for every SPI s,
+     * Invariant (checked by GicTest through invariantHolds()): for every SPI s,
      *   candidatePe[s] == route[s] if s is a candidate, else -1; bit s of candidates[pe] set iff candidatePe[s] == pe;
      *   candidateCount[pe] == popcount(candidates[pe]).
      */

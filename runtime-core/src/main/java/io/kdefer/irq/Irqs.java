@@ -307,7 +307,7 @@ public final class Irqs {
     private void firstAction(IrqDesc d, IrqAction a, Trigger wanted, boolean nmi) {
         int irq = d.irq;
         gic.disable(irq);                                      // type changes with the line masked
-        Trigger t = wanted != null ? wanted : d.trigger;
+        Trigger t = wanted != null ? wanted : gic.trigger(irq);   // no flag: keep what the GIC is configured with
         int prio = nmi ? Gic.PRIORITY_NMI : Gic.PRIORITY_IRQ;
         if (d.percpu) {
             gic.configure(irq, Gic.isSgi(irq) ? Trigger.EDGE_RISING : t, prio);

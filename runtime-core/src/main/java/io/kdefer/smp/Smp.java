@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   caller: x = 1; callFunctionSingle(b, f, wait)       f on b: r1 = x; y = 1
  *   caller after the wait: r2 = y
- *   Forbids: r1 == 0 (Smp_01_CallPublishes, MO-CSD-1); r2 == 0 (Smp_02_WaitSeesCallee, MO-CSD-2)
+ *   Forbids: r1 == 0 (CallSingleData_01_SubmitPublishes, MO-CSD-1); r2 == 0 (Smp_02_WaitSeesCallee, MO-CSD-2)
  * </pre>
  */
 public final class Smp {

@@ -1,0 +1,90 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.cpu;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import io.kdefer.gic.Gic;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Mode;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.Signal;
+import org.openjdk.jcstress.annotations.State;
+
+/**
+ * The CPU wake-up protocol (the claim in {@link Cpu}'s javadoc): a CPU that parks while a raiser publishes work
+ * always wakes up for it. Two raisers: a softirq raised from a foreign thread (MO-SIRQ-1) and an SGI (the path of
+ * every irq_work self-IPI and cross-CPU call).
+ *
+ * <pre>
+ *   raiser:  publish pending (volatile RMW); r0 = runState; if PARKED: CAS to RUNNING, unpark
+ *   CPU:     runState = PARKED; r1 = hasWork(); if !r1: park
+ *   Forbids: the CPU parked for good while the work is pending (STALE)
+ * </pre>
+ *
+ * <p>The actor plays the CPU thread with the real {@code Cpu.park()} (the idle strategy's last phase); the
+ * signal plays an application thread.
+ *
+ * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -t Cpu_01}.
+ * <pre>
+ *   RESULT      EXPECT      DESCRIPTION
+ *   TERMINATED  Acceptable  the parked CPU woke and saw the work
+ *   STALE       Forbidden   the CPU slept through work raised for it (lost wake-up)
+ * </pre>
+ */
+public class Cpu_01_ParkedCpuWakes {
+
+    @JCStressTest(Mode.Termination)
+    @Description("A parked CPU always wakes for a softirq raised from another thread (MO-SIRQ-1)")
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "the parked CPU woke and saw the raised softirq")
+    @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through a raised softirq (lost wake-up)")
+    @State
+    public static class Softirq {
+        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0);
+        final Cpu cpu = cpus.cpu(0);
+
+        @Actor
+        public void cpu() {
+            cpu.thread = Thread.currentThread();
+            while (cpu.softirqPending() == 0) {
+                cpu.park();
+            }
+        }
+
+        @Signal
+        public void raise() {
+            cpus.raiseSoftirq(cpu, 3);
+        }
+    }
+
+    @JCStressTest(Mode.Termination)
+    @Description("A parked CPU always wakes for an SGI sent to it (the IPI path)")
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "the parked CPU woke and saw the SGI signalled")
+    @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through an SGI sent to it (lost wake-up)")
+    @State
+    public static class Sgi {
+        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0);
+        final Cpu cpu = cpus.cpu(0);
+
+        public Sgi() {
+            cpus.gic().enable(5);
+        }
+
+        @Actor
+        public void cpu() {
+            cpu.thread = Thread.currentThread();
+            while (!cpus.gic().cpuInterface(0).isSignalled(Gic.PMR_NONE)) {
+                cpu.park();
+            }
+        }
+
+        @Signal
+        public void send() {
+            cpus.gic().sendSgi(5, 0);
+        }
+    }
+}
