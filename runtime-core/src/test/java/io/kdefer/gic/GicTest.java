@@ -526,4 +526,1277 @@ class GicTest {
             complete(g.cpuInterface(2), SPI);
         }
     }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-2
+
+    @Nested
+    @DisplayName("B-GIC-2: enable gates forwarding, not pending")
+    class Enable {
+        @Test
+        @DisplayName("B-GIC-2: a disabled SPI becomes pending and is forwarded once enabled")
+        void disabledSpi() {
+            Gic g = gic(2);
+            g.configure(SPI, Trigger.EDGE_RISING, 0x80);
+            g.route(SPI, 1);
+            CpuInterface ci = g.cpuInterface(1);
+            g.pulse(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.highestPending(), "a disabled INTID is no candidate (B-GIC-18)");
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertSpiState(g, PENDING, SPI);
+            g.enable(SPI);
+            assertTrue(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertSpiState(g, INACTIVE, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-2: a disabled SGI or level PPI becomes pending and is forwarded once enabled (per PE)")
+        void disabledBanked() {
+            Gic g = gic(2);
+            g.configure(PPI, Trigger.LEVEL_HIGH, 0x90);
+            CpuInterface ci = g.cpuInterface(1);
+            g.sendSgi(SGI, 1);
+            g.assertLine(PPI, 1);
+            assertState(g, PENDING, SGI, 1);
+            assertState(g, PENDING, PPI, 1);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            g.enable(SGI, 0);                       // enables PE 0's copy only
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertTrue(g.isEnabled(SGI, 0));
+            assertFalse(g.isEnabled(SGI, 1));
+            g.enable(PPI, 1);
+            assertEquals(PPI, ci.acknowledge());
+            g.deassertLine(PPI, 1);
+            complete(ci, PPI);
+            g.enable(SGI);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-2: disabling keeps Pending and Active; a re-pended INTID waits for enable")
+        void disablingKeepsState() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            g.disable(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            g.enable(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.disable(SPI);
+            assertSpiState(g, ACTIVE, SPI);         // an acknowledged instance may finish (B-GIC-15)
+            g.pulse(SPI);
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            complete(ci, SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "disabled: not forwarded");
+            g.enable(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-2: disabling a banked SGI keeps its Active+Pending state on that PE")
+        void disablingBankedKeepsState() {
+            Gic g = gic(2);
+            g.enable(SGI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.sendSgi(SGI, 0);
+            assertEquals(SGI, ci.acknowledge());
+            g.sendSgi(SGI, 0);
+            g.disable(SGI);
+            assertState(g, ACTIVE_PENDING, SGI, 0);
+            complete(ci, SGI);
+            assertState(g, PENDING, SGI, 0);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            g.enable(SGI, 0);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-3
+
+    @Nested
+    @DisplayName("B-GIC-3: edge-triggered interrupts")
+    class Edge {
+        @Test
+        @DisplayName("B-GIC-3: edges collapse while pending: one delivery for many pulses")
+        void edgesCollapse() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, PPI, Trigger.EDGE_RISING, 0x90);
+            CpuInterface ci = g.cpuInterface(0);
+            for (int i = 0; i < 5; i++) {
+                g.pulse(SPI);
+                g.pulse(PPI, 0);
+            }
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(PPI, ci.acknowledge());
+            complete(ci, PPI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "edges are not counted");
+            assertSpiState(g, INACTIVE, SPI);
+            assertState(g, INACTIVE, PPI, 0);
+        }
+
+        @Test
+        @DisplayName("B-GIC-3: edges while Active give exactly one re-delivery, after deactivation")
+        void edgeWhileActive() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            for (int i = 0; i < 3; i++) {
+                g.pulse(SPI);
+            }
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            ci.endOfInterrupt(SPI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "still Active after the drop (B-GIC-7)");
+            ci.deactivate(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "exactly one re-delivery");
+            assertSpiState(g, INACTIVE, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-3: a new edge on an SPI line held high needs the line to go low first")
+        void spiHeldHigh() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.assertLine(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertSpiState(g, INACTIVE, SPI);       // an edge interrupt is not pending by its level
+            g.assertLine(SPI);                      // already high: no edge
+            assertSpiState(g, INACTIVE, SPI);
+            g.pulse(SPI);                           // the line cannot rise while held high
+            assertSpiState(g, INACTIVE, SPI);
+            assertTrue(g.isLineHigh(SPI, 0));
+            g.deassertLine(SPI);
+            assertSpiState(g, INACTIVE, SPI);
+            g.assertLine(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            g.deassertLine(SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-3: a new edge on a PPI line held high needs the line to go low first")
+        void ppiHeldHigh() {
+            Gic g = gic(1);
+            setUp(g, PPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.assertLine(PPI, 0);
+            assertEquals(PPI, ci.acknowledge());
+            complete(ci, PPI);
+            g.assertLine(PPI, 0);
+            g.pulse(PPI, 0);
+            assertState(g, INACTIVE, PPI, 0);
+            g.deassertLine(PPI, 0);
+            g.assertLine(PPI, 0);
+            assertState(g, PENDING, PPI, 0);
+            assertEquals(PPI, ci.acknowledge());
+            complete(ci, PPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-4
+
+    @Nested
+    @DisplayName("B-GIC-4: level-triggered interrupts")
+    class Level {
+        @Test
+        @DisplayName("B-GIC-4: pending = latch OR line")
+        void latchOrLine() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0x80);
+            g.assertLine(SPI);
+            assertTrue(g.isLineHigh(SPI, 0));
+            assertSpiState(g, PENDING, SPI);
+            g.setPending(SPI, 0);
+            g.deassertLine(SPI);
+            assertSpiState(g, PENDING, SPI);        // the latch alone
+            g.clearPending(SPI, 0);
+            assertSpiState(g, INACTIVE, SPI);       // neither
+        }
+
+        @Test
+        @DisplayName("B-GIC-4: clearPending while the line is high has no visible effect")
+        void clearPendingWhileHigh() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0x80);
+            setUp(g, PPI, Trigger.LEVEL_HIGH, 0x90);
+            CpuInterface ci = g.cpuInterface(0);
+            g.assertLine(SPI);
+            g.assertLine(PPI, 0);
+            g.clearPending(SPI, 0);
+            g.clearPending(PPI, 0);
+            assertSpiState(g, PENDING, SPI);
+            assertState(g, PENDING, PPI, 0);
+            assertEquals(SPI, ci.acknowledge());
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            g.clearPending(SPI, 0);
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            complete(ci, SPI);
+            g.deassertLine(SPI);
+            assertEquals(PPI, ci.acknowledge());
+            complete(ci, PPI);
+            g.deassertLine(PPI, 0);
+            assertState(g, INACTIVE, PPI, 0);
+        }
+
+        @Test
+        @DisplayName("B-GIC-4: setPending latches regardless of the line until acknowledged")
+        void setPendingLatchesUntilAck() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.setPending(SPI, 0);
+            g.assertLine(SPI);
+            g.deassertLine(SPI);
+            assertSpiState(g, PENDING, SPI);        // the line dropping does not withdraw a latched INTID
+            assertEquals(SPI, ci.acknowledge());
+            assertSpiState(g, ACTIVE, SPI);         // acknowledge cleared the latch
+            complete(ci, SPI);
+            assertSpiState(g, INACTIVE, SPI);
+            assertEquals(SPURIOUS, ci.acknowledge());
+
+            g.setPending(SPI, 0);
+            g.assertLine(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            assertSpiState(g, ACTIVE_PENDING, SPI); // line still high
+            g.deassertLine(SPI);
+            assertSpiState(g, ACTIVE, SPI);         // the latch was cleared by the acknowledge
+            complete(ci, SPI);
+            assertSpiState(g, INACTIVE, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-4: pulse on a level line throws IllegalStateException and changes nothing")
+        void pulseOnLevelThrows() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0x80);
+            setUp(g, PPI, Trigger.LEVEL_HIGH, 0x80);
+            signals.clear();
+            assertThrows(IllegalStateException.class, () -> g.pulse(SPI));
+            assertThrows(IllegalStateException.class, () -> g.pulse(PPI, 0));
+            assertSpiState(g, INACTIVE, SPI);
+            assertState(g, INACTIVE, PPI, 0);
+            assertTrue(signals.isEmpty());
+            g.assertLine(SPI);
+            assertThrows(IllegalStateException.class, () -> g.pulse(SPI));
+            assertSpiState(g, PENDING, SPI);
+            assertTrue(g.isLineHigh(SPI, 0), "the line is left as it was");
+            g.deassertLine(SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-5, 18
+
+    @Nested
+    @DisplayName("B-GIC-5/18: acknowledge and the highest-priority pending interrupt")
+    class Acknowledge {
+        @Test
+        @DisplayName("B-GIC-5: the highest priority (lowest value) is acknowledged first, across classes")
+        void highestPriorityFirst() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xa0);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SGI, Trigger.EDGE_RISING, 0x90);
+            setUp(g, PPI, Trigger.EDGE_RISING, 0x88);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            g.pulse(SPI + 1);
+            g.sendSgi(SGI, 0);
+            g.pulse(PPI, 0);
+            for (int expected : new int[] {SPI + 1, PPI, SGI, SPI}) {
+                assertEquals(expected, ci.highestPending());
+                assertEquals(expected, ci.acknowledge());
+                complete(ci, expected);
+            }
+            assertEquals(SPURIOUS, ci.highestPending());
+            assertEquals(SPURIOUS, ci.acknowledge());
+        }
+
+        @Test
+        @DisplayName("B-GIC-5: equal priorities go to the lowest INTID: SGI < PPI < SPI, and among SPIs")
+        void tiesToLowestIntid() {
+            Gic g = gic(1);
+            int[] byIntid = {5, SGI + 10, 16, PPI, 32, SPI, 1019};
+            for (int intid : byIntid) {
+                setUp(g, intid, Trigger.EDGE_RISING, 0x80);
+            }
+            CpuInterface ci = g.cpuInterface(0);
+            // raise them in reverse order so that arrival order cannot explain the result
+            for (int i = byIntid.length - 1; i >= 0; i--) {
+                int intid = byIntid[i];
+                if (Gic.isSgi(intid)) {
+                    g.sendSgi(intid, 0);
+                } else if (Gic.isPpi(intid)) {
+                    g.pulse(intid, 0);
+                } else {
+                    g.pulse(intid);
+                }
+            }
+            for (int expected : byIntid) {
+                assertEquals(expected, ci.highestPending());
+                assertEquals(expected, ci.acknowledge());
+                complete(ci, expected);
+            }
+            assertEquals(SPURIOUS, ci.acknowledge());
+        }
+
+        @Test
+        @DisplayName("B-GIC-5: a pending priority == PMR gives 1023 and changes nothing; HPPIR ignores the PMR")
+        void maskedByPmr() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xc0);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setPriorityMask(0xc0);
+            g.pulse(SPI);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertSpiState(g, PENDING, SPI);
+            assertIdle(ci);
+            assertEquals(SPI, ci.highestPending(), "HPPIR1 has no PMR check");
+            ci.setPriorityMask(Gic.PMR_DEFAULT);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-5: group priority not above the running priority gives 1023; HPPIR ignores it")
+        void blockedByRunningPriority() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.pulse(SPI + 1);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertSpiState(g, PENDING, SPI + 1);
+            assertEquals(0x80, ci.runningPriority());
+            assertEquals(1, ci.activeDepth());
+            assertEquals(SPI + 1, ci.highestPending(), "HPPIR1 has no running-priority check");
+            ci.endOfInterrupt(SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+            ci.deactivate(SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-5/18: with ICC_IGRPEN1 clear nothing is acknowledged")
+        void groupDisabled() {
+            Gic g = gic(1);
+            setUp(g, SGI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setGroupEnabled(false);
+            g.sendSgi(SGI, 0);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertState(g, PENDING, SGI, 0);
+            assertIdle(ci);
+            ci.setGroupEnabled(true);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-18: a masked HPPI is not bypassed by a lower-priority candidate")
+        void hppiOnly() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x40);
+            setUp(g, SGI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            g.sendSgi(SGI, 0);
+            assertEquals(SPI, ci.acknowledge());
+            ci.endOfInterrupt(SPI);                 // SPI still Active (EOImode 1): SGI is now the HPPI
+            assertEquals(SGI, ci.highestPending());
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+            ci.deactivate(SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-6, 20
+
+    @Nested
+    @DisplayName("B-GIC-6/20: priority drop and the running priority")
+    class PriorityDrop {
+        private Gic nested(CpuInterface[] out) {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xc0);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0xa0);
+            setUp(g, SPI + 2, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            out[0] = ci;
+            int[] expectedRpr = {0xc0, 0xa0, 0x80};
+            for (int i = 0; i < 3; i++) {
+                g.pulse(SPI + i);
+                assertEquals(SPI + i, ci.acknowledge(), "nested acknowledge " + i);
+                assertEquals(expectedRpr[i], ci.runningPriority());
+                assertEquals(i + 1, ci.activeDepth());
+            }
+            return g;
+        }
+
+        @Test
+        @DisplayName("B-GIC-6/20: drops happen in reverse acknowledge order; RPR after each drop")
+        void reverseOrder() {
+            CpuInterface[] ci = new CpuInterface[1];
+            Gic g = nested(ci);
+            ci[0].endOfInterrupt(SPI + 2);
+            assertEquals(0xa0, ci[0].runningPriority());
+            ci[0].endOfInterrupt(SPI + 1);
+            assertEquals(0xc0, ci[0].runningPriority());
+            ci[0].endOfInterrupt(SPI);
+            assertIdle(ci[0]);
+            for (int i = 0; i < 3; i++) {
+                assertSpiState(g, ACTIVE, SPI + i);  // EOImode 1: dropped, not deactivated
+                ci[0].deactivate(SPI + i);
+                assertSpiState(g, INACTIVE, SPI + i);
+            }
+        }
+
+        @Test
+        @DisplayName("B-GIC-6: an out-of-order EOI throws IllegalStateException and changes nothing")
+        void outOfOrderThrows() {
+            CpuInterface[] ci = new CpuInterface[1];
+            Gic g = nested(ci);
+            assertThrows(IllegalStateException.class, () -> ci[0].endOfInterrupt(SPI));
+            assertThrows(IllegalStateException.class, () -> ci[0].endOfInterrupt(SPI + 1));
+            assertThrows(IllegalStateException.class, () -> ci[0].endOfInterrupt(SGI), "never acknowledged");
+            assertEquals(0x80, ci[0].runningPriority());
+            assertEquals(3, ci[0].activeDepth());
+            ci[0].endOfInterrupt(SPI + 2);
+            assertThrows(IllegalStateException.class, () -> ci[0].endOfInterrupt(SPI));
+            assertEquals(0xa0, ci[0].runningPriority());
+            ci[0].endOfInterrupt(SPI + 1);
+            ci[0].endOfInterrupt(SPI);
+            assertIdle(ci[0]);
+            for (int i = 0; i < 3; i++) {
+                assertSpiState(g, ACTIVE, SPI + i);
+                ci[0].deactivate(SPI + i);
+            }
+        }
+
+        @Test
+        @DisplayName("B-GIC-6: in EOImode 0 an out-of-order EOI deactivates nothing either")
+        void outOfOrderEoiMode0() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xa0);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setEoiMode(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.pulse(SPI + 1);
+            assertEquals(SPI + 1, ci.acknowledge());
+            assertThrows(IllegalStateException.class, () -> ci.endOfInterrupt(SPI));
+            assertSpiState(g, ACTIVE, SPI);
+            assertSpiState(g, ACTIVE, SPI + 1);
+            assertEquals(0x80, ci.runningPriority());
+            ci.endOfInterrupt(SPI + 1);
+            assertSpiState(g, INACTIVE, SPI + 1);
+            assertEquals(0xa0, ci.runningPriority());
+            ci.endOfInterrupt(SPI);
+            assertSpiState(g, INACTIVE, SPI);
+            assertIdle(ci);
+        }
+
+        @Test
+        @DisplayName("B-GIC-20: RPR is 0xff when idle, the group priority of the latest un-dropped ack otherwise;"
+                + " DIR does not touch it")
+        void runningPriority() {
+            Gic g = gic(1);
+            setUp(g, PPI, Trigger.EDGE_RISING, 0xc7);   // stored as 0xc0
+            CpuInterface ci = g.cpuInterface(0);
+            assertIdle(ci);
+            g.pulse(PPI, 0);
+            assertEquals(PPI, ci.acknowledge());
+            assertEquals(0xc0, ci.runningPriority());
+            ci.deactivate(PPI);                       // DIR before the drop is not checked (B-GIC-21)
+            assertState(g, INACTIVE, PPI, 0);
+            assertEquals(0xc0, ci.runningPriority(), "deactivation never touches the active priorities");
+            ci.endOfInterrupt(PPI);
+            assertIdle(ci);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-7
+
+    @Nested
+    @DisplayName("B-GIC-7: EOImode")
+    class EoiMode {
+        @Test
+        @DisplayName("B-GIC-7: EOImode 1: EOI drops only; the INTID stays Active and is not re-delivered until DIR")
+        void split() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            assertEquals(1, ci.eoiMode(), "EOImode 1 after boot");
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            ci.endOfInterrupt(SPI);
+            assertIdle(ci);
+            assertSpiState(g, ACTIVE, SPI);
+            g.pulse(SPI);
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "the same INTID cannot be taken while Active");
+            g.pulse(SPI + 1);
+            assertEquals(SPI + 1, ci.acknowledge(), "another INTID of the same priority can");
+            complete(ci, SPI + 1);
+            ci.deactivate(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertSpiState(g, INACTIVE, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-7/21: EOImode 0: EOI drops and deactivates; DIR is ignored and counted")
+        void combined() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setEoiMode(0);
+            assertEquals(0, ci.eoiMode());
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.pulse(SPI);
+            ci.deactivate(SPI);                      // ignored: EOImode 0
+            assertEquals(1, ci.ignoredCompletions());
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            assertEquals(0x80, ci.runningPriority());
+            ci.endOfInterrupt(SPI);
+            assertSpiState(g, PENDING, SPI);
+            assertIdle(ci);
+            assertEquals(SPI, ci.acknowledge());
+            ci.endOfInterrupt(SPI);
+            assertSpiState(g, INACTIVE, SPI);
+            ci.deactivate(SPI);                      // ignored: EOImode 0 (and not active)
+            assertEquals(2, ci.ignoredCompletions());
+            expectIgnoredCompletions();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-9, 10
+
+    @Nested
+    @DisplayName("B-GIC-9/10: preemption and priority masking")
+    class Masking {
+        @Test
+        @DisplayName("B-GIC-9: preemption needs a strictly higher group priority")
+        void preemption() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 2, Trigger.EDGE_RISING, 0x78);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.pulse(SPI + 1);
+            assertEquals(SPURIOUS, ci.acknowledge(), "equal priority does not preempt");
+            g.pulse(SPI + 2);
+            assertEquals(SPI + 2, ci.acknowledge(), "one step higher preempts");
+            assertEquals(0x78, ci.runningPriority());
+            complete(ci, SPI + 2);
+            assertEquals(0x80, ci.runningPriority());
+            assertEquals(SPURIOUS, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-10: masked iff priority >= PMR; PMR writes are rounded down to the implemented bits")
+        void pmrBoundary() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xa0);
+            CpuInterface ci = g.cpuInterface(0);
+            assertEquals(Gic.PMR_DEFAULT, ci.priorityMask(), "K-GIC: PMR 0xf0 after boot");
+            g.pulse(SPI);
+            ci.setPriorityMask(0xa0);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE), "priority == PMR is masked");
+            assertEquals(SPURIOUS, ci.acknowledge());
+            ci.setPriorityMask(0xa7);
+            assertEquals(0xa0, ci.priorityMask(), "rounded down to a multiple of 8");
+            assertEquals(SPURIOUS, ci.acknowledge());
+            ci.setPriorityMask(0);
+            assertEquals(SPURIOUS, ci.acknowledge(), "PMR 0 masks everything");
+            ci.setPriorityMask(0xa8);
+            assertTrue(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-10: PE mask PMR_IRQ_OFF lets a 0x80 pseudo-NMI through and masks a 0xc0 IRQ")
+        void peMask() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, Gic.PRIORITY_IRQ);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, Gic.PRIORITY_NMI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertFalse(ci.isSignalled(Gic.PMR_IRQ_OFF));
+            assertEquals(SPURIOUS, ci.acknowledge(Gic.PMR_IRQ_OFF), "0xc0 is masked by 0xc0");
+            assertSpiState(g, PENDING, SPI);
+            g.pulse(SPI + 1);
+            assertTrue(ci.isSignalled(Gic.PMR_IRQ_OFF));
+            assertEquals(SPI + 1, ci.acknowledge(Gic.PMR_IRQ_OFF));
+            assertEquals(Gic.PRIORITY_NMI, ci.runningPriority(), "Linux tells an NMI by RPR (B-GIC-20)");
+            complete(ci, SPI + 1);
+            assertEquals(SPURIOUS, ci.acknowledge(Gic.PMR_IRQ_OFF));
+            assertEquals(SPI, ci.acknowledge(Gic.PMR_NONE));
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-10: the effective mask is the lower of PMR and the PE mask")
+        void effectiveMask() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, Gic.PRIORITY_NMI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            ci.setPriorityMask(0x80);
+            assertEquals(SPURIOUS, ci.acknowledge(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge(Gic.PMR_IRQ_OFF));
+            ci.setPriorityMask(Gic.PMR_DEFAULT);
+            assertEquals(SPURIOUS, ci.acknowledge(0x80), "a PE mask equal to the priority masks it");
+            assertEquals(SPI, ci.acknowledge(0x88));
+            complete(ci, SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-11
+
+    @Nested
+    @DisplayName("B-GIC-11: SPI routing")
+    class Routing {
+        @Test
+        @DisplayName("B-GIC-11: only the PE an SPI is routed to sees it")
+        void onlyRoutedPe() {
+            Gic g = gic(3);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            g.route(SPI, 2);
+            assertEquals(2, g.routeOf(SPI));
+            g.pulse(SPI);
+            for (int c = 0; c < 2; c++) {
+                CpuInterface ci = g.cpuInterface(c);
+                assertFalse(ci.isSignalled(Gic.PMR_NONE));
+                assertEquals(SPURIOUS, ci.highestPending());
+                assertEquals(SPURIOUS, ci.acknowledge());
+            }
+            assertEquals(SPI, g.cpuInterface(2).highestPending());
+            assertEquals(SPI, g.cpuInterface(2).acknowledge());
+            complete(g.cpuInterface(2), SPI);
+            assertSpiState(g, INACTIVE, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-11: re-routing a pending SPI moves it at once and signals the new PE")
+        void reroutePending() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.LEVEL_HIGH, 0x80);
+            g.pulse(SPI);
+            g.assertLine(SPI + 1);
+            assertTrue(g.cpuInterface(0).isSignalled(Gic.PMR_NONE));
+            signals.clear();
+            g.route(SPI, 1);
+            g.route(SPI + 1, 1);
+            assertEquals(List.of(1, 1), signals);
+            assertTrue(g.invariantHolds());
+            assertFalse(g.cpuInterface(0).isSignalled(Gic.PMR_NONE), "withdrawn from the old PE");
+            assertEquals(SPURIOUS, g.cpuInterface(0).acknowledge());
+            CpuInterface ci = g.cpuInterface(1);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            g.deassertLine(SPI + 1);
+            complete(ci, SPI + 1);
+            assertSpiState(g, INACTIVE, SPI);
+            assertSpiState(g, INACTIVE, SPI + 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-11/J-GIC-2: an SPI active on the old PE reaches the new PE only after deactivation")
+        void activeOnOldPe() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface old = g.cpuInterface(0);
+            CpuInterface now = g.cpuInterface(1);
+            g.pulse(SPI);
+            assertEquals(SPI, old.acknowledge());
+            g.route(SPI, 1);
+            g.pulse(SPI);
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            assertEquals(SPURIOUS, now.acknowledge());
+            old.endOfInterrupt(SPI);
+            assertEquals(SPURIOUS, now.acknowledge(), "dropped but still Active");
+            assertEquals(SPURIOUS, old.acknowledge(), "no longer routed to the old PE");
+            signals.clear();
+            old.deactivate(SPI);
+            assertEquals(List.of(1), signals, "deactivation signals the PE the SPI is routed to now");
+            assertSpiState(g, PENDING, SPI);
+            assertEquals(SPI, now.acknowledge());
+            complete(now, SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-12
+
+    @Nested
+    @DisplayName("B-GIC-12: SGI generation")
+    class Sgis {
+        @Test
+        @DisplayName("B-GIC-12: SGIs to one target coalesce; only the target sees them")
+        void coalesce() {
+            Gic g = gic(2);
+            g.enable(SGI);
+            CpuInterface ci = g.cpuInterface(1);
+            for (int i = 0; i < 4; i++) {
+                g.sendSgi(SGI, 1);
+            }
+            assertEquals(SPURIOUS, g.cpuInterface(0).acknowledge());
+            assertEquals(SGI, ci.acknowledge());
+            assertEquals(SPURIOUS, ci.acknowledge());
+            complete(ci, SGI);
+            assertEquals(SPURIOUS, ci.acknowledge(), "one delivery for four sends");
+            assertState(g, INACTIVE, SGI, 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-12: sendSgiAllButSelf targets every PE but self; -1 targets all")
+        void allButSelf() {
+            Gic g = gic(4);
+            g.sendSgiAllButSelf(SGI, 2);
+            for (int c = 0; c < 4; c++) {
+                assertState(g, c == 2 ? INACTIVE : PENDING, SGI, c);
+            }
+            g.sendSgiAllButSelf(SGI + 1, -1);
+            for (int c = 0; c < 4; c++) {
+                assertState(g, PENDING, SGI + 1, c);
+            }
+        }
+
+        @Test
+        @DisplayName("B-GIC-12: sendSgiAllButSelf(sgi) takes self from the current-CPU supplier")
+        void allButCurrent() {
+            Gic g = new Gic(3, signals::add, () -> 1);
+            gics.add(g);
+            g.enable(SGI);
+            signals.clear();
+            g.sendSgiAllButSelf(SGI);
+            assertState(g, PENDING, SGI, 0);
+            assertState(g, INACTIVE, SGI, 1);
+            assertState(g, PENDING, SGI, 2);
+            assertEquals(List.of(0, 2), signals);
+        }
+
+        @Test
+        @DisplayName("B-GIC-12: an SGI while Active becomes Active+Pending and is re-delivered once")
+        void whileActive() {
+            Gic g = gic(2);
+            g.enable(SGI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.sendSgi(SGI, 0);
+            assertEquals(SGI, ci.acknowledge());
+            g.sendSgi(SGI, 0);
+            g.sendSgi(SGI, 0);
+            assertState(g, ACTIVE_PENDING, SGI, 0);
+            ci.endOfInterrupt(SGI);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            ci.deactivate(SGI);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertState(g, INACTIVE, SGI, 0);
+        }
+
+        @Test
+        @DisplayName("B-GIC-1/12: SGIs are banked: Active on one PE does not block another; per-PE priority")
+        void banked() {
+            Gic g = gic(2);
+            g.enable(SGI);
+            g.configure(SGI, 1, Trigger.EDGE_RISING, 0x80);
+            assertEquals(0x80, g.priority(SGI, 1));
+            assertEquals(Gic.PRIORITY_IRQ, g.priority(SGI, 0));
+            g.sendSgi(SGI, 0);
+            assertEquals(SGI, g.cpuInterface(0).acknowledge());
+            g.sendSgi(SGI, 1);
+            assertState(g, ACTIVE, SGI, 0);
+            assertState(g, PENDING, SGI, 1);
+            assertEquals(SGI, g.cpuInterface(1).acknowledge());
+            assertEquals(0x80, g.cpuInterface(1).runningPriority());
+            assertEquals(Gic.PRIORITY_IRQ, g.cpuInterface(0).runningPriority());
+            complete(g.cpuInterface(0), SGI);
+            complete(g.cpuInterface(1), SGI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-17
+
+    @Nested
+    @DisplayName("B-GIC-17/J-GIC-4: withdrawn interrupts and spurious acknowledges")
+    class Withdrawn {
+        @Test
+        @DisplayName("B-GIC-17: a level SPI whose line drops before acknowledge gives 1023")
+        void levelWithdrawn() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.assertLine(SPI);
+            assertTrue(ci.isSignalled(Gic.PMR_NONE));
+            g.deassertLine(SPI);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertSpiState(g, INACTIVE, SPI);
+            assertIdle(ci);
+        }
+
+        @Test
+        @DisplayName("B-GIC-17: acknowledge returns the current HPPI, not the one that was signalled first")
+        void currentHppi() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.LEVEL_HIGH, 0xa0);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.assertLine(SPI);
+            assertEquals(SPI, ci.highestPending());
+            g.pulse(SPI + 1);
+            g.deassertLine(SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+            assertEquals(SPURIOUS, ci.acknowledge());
+        }
+
+        @Test
+        @DisplayName("J-GIC-4: injectSpuriousAcknowledges(n): the next n acknowledges return 1023 and change nothing")
+        void injectSpurious() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            ci.injectSpuriousAcknowledges(0);
+            ci.injectSpuriousAcknowledges(2);
+            for (int i = 0; i < 2; i++) {
+                assertEquals(SPURIOUS, ci.acknowledge());
+                assertSpiState(g, PENDING, SPI);
+                assertIdle(ci);
+            }
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-19
+
+    @Nested
+    @DisplayName("B-GIC-19: binary point and implemented priority bits")
+    class BinaryPoint {
+        @Test
+        @DisplayName("B-GIC-19: BPR1 writes below the minimum (3 with 5 priority bits) are raised to it")
+        void raisedToMinimum() {
+            CpuInterface ci = gic(1).cpuInterface(0);
+            assertEquals(3, ci.binaryPoint(), "reset / Linux's BPR1=0 means the minimum");
+            for (int bpr = 0; bpr <= 3; bpr++) {
+                ci.setBinaryPoint(bpr);
+                assertEquals(3, ci.binaryPoint());
+            }
+            ci.setBinaryPoint(4);
+            assertEquals(4, ci.binaryPoint());
+            ci.setBinaryPoint(7);
+            assertEquals(7, ci.binaryPoint());
+        }
+
+        @Test
+        @DisplayName("B-GIC-19: with BPR1=4, priorities within one 16-step group cannot preempt; RPR is the group")
+        void subpriorityNeverPreempts() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x48);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x40);
+            setUp(g, SPI + 2, Trigger.EDGE_RISING, 0x38);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setBinaryPoint(4);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            assertEquals(0x40, ci.runningPriority(), "group priority of 0x48 with BPR1=4");
+            g.pulse(SPI + 1);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge(), "0x40 is in the same group as 0x48");
+            g.pulse(SPI + 2);
+            assertEquals(SPI + 2, ci.acknowledge(), "0x38 is in a higher group");
+            assertEquals(0x30, ci.runningPriority());
+            complete(ci, SPI + 2);
+            assertEquals(SPURIOUS, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-19: with the minimum BPR1 every implemented priority step preempts")
+        void minimumBprPreempts() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x48);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x40);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setBinaryPoint(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            assertEquals(0x48, ci.runningPriority());
+            g.pulse(SPI + 1);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-19: among pending interrupts the full priority (not the group) picks the HPPI")
+        void fullPriorityPicksHppi() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x48);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x40);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.setBinaryPoint(4);
+            g.pulse(SPI);
+            g.pulse(SPI + 1);
+            assertEquals(SPI + 1, ci.acknowledge());
+            ci.endOfInterrupt(SPI + 1);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            ci.deactivate(SPI + 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-19: priorities are rounded down to 5 bits (multiples of 8), also for ties and PMR")
+        void fivePriorityBits() {
+            Gic g = gic(2);
+            g.configure(SPI, Trigger.EDGE_RISING, 0x47);
+            g.configure(PPI, 1, Trigger.LEVEL_HIGH, 0x89);
+            g.configure(SGI, Trigger.EDGE_RISING, 0xff);
+            assertEquals(0x40, g.priority(SPI));
+            assertEquals(0x88, g.priority(PPI, 1));
+            assertEquals(0xf8, g.priority(SGI, 0));
+            assertEquals(0xf8, g.priority(SGI, 1));
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x40);
+            g.enable(SPI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI + 1);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.highestPending(), "0x47 is stored as 0x40: a tie, so the lower INTID wins");
+            ci.setPriorityMask(0x47);
+            assertEquals(0x40, ci.priorityMask());
+            assertEquals(SPURIOUS, ci.acknowledge(), "0x40 is masked by PMR 0x40");
+            ci.setPriorityMask(0x48);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-21
+
+    @Nested
+    @DisplayName("B-GIC-21: ignored completions are counted and change nothing")
+    class IgnoredCompletions {
+        @Test
+        @DisplayName("B-GIC-21: EOI of 1020-1023 or a non-existent INTID is ignored")
+        void eoiOfSpecial() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            int[] bad = {1020, 1021, 1022, 1023, -1, 1024, 4096, 8192};
+            for (int intid : bad) {
+                ci.endOfInterrupt(intid);
+            }
+            assertEquals(bad.length, ci.ignoredCompletions());
+            assertEquals(0x80, ci.runningPriority());
+            assertEquals(1, ci.activeDepth());
+            assertSpiState(g, ACTIVE, SPI);
+            complete(ci, SPI);
+            assertEquals(bad.length, ci.ignoredCompletions());
+            expectIgnoredCompletions();
+        }
+
+        @Test
+        @DisplayName("B-GIC-21: EOI with no active priority is ignored entirely, even in EOImode 0")
+        void eoiWithNothingActive() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            ci.endOfInterrupt(SPI);
+            assertEquals(1, ci.ignoredCompletions());
+            ci.setEoiMode(0);
+            g.setActive(SPI, 0, true);
+            ci.endOfInterrupt(SPI);
+            assertEquals(2, ci.ignoredCompletions());
+            assertSpiState(g, ACTIVE, SPI);        // nothing deactivated
+            assertIdle(ci);
+            g.setActive(SPI, 0, false);
+            expectIgnoredCompletions();
+        }
+
+        @Test
+        @DisplayName("B-GIC-21: DIR of an inactive INTID, of a special INTID, or in EOImode 0 is ignored")
+        void dirIgnored() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            g.enable(SGI);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            ci.deactivate(SPI);                     // pending, not active
+            assertSpiState(g, PENDING, SPI);
+            ci.deactivate(SGI);                     // inactive
+            g.sendSgi(SGI, 1);
+            assertEquals(SGI, g.cpuInterface(1).acknowledge());
+            ci.deactivate(SGI);                     // active on PE 1, not on PE 0 (banked)
+            assertState(g, ACTIVE, SGI, 1);
+            ci.deactivate(1023);
+            ci.deactivate(8192);
+            assertEquals(5, ci.ignoredCompletions());
+            ci.setEoiMode(0);
+            assertEquals(SPI, ci.acknowledge());
+            ci.deactivate(SPI);                     // EOImode 0
+            assertSpiState(g, ACTIVE, SPI);
+            assertEquals(6, ci.ignoredCompletions());
+            ci.endOfInterrupt(SPI);
+            assertSpiState(g, INACTIVE, SPI);
+            assertIdle(ci);
+            complete(g.cpuInterface(1), SGI);
+            assertEquals(0, g.cpuInterface(1).ignoredCompletions());
+            assertEquals(6, ci.ignoredCompletions());
+            expectIgnoredCompletions();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-22
+
+    @Nested
+    @DisplayName("B-GIC-22: ISACTIVER/ICACTIVER")
+    class SetActive {
+        @Test
+        @DisplayName("B-GIC-22: clearing Active of an acknowledged INTID leaves the running priority until EOI")
+        void clearKeepsRunningPriority() {
+            Gic g = gic(1);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(0);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.setActive(SPI, 0, false);
+            assertSpiState(g, INACTIVE, SPI);
+            assertEquals(0x80, ci.runningPriority());
+            assertEquals(1, ci.activeDepth());
+            g.pulse(SPI + 1);
+            assertEquals(SPURIOUS, ci.acknowledge(), "the running priority still blocks 0x80");
+            ci.endOfInterrupt(SPI);
+            assertIdle(ci);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+        }
+
+        @Test
+        @DisplayName("B-GIC-22: setting Active touches no running priority and is not signalled; DIR ends it")
+        void setDoesNotSignal() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            g.enable(SGI);
+            g.route(SPI, 1);
+            g.pulse(SPI);
+            g.sendSgi(SGI, 1);
+            signals.clear();
+            g.setActive(SPI, 0, true);
+            g.setActive(SGI, 1, true);
+            assertTrue(signals.isEmpty(), "an INTID made Active is not signalled");
+            assertSpiState(g, ACTIVE_PENDING, SPI);
+            assertState(g, ACTIVE_PENDING, SGI, 1);
+            CpuInterface ci = g.cpuInterface(1);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE));
+            assertEquals(SPURIOUS, ci.acknowledge());
+            assertIdle(ci);
+            g.setActive(SPI, 1, false);
+            assertEquals(List.of(1), signals);
+            assertEquals(SPI, ci.acknowledge());
+            ci.endOfInterrupt(SPI);
+            ci.deactivate(SGI);                    // DIR ends an ISACTIVER-made Active state (not ignored)
+            assertState(g, PENDING, SGI, 1);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+            ci.deactivate(SPI);
+            assertSpiState(g, INACTIVE, SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-GIC-18, J-GIC-1
+
+    @Nested
+    @DisplayName("B-GIC-18/J-GIC-1: signalling (wake-ups) per PE")
+    class Signalling {
+        @Test
+        @DisplayName("B-GIC-12: sendSgi signals the target; a coalesced send does not signal again")
+        void sendSgi() {
+            Gic g = gic(3);
+            g.enable(SGI);
+            signals.clear();
+            g.sendSgi(SGI, 2);
+            assertEquals(List.of(2), signals);
+            g.sendSgi(SGI, 2);
+            assertEquals(List.of(2), signals, "already pending: coalesced, no second signal");
+            g.sendSgiAllButSelf(SGI, 2);
+            assertEquals(List.of(2, 0, 1), signals);
+            g.sendSgiAllButSelf(SGI, -1);
+            assertEquals(List.of(2, 0, 1), signals);
+            for (int c = 0; c < 3; c++) {
+                assertEquals(SGI, g.cpuInterface(c).acknowledge());
+                complete(g.cpuInterface(c), SGI);
+            }
+        }
+
+        @Test
+        @DisplayName("B-GIC-11: pulsing an enabled SPI signals exactly the PE it is routed to")
+        void pulseSpi() {
+            Gic g = gic(3);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            g.route(SPI, 1);
+            signals.clear();
+            g.pulse(SPI);
+            assertEquals(List.of(1), signals);
+            assertEquals(SPI, g.cpuInterface(1).acknowledge());
+            complete(g.cpuInterface(1), SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-2: enabling a pending SPI signals its PE")
+        void enablePending() {
+            Gic g = gic(2);
+            g.configure(SPI, Trigger.LEVEL_HIGH, 0x80);
+            g.route(SPI, 1);
+            g.assertLine(SPI);
+            signals.clear();
+            g.enable(SPI);
+            assertEquals(List.of(1), signals);
+            assertEquals(SPI, g.cpuInterface(1).acknowledge());
+            g.deassertLine(SPI);
+            complete(g.cpuInterface(1), SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-11: a route change of a pending SPI signals the new PE")
+        void routeChange() {
+            Gic g = gic(3);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            g.pulse(SPI);
+            signals.clear();
+            g.route(SPI, 2);
+            assertEquals(List.of(2), signals);
+            assertEquals(SPI, g.cpuInterface(2).acknowledge());
+            complete(g.cpuInterface(2), SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-3/12: deactivating an Active+Pending INTID signals its PE (DIR, and EOI in EOImode 0)")
+        void deactivateActivePending() {
+            Gic g = gic(2);
+            g.enable(SGI);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            CpuInterface ci = g.cpuInterface(1);
+            g.sendSgi(SGI, 1);
+            assertEquals(SGI, ci.acknowledge());
+            g.sendSgi(SGI, 1);
+            ci.endOfInterrupt(SGI);
+            signals.clear();
+            ci.deactivate(SGI);
+            assertEquals(List.of(1), signals);
+            assertEquals(SGI, ci.acknowledge());
+            complete(ci, SGI);
+
+            CpuInterface pe0 = g.cpuInterface(0);
+            pe0.setEoiMode(0);
+            g.pulse(SPI);
+            assertEquals(SPI, pe0.acknowledge());
+            g.route(SPI, 1);
+            g.pulse(SPI);
+            signals.clear();
+            pe0.endOfInterrupt(SPI);
+            assertTrue(signals.contains(1), "EOImode 0 EOI deactivates and signals the routed PE: " + signals);
+            assertEquals(SPI, ci.acknowledge());
+            complete(ci, SPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-18: a priority drop, a PMR raise, a group enable and ISPENDR signal what they unblock")
+        void cpuInterfaceChanges() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x80);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x80);
+            setUp(g, PPI, Trigger.LEVEL_HIGH, 0xa0);
+            g.route(SPI, 1);
+            g.route(SPI + 1, 1);
+            CpuInterface ci = g.cpuInterface(1);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            g.pulse(SPI + 1);                      // held back by the running priority
+            signals.clear();
+            ci.endOfInterrupt(SPI);
+            assertTrue(signals.contains(1), "drop: " + signals);
+            ci.setPriorityMask(0x80);
+            signals.clear();
+            ci.setPriorityMask(0x88);
+            assertTrue(signals.contains(1), "PMR raise: " + signals);
+            ci.setGroupEnabled(false);
+            signals.clear();
+            ci.setGroupEnabled(true);
+            assertTrue(signals.contains(1), "group enable: " + signals);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+            ci.deactivate(SPI);
+            ci.setPriorityMask(Gic.PMR_DEFAULT);
+            signals.clear();
+            g.setPending(PPI, 1);
+            assertEquals(List.of(1), signals, "ISPENDR of a banked INTID");
+            signals.clear();
+            g.assertLine(PPI, 0);
+            assertEquals(List.of(0), signals, "level PPI line high");
+            assertEquals(PPI, ci.acknowledge());
+            complete(ci, PPI);
+            assertEquals(PPI, g.cpuInterface(0).acknowledge());
+            g.deassertLine(PPI, 0);
+            complete(g.cpuInterface(0), PPI);
+        }
+
+        @Test
+        @DisplayName("B-GIC-18: reconfiguring a masked pending SPI to an unmasked priority signals its PE")
+        void configureUnmasks() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0xf8);
+            g.route(SPI, 1);
+            g.pulse(SPI);
+            assertFalse(g.cpuInterface(1).isSignalled(Gic.PMR_NONE), "0xf8 is masked by PMR 0xf0");
+            signals.clear();
+            g.configure(SPI, Trigger.EDGE_RISING, 0x80);
+            assertEquals(List.of(1), signals);
+            assertEquals(SPI, g.cpuInterface(1).acknowledge());
+            complete(g.cpuInterface(1), SPI);
+        }
+    }
 }
