@@ -1785,6 +1785,29 @@ class GicTest {
         }
 
         @Test
+        @DisplayName("B-GIC-18/19: a BPR1 write that lets a held-back interrupt preempt signals the PE")
+        void binaryPointUnblocks() {
+            Gic g = gic(2);
+            setUp(g, SPI, Trigger.EDGE_RISING, 0x48);
+            setUp(g, SPI + 1, Trigger.EDGE_RISING, 0x48);
+            g.route(SPI, 1);
+            g.route(SPI + 1, 1);
+            CpuInterface ci = g.cpuInterface(1);
+            g.pulse(SPI);
+            assertEquals(SPI, ci.acknowledge());
+            assertEquals(0x48, ci.runningPriority());
+            g.pulse(SPI + 1);
+            assertFalse(ci.isSignalled(Gic.PMR_NONE), "same group priority as the running one");
+            signals.clear();
+            ci.setBinaryPoint(4);                   // group priority of 0x48 is now 0x40 < RPR 0x48
+            assertTrue(ci.isSignalled(Gic.PMR_NONE));
+            assertTrue(signals.contains(1), "the recomputed signal must wake the PE: " + signals);
+            assertEquals(SPI + 1, ci.acknowledge());
+            complete(ci, SPI + 1);
+            complete(ci, SPI);
+        }
+
+        @Test
         @DisplayName("B-GIC-18: reconfiguring a masked pending SPI to an unmasked priority signals its PE")
         void configureUnmasks() {
             Gic g = gic(2);
