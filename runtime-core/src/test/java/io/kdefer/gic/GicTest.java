@@ -7,6 +7,7 @@ import static io.kdefer.gic.InterruptState.ACTIVE;
 import static io.kdefer.gic.InterruptState.ACTIVE_PENDING;
 import static io.kdefer.gic.InterruptState.INACTIVE;
 import static io.kdefer.gic.InterruptState.PENDING;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,11 +15,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -1820,6 +1825,508 @@ class GicTest {
             assertEquals(List.of(1), signals);
             assertEquals(SPI, g.cpuInterface(1).acknowledge());
             complete(g.cpuInterface(1), SPI);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- model test
+
+    /** Reference model of §2a/§2b for the randomized test: the plain definitions, no bookkeeping. */
+    static final class Model {
+        static final class Irq {
+            boolean latch;
+            boolean line;
+            boolean active;
+            boolean enabled;
+            boolean edge;
+            int prio = Gic.PRIORITY_IRQ;
+            int route;
+        }
+
+        /** Ascending, so that the first best candidate found is the lowest INTID (B-GIC-5 ties). */
+        static final int[] INTIDS = {0, 1, 2, 3, 16, 17, 18, 19, 32, 33, 34, 35, 63, 64, 65, 1019};
+        static final int[] SGIS = {0, 1, 2, 3};
+        static final int[] LINES = {16, 17, 18, 19, 32, 33, 34, 35, 63, 64, 65, 1019};
+        static final int[] SPIS = {32, 33, 34, 35, 63, 64, 65, 1019};
+
+        final int pes;
+        final Irq[][] banked;
+        final Irq[] spis = new Irq[Gic.SPI_LAST + 1];
+        final int[] pmr;
+        final int[] bpr;
+        final boolean[] split;
+        final long[] ignored;
+        final List<ArrayList<int[]>> stacks = new ArrayList<>();   // {intid, group priority}, top = last
+
+        Model(int pes) {
+            this.pes = pes;
+            banked = new Irq[pes][32];
+            pmr = new int[pes];
+            bpr = new int[pes];
+            split = new boolean[pes];
+            ignored = new long[pes];
+            for (int pe = 0; pe < pes; pe++) {
+                for (int i = 0; i < 32; i++) {
+                    banked[pe][i] = new Irq();
+                    banked[pe][i].edge = Gic.isSgi(i);
+                }
+                pmr[pe] = Gic.PMR_DEFAULT;
+                bpr[pe] = 3;
+                split[pe] = true;
+                stacks.add(new ArrayList<>());
+            }
+            for (int s : SPIS) {
+                spis[s] = new Irq();
+            }
+        }
+
+        Irq irq(int intid, int pe) {
+            return intid < Gic.SPI_FIRST ? banked[pe][intid] : spis[intid];
+        }
+
+        static boolean pending(Irq q) {
+            return q.latch || (q.line && !q.edge);
+        }
+
+        InterruptState state(int intid, int pe) {
+            Irq q = irq(intid, pe);
+            return InterruptState.of(pending(q), q.active);
+        }
+
+        int groupPriority(int pe, int prio) {
+            return prio & (0xff << bpr[pe]) & 0xff;
+        }
+
+        int runningPriority(int pe) {
+            List<int[]> st = stacks.get(pe);
+            return st.isEmpty() ? Gic.PRIORITY_IDLE : st.get(st.size() - 1)[1];
+        }
+
+        /** B-GIC-18: pending, enabled, not active, targeted here; lowest priority value, then lowest INTID. */
+        int hppi(int pe) {
+            int best = SPURIOUS;
+            int bestPrio = Integer.MAX_VALUE;
+            for (int intid : INTIDS) {
+                Irq q = irq(intid, pe);
+                if (intid >= Gic.SPI_FIRST && q.route != pe) {
+                    continue;
+                }
+                if (pending(q) && q.enabled && !q.active && q.prio < bestPrio) {
+                    best = intid;
+                    bestPrio = q.prio;
+                }
+            }
+            return best;
+        }
+
+        boolean signallable(int pe, int peMask) {
+            int h = hppi(pe);
+            if (h == SPURIOUS) {
+                return false;
+            }
+            int p = irq(h, pe).prio;
+            return p < Math.min(pmr[pe], peMask) && groupPriority(pe, p) < runningPriority(pe);
+        }
+
+        int acknowledge(int pe, int peMask) {
+            if (!signallable(pe, peMask)) {
+                return SPURIOUS;
+            }
+            int h = hppi(pe);
+            Irq q = irq(h, pe);
+            q.latch = false;
+            q.active = true;
+            stacks.get(pe).add(new int[] {h, groupPriority(pe, q.prio)});
+            return h;
+        }
+
+        int top(int pe) {
+            List<int[]> st = stacks.get(pe);
+            return st.isEmpty() ? -1 : st.get(st.size() - 1)[0];
+        }
+
+        void endOfInterrupt(int pe) {
+            List<int[]> st = stacks.get(pe);
+            int intid = st.remove(st.size() - 1)[0];
+            if (!split[pe]) {
+                deactivate(pe, intid);
+            }
+        }
+
+        void dir(int pe, int intid) {
+            if (!split[pe]) {
+                ignored[pe]++;
+            } else {
+                deactivate(pe, intid);
+            }
+        }
+
+        private void deactivate(int pe, int intid) {
+            Irq q = irq(intid, pe);
+            if (q.active) {
+                q.active = false;
+            } else {
+                ignored[pe]++;
+            }
+        }
+
+        void setLine(Irq q, boolean high) {
+            if (high && !q.line && q.edge) {
+                q.latch = true;
+            }
+            q.line = high;
+        }
+    }
+
+    @Nested
+    @DisplayName("§2a/§2b: randomized operations against a reference model")
+    class RandomModel {
+        private final int[] prios = {
+            0x00, 0x38, 0x40, 0x47, 0x78, 0x80, 0x88, 0xa0, 0xc0, 0xc7, 0xe8, 0xf0, 0xf8, 0xff,
+        };
+        private final int[] pmrs = {0x00, 0x80, 0xa0, 0xc0, 0xc8, 0xf0, 0xf7, 0xff};
+
+        @Test
+        @DisplayName("§2a, B-GIC-2..12, 17-22: 4 seeds x 6000 random operations on 2-4 PEs match the model")
+        void matchesModel() {
+            long[][] seedAndPes = {{1, 2}, {42, 3}, {0x5eed, 4}, {20261123, 4}};
+            for (long[] run : seedAndPes) {
+                run(run[0], (int) run[1], 6000);
+            }
+            expectIgnoredCompletions();     // asserted exactly against the model
+        }
+
+        private void run(long seed, int pes, int steps) {
+            java.util.Random rnd = new java.util.Random(seed);
+            Gic g = gic(pes);
+            Model m = new Model(pes);
+            for (int pe = 0; pe < pes; pe++) {
+                if (rnd.nextInt(3) == 0) {
+                    g.cpuInterface(pe).setEoiMode(0);
+                    m.split[pe] = false;
+                }
+                int bpr = rnd.nextInt(6);
+                g.cpuInterface(pe).setBinaryPoint(bpr);
+                m.bpr[pe] = Math.max(bpr, 3);
+            }
+            for (int step = 0; step < steps; step++) {
+                boolean[] before = new boolean[pes];
+                for (int pe = 0; pe < pes; pe++) {
+                    before[pe] = m.signallable(pe, Gic.PMR_NONE);
+                }
+                signals.clear();
+                String op = step(rnd, g, m);
+                String where = "seed " + seed + " step " + step + " after " + op;
+                compare(g, m, before, where);
+            }
+        }
+
+        private int pick(java.util.Random rnd, int[] from) {
+            return from[rnd.nextInt(from.length)];
+        }
+
+        private String step(java.util.Random rnd, Gic g, Model m) {
+            int pes = m.pes;
+            int pe = rnd.nextInt(pes);
+            CpuInterface ci = g.cpuInterface(pe);
+            int intid = pick(rnd, Model.INTIDS);
+            int kind = rnd.nextInt(24);
+            switch (kind) {
+                case 0: {
+                    Trigger t = rnd.nextBoolean() ? Trigger.EDGE_RISING : Trigger.LEVEL_HIGH;
+                    int prio = pick(rnd, prios);
+                    boolean onePe = rnd.nextBoolean();
+                    String op = "configure(" + intid + (onePe ? ", cpu " + pe : "") + ", " + t + ", 0x"
+                            + Integer.toHexString(prio) + ")";
+                    if (Gic.isSgi(intid) && t != Trigger.EDGE_RISING) {
+                        assertThrows(IllegalArgumentException.class, () -> g.configure(intid, t, prio), op);
+                        return op + " rejected";
+                    }
+                    if (onePe) {
+                        g.configure(intid, pe, t, prio);
+                    } else {
+                        g.configure(intid, t, prio);
+                    }
+                    for (int c = 0; c < pes; c++) {
+                        if (c == pe || !onePe || intid >= Gic.SPI_FIRST) {
+                            Model.Irq q = m.irq(intid, c);
+                            q.edge = t == Trigger.EDGE_RISING;
+                            q.prio = prio & 0xf8;
+                        }
+                    }
+                    return op;
+                }
+                case 1: {
+                    boolean on = rnd.nextInt(3) != 0;
+                    boolean onePe = rnd.nextBoolean();
+                    if (onePe) {
+                        if (on) {
+                            g.enable(intid, pe);
+                        } else {
+                            g.disable(intid, pe);
+                        }
+                    } else if (on) {
+                        g.enable(intid);
+                    } else {
+                        g.disable(intid);
+                    }
+                    for (int c = 0; c < pes; c++) {
+                        if (c == pe || !onePe || intid >= Gic.SPI_FIRST) {
+                            m.irq(intid, c).enabled = on;
+                        }
+                    }
+                    return (on ? "enable(" : "disable(") + intid + (onePe ? ", cpu " + pe : "") + ")";
+                }
+                case 2: {
+                    int spi = pick(rnd, Model.SPIS);
+                    g.route(spi, pe);
+                    m.spis[spi].route = pe;
+                    return "route(" + spi + ", " + pe + ")";
+                }
+                case 3:
+                case 4: {
+                    int line = pick(rnd, Model.LINES);
+                    boolean high = kind == 3;
+                    if (Gic.isSpi(line)) {
+                        if (high) {
+                            g.assertLine(line);
+                        } else {
+                            g.deassertLine(line);
+                        }
+                    } else if (high) {
+                        g.assertLine(line, pe);
+                    } else {
+                        g.deassertLine(line, pe);
+                    }
+                    m.setLine(m.irq(line, pe), high);
+                    return (high ? "assertLine(" : "deassertLine(") + line + ", cpu " + pe + ")";
+                }
+                case 5: {
+                    int line = pick(rnd, Model.LINES);
+                    Model.Irq q = m.irq(line, pe);
+                    Executable pulse = Gic.isSpi(line) ? () -> g.pulse(line) : () -> g.pulse(line, pe);
+                    String op = "pulse(" + line + ", cpu " + pe + ")";
+                    if (!q.edge) {
+                        assertThrows(IllegalStateException.class, pulse, op);
+                        return op + " rejected (level)";
+                    }
+                    assertDoesNotThrow(pulse);
+                    if (!q.line) {
+                        q.latch = true;
+                    }
+                    return op;
+                }
+                case 6:
+                    g.setPending(intid, pe);
+                    m.irq(intid, pe).latch = true;
+                    return "setPending(" + intid + ", " + pe + ")";
+                case 7:
+                    g.clearPending(intid, pe);
+                    m.irq(intid, pe).latch = false;
+                    return "clearPending(" + intid + ", " + pe + ")";
+                case 8: {
+                    int sgi = pick(rnd, Model.SGIS);
+                    if (rnd.nextBoolean()) {
+                        g.sendSgi(sgi, pe);
+                        m.irq(sgi, pe).latch = true;
+                        return "sendSgi(" + sgi + ", " + pe + ")";
+                    }
+                    int self = rnd.nextInt(pes + 1) - 1;
+                    g.sendSgiAllButSelf(sgi, self);
+                    for (int c = 0; c < pes; c++) {
+                        if (c != self) {
+                            m.irq(sgi, c).latch = true;
+                        }
+                    }
+                    return "sendSgiAllButSelf(" + sgi + ", " + self + ")";
+                }
+                case 9:
+                case 10:
+                case 11:
+                case 12: {
+                    int mask = rnd.nextInt(4) == 0 ? Gic.PMR_IRQ_OFF : Gic.PMR_NONE;
+                    int expected = m.acknowledge(pe, mask);
+                    int got = ci.acknowledge(mask);
+                    String op = "acknowledge(cpu " + pe + ", mask 0x" + Integer.toHexString(mask) + ")";
+                    assertEquals(expected, got, op);
+                    return op + " = " + got;
+                }
+                case 13:
+                case 14:
+                case 15:
+                case 16: {
+                    int top = m.top(pe);
+                    if (top < 0) {
+                        return "no EOI on cpu " + pe;
+                    }
+                    List<int[]> st = m.stacks.get(pe);
+                    if (st.size() > 1 && rnd.nextInt(4) == 0) {
+                        int other = st.get(rnd.nextInt(st.size() - 1))[0];
+                        if (other != top) {
+                            assertThrows(IllegalStateException.class, () -> ci.endOfInterrupt(other));
+                            return "out-of-order EOI(" + other + ") on cpu " + pe + " rejected";
+                        }
+                    }
+                    ci.endOfInterrupt(top);
+                    m.endOfInterrupt(pe);
+                    return "EOI(" + top + ") on cpu " + pe;
+                }
+                case 17:
+                case 18:
+                case 19: {
+                    int target = intid;
+                    if (rnd.nextInt(8) != 0) {     // mostly an INTID that is active (well-formed DIR)
+                        List<Integer> active = new ArrayList<>();
+                        for (int i : Model.INTIDS) {
+                            if (m.irq(i, pe).active) {
+                                active.add(i);
+                            }
+                        }
+                        if (!active.isEmpty()) {
+                            target = active.get(rnd.nextInt(active.size()));
+                        }
+                    }
+                    ci.deactivate(target);
+                    m.dir(pe, target);
+                    return "DIR(" + target + ") on cpu " + pe;
+                }
+                case 20:
+                case 21: {
+                    int v = pick(rnd, pmrs);
+                    ci.setPriorityMask(v);
+                    m.pmr[pe] = v & 0xf8;
+                    return "setPriorityMask(0x" + Integer.toHexString(v) + ") on cpu " + pe;
+                }
+                case 22: {
+                    boolean on = rnd.nextBoolean();
+                    g.setActive(intid, pe, on);
+                    m.irq(intid, pe).active = on;
+                    return "setActive(" + intid + ", " + pe + ", " + on + ")";
+                }
+                default: {
+                    int line = pick(rnd, Model.LINES);
+                    Model.Irq q = m.irq(line, pe);
+                    // toggle the line: a device doing its thing
+                    if (Gic.isSpi(line)) {
+                        if (q.line) {
+                            g.deassertLine(line);
+                        } else {
+                            g.assertLine(line);
+                        }
+                    } else if (q.line) {
+                        g.deassertLine(line, pe);
+                    } else {
+                        g.assertLine(line, pe);
+                    }
+                    m.setLine(q, !q.line);
+                    return "toggle line " + line + " (cpu " + pe + ") to " + q.line;
+                }
+            }
+        }
+
+        private void compare(Gic g, Model m, boolean[] before, String where) {
+            assertTrue(g.invariantHolds(), () -> "distributor bookkeeping, " + where);
+            for (int pe = 0; pe < m.pes; pe++) {
+                CpuInterface ci = g.cpuInterface(pe);
+                for (int intid : Model.INTIDS) {
+                    if (m.state(intid, pe) != g.state(intid, pe)) {
+                        assertEquals(m.state(intid, pe), g.state(intid, pe),
+                                "state of " + intid + " on cpu " + pe + ", " + where);
+                    }
+                }
+                String cpu = "cpu " + pe + ", " + where;
+                assertEquals(m.runningPriority(pe), ci.runningPriority(), () -> "running priority, " + cpu);
+                assertEquals(m.stacks.get(pe).size(), ci.activeDepth(), () -> "active depth, " + cpu);
+                assertEquals(m.ignored[pe], ci.ignoredCompletions(), () -> "ignored completions, " + cpu);
+                assertEquals(m.hppi(pe), ci.highestPending(), () -> "HPPI, " + cpu);
+                boolean now = m.signallable(pe, Gic.PMR_NONE);
+                assertEquals(now, ci.isSignalled(Gic.PMR_NONE), () -> "signalled, " + cpu);
+                assertEquals(m.signallable(pe, Gic.PMR_IRQ_OFF), ci.isSignalled(Gic.PMR_IRQ_OFF),
+                        () -> "signalled through PMR_IRQ_OFF, " + cpu);
+                if (m.hppi(pe) != SPURIOUS) {
+                    assertTrue(ci.mayBeSignalled(), () -> "the hint must not miss a candidate, " + cpu);
+                }
+                if (now && !before[pe]) {
+                    int p = pe;
+                    assertTrue(signals.contains(pe), () -> "newly signallable but cpu " + p + " not signalled ("
+                            + signals + "), " + where);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- threads
+
+    @Nested
+    @DisplayName("concurrency")
+    class Concurrency {
+        @Test
+        @Timeout(value = 60, unit = TimeUnit.SECONDS)
+        @DisplayName("B-GIC-12: concurrent sendSgi to one PE: nothing stays pending, every delivery was signalled")
+        void concurrentSenders() throws InterruptedException {
+            AtomicLong wakeups = new AtomicLong();
+            Gic g = new Gic(2, pe -> {
+                if (pe == 0) {
+                    wakeups.incrementAndGet();
+                }
+            }, () -> -1);
+            gics.add(g);
+            g.enable(SGI);
+            wakeups.set(0);
+            CpuInterface ci = g.cpuInterface(0);
+            int senders = 4;
+            int sends = 20_000;
+            CountDownLatch start = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(senders);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < senders; t++) {
+                Thread th = new Thread(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < sends; i++) {
+                            g.sendSgi(SGI, 0);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        done.countDown();
+                    }
+                }, "sgi-sender-" + t);
+                th.setDaemon(true);
+                threads.add(th);
+                th.start();
+            }
+            start.countDown();
+            long acks = 0;
+            while (done.getCount() > 0) {
+                int intid = ci.acknowledge();
+                if (intid == SGI) {
+                    acks++;
+                    complete(ci, SGI);
+                } else {
+                    assertEquals(SPURIOUS, intid);
+                }
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            // Quiescent: at most the one coalesced SGI of the last sends is still pending.
+            if (ci.acknowledge() == SGI) {
+                acks++;
+                complete(ci, SGI);
+            }
+            assertEquals(SPURIOUS, ci.acknowledge(), "nothing else pending once the senders are done");
+            g.sendSgi(SGI, 0);
+            int last;
+            do {
+                last = ci.acknowledge();
+            } while (last != SGI);                  // bounded by the @Timeout
+            acks++;
+            complete(ci, SGI);
+            assertTrue(acks >= 1 && acks <= (long) senders * sends + 1, "acks " + acks);
+            assertTrue(wakeups.get() >= acks, "every pending period began with a signal: " + wakeups + " < " + acks);
+            assertEquals(0, ci.ignoredCompletions());
+            assertState(g, INACTIVE, SGI, 0);
+            assertIdle(ci);
         }
     }
 }
