@@ -308,6 +308,9 @@ public final class CpuInterface {
         synchronized (rd) {
             this.bpr1 = Math.max(bpr1, Gic.BPR1_MIN);
         }
+        // A larger binary point lowers pending group priorities below the running priority: something held
+        // back may be signallable now (B-GIC-18: recomputed after every CPU-interface change).
+        gic.signal(pe);
     }
 
     public int binaryPoint() {

@@ -561,7 +561,9 @@ public final class Gic {
             return intid;
         }
         String why;
-        if (intid >= 1020 && intid <= 1023) {
+        if (intid < 0) {
+            why = "is negative: INTIDs are unsigned (SGIs 0-15, PPIs 16-31, SPIs 32-1019) (B-GIC-1)";
+        } else if (intid >= 1020 && intid <= 1023) {
             why = "is a special INTID (1020-1023), never configured or acknowledged as an interrupt (B-GIC-23)";
         } else if (intid >= 1056 && intid <= 1119) {
             why = "is an extended PPI, which this model does not implement (B-GIC-1)";
