@@ -101,9 +101,11 @@ public final class TimerWheel {
      *   I1. Level 0: S >= digit 0 of clk. Level L > 0: S > digit L of clk (the expiry is >= clk and differs).
      *   I2. Every interval of level L lies after every interval of the levels below it, so the earliest entry is
      *       in the lowest non-empty level, in its lowest non-empty slot: two numberOfTrailingZeros, O(1).
-     *   I3. Placement is unique for a given clk, so all armed entries with the same expiry are in the same list,
-     *       in arming order; cascading moves a whole list in order. That makes ties FIFO. seq (the arming order)
-     *       is compared only where two lists merge: EXPIRING against a level-0 slot.
+     *   I3. Placement is unique for a given clk, so all wheel entries with the same expiry are in the same list,
+     *       in arming order; cascading moves a whole list in order. DUE is in arming order too and is sorted
+     *       stably. Where EXPIRING meets a level-0 slot of the same expiry, the wheel entry is the older one: it
+     *       was armed while its expiry was > now, the due one while it was <= now, and now never decreases.
+     *       So ties are FIFO without a sequence number (matchesReferenceModel checks this against one).
      * Non-invariants: a level-L > 0 slot says nothing about where in its 64^L jiffies its entries expire (hence
      * slotMin); clk is not the last advance()'s now + 1 after a callback threw.
      *
@@ -113,8 +115,8 @@ public final class TimerWheel {
      * level < L. So an entry is cascaded at most once per level (<= 10 times in its life; in practice <= 3 for a
      * timer under 4.4 min at HZ 1000).
      *
-     * advance(T). now = T; the DUE list is sorted (stable merge sort by expires, then seq: usually 0 or 1 entry)
-     * and becomes EXPIRING. Then loop on the earliest of: the EXPIRING head, the lowest non-empty wheel slot.
+     * advance(T). now = T; the DUE list is sorted (stable merge sort by expires; usually 0 or 1 entry) and
+     * becomes EXPIRING. Then loop on the earliest of: the EXPIRING head, the lowest non-empty wheel slot.
      * A level-0 slot with expiry <= T fires its head; a level-L > 0 slot whose interval starts at or before
      * T + 1 is cascaded (clk = its start); otherwise stop and set clk = T + 1. Every iteration fires one entry
      * or cascades one non-empty slot, and finds the next candidate with two bit scans, so the cost is
@@ -132,7 +134,7 @@ public final class TimerWheel {
      * walking that one slot. Cost: O(1), plus O(size of that slot) once after its minimum was removed.
      *
      * Costs. add O(1) (relinking); remove O(1); advance as above; nextExpiry as above; size/now O(1).
-     * Memory: 706 list heads, 704 cached minima and flags, about 12 KB per CPU; 40 bytes of links per Entry.
+     * Memory: 706 list heads, 704 cached minima and flags, about 12 KB per CPU; an Entry is 7 fields.
      */
 
     static final int LEVEL_BITS = 6;
@@ -152,7 +154,6 @@ public final class TimerWheel {
         private final Object owner;   // I
         private TimerWheel wheel;     // C: the wheel this entry is armed on (its owner's CPU); null when idle
         private long expires;         // C: last armed expiry, kept after firing or removal
-        private long seq;             // C: arming order on wheel; breaks expiry ties FIFO
         private int index = IDLE;     // C: the list holding this entry: wheel slot L*64+S, DUE, EXPIRING or IDLE
         private Entry prev;           // C: previous in the list; the list's head points to its last entry
         private Entry next;           // C: next in the list; null for the last entry
@@ -207,7 +208,6 @@ public final class TimerWheel {
     private final boolean[] slotMinStale = new boolean[WHEEL_SLOTS];  // I; elements C: slotMin needs a walk
     private long now;                                                 // C: argument of the last advance()
     private long clk;                                                 // C: first unprocessed jiffy, see notes
-    private long armSeq;                                              // C: next Entry.seq
     private int size;                                                 // C: armed entries
     private long cascaded;                                            // C: entries moved by cascades (stats)
     private Entry running;                                            // C: entry whose callback is running
@@ -238,7 +238,6 @@ public final class TimerWheel {
             size++;
         }
         e.expires = expiresJiffies;
-        e.seq = armSeq++;
         // expires > now implies expires >= now + 1 >= clk, as placement requires.
         link(e, expiresJiffies <= now ? DUE : wheelIndex(expiresJiffies));
         return wasArmed;
@@ -320,13 +319,14 @@ public final class TimerWheel {
                     if (level == 0) {
                         if (start <= nowJiffies) {
                             Entry w = heads[slot];
-                            if (x == null || start < x.expires || (start == x.expires && w.seq < x.seq)) {
+                            if (x == null || start <= x.expires) {   // on a tie w is the older (I3)
                                 fireOne(w, fire);
                                 fired++;
                                 continue;
                             }
                         }
                     } else if (start <= target && (x == null || start <= x.expires)) {
+                        assert start >= clk : "interval " + start + " behind clk " + clk;
                         clk = start;   // valid: no armed entry expires before start (I2, and x.expires >= start)
                         cascade(level * LEVEL_SIZE + slot);
                         continue;
@@ -387,6 +387,7 @@ public final class TimerWheel {
 
     /** Wheel slot for an expiry {@code >= clk}: level = highest digit differing from clk, slot = that digit. */
     private int wheelIndex(long expires) {
+        assert expires >= clk : "expiry " + expires + " behind clk " + clk;
         long diff = expires ^ clk;   // the sign flip of both operands cancels out
         int level = diff == 0 ? 0 : (63 - Long.numberOfLeadingZeros(diff)) / LEVEL_BITS;
         int slot = (int) ((expires ^ Long.MIN_VALUE) >>> (level * LEVEL_BITS)) & LEVEL_MASK;
@@ -489,7 +490,9 @@ public final class TimerWheel {
         slotEmptied(idx);
         while (e != null) {
             Entry next = e.next;
-            link(e, wheelIndex(e.expires));   // a lower level: e.expires shares clk's digits down to idx's level
+            int to = wheelIndex(e.expires);   // a lower level: e.expires shares clk's digits down to idx's level
+            assert to >>> LEVEL_BITS < idx >>> LEVEL_BITS : "cascade from " + idx + " to " + to;
+            link(e, to);
             cascaded++;
             e = next;
         }
@@ -504,13 +507,13 @@ public final class TimerWheel {
         running = null;
     }
 
-    /** Makes the DUE list the EXPIRING list, sorted by (expires, seq). */
+    /** Makes the DUE list (in arming order) the EXPIRING list, sorted stably by expires. */
     private void takeDueList() {
         Entry first = heads[DUE];
         heads[DUE] = null;
         boolean sorted = true;
         for (Entry e = first; e.next != null; e = e.next) {
-            if (before(e.next, e)) {
+            if (e.next.expires < e.expires) {
                 sorted = false;
                 break;
             }
@@ -546,10 +549,6 @@ public final class TimerWheel {
         heads[DUE] = first;
     }
 
-    private static boolean before(Entry a, Entry b) {
-        return a.expires < b.expires || (a.expires == b.expires && a.seq < b.seq);
-    }
-
     /** Stable bottom-up merge sort of a next-linked chain (prev is ignored and fixed by the caller). */
     private static Entry mergeSort(Entry list) {
         for (int run = 1; ; run *= 2) {
@@ -572,7 +571,7 @@ public final class TimerWheel {
                         e = q;
                         q = q.next;
                         qSize--;
-                    } else if (qSize == 0 || q == null || !before(q, p)) {
+                    } else if (qSize == 0 || q == null || p.expires <= q.expires) {   // stable: p first on ties
                         e = p;
                         p = p.next;
                         pSize--;

@@ -27,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Unit tests for {@link TimerWheel}: one test (or group) per property bullet of its javadoc. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)   // a broken cascade loops forever: fail instead of hanging the build
 class TimerWheelTest {
 
     /** Starting jiffies: zero, just below level boundaries, unaligned, the kernel-like negative start, extremes. */
@@ -42,6 +43,7 @@ class TimerWheelTest {
         public void accept(Entry e) {
             assertFalse(e.isArmed(), "an entry is disarmed before its callback sees it");
             fired.add(e);
+            assertTrue(fired.size() <= 100_000, "runaway firing: an entry re-armed in advance() fired in it again?");
         }
 
         List<Entry> take() {
@@ -176,6 +178,28 @@ class TimerWheelTest {
     }
 
     @Test
+    void dueAtExactlyNowOnEveryBoundary() {
+        // expires == now is the edge between DUE and the wheel: clk (now + 1) may start a new level interval.
+        for (long start : STARTS) {
+            long[] nows = {start, start + 63 - Math.floorMod(start, 64), start + 4095 - Math.floorMod(start, 4096)};
+            for (long now : nows) {
+                TimerWheel w = new TimerWheel(now);
+                Entry atNow = new Entry("now");
+                Entry next = new Entry("next");
+                w.add(atNow, now);
+                w.add(next, now + 1);
+                assertEquals(now, w.nextExpiry());
+                Recorder r = new Recorder();
+                assertEquals(1, w.advance(now, r), () -> "now " + now);
+                assertEquals(List.of(atNow), r.take());
+                assertEquals(now + 1, w.nextExpiry());
+                assertEquals(1, w.advance(now + 1, r));
+                assertEquals(List.of(next), r.take());
+            }
+        }
+    }
+
+    @Test
     void reAddFromCallbackFiresAtTheNextAdvanceNotThisOne() {
         TimerWheel w = new TimerWheel(0);
         Entry zero = new Entry("period 0");
@@ -188,6 +212,7 @@ class TimerWheelTest {
         List<Entry> fired = new ArrayList<>();
         Consumer<Entry> periodic = e -> {
             fired.add(e);
+            assertTrue(fired.size() <= 3, "livelock: a re-added entry fired again in the same advance()");
             assertSame(e, w.running());
             assertFalse(w.add(e, e.expires() + period.get(e)));
             assertTrue(e.isArmed());
@@ -742,6 +767,7 @@ class TimerWheelTest {
                     assertSame(e, w.running());
                     m.remove(e);
                     fired[0]++;
+                    assertTrue(fired[0] <= es.length, "an entry fired twice in one advance()");
                     int act = rnd.nextInt(100);
                     if (act < 20) {
                         long exp = randomExpiry(rnd, target);
