@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  *                                                    -> ARMED, DUE           the callback re-adds it
  * </pre>
  * FIRING is IDLE as far as {@link Entry#isArmed()} is concerned: an entry is disarmed before its callback
- * sees it, so the callback may re-add it (periodic timers). A re-added entry is ARMED or DUE while
- * {@link #running()} still returns it until the callback returns.
+ * sees it, so the callback may re-add it (periodic timers). If it does, the entry is ARMED or DUE again while
+ * {@link #running()} keeps returning it until the callback returns.
  *
  * <h2>Properties</h2>
  * <ul>
@@ -134,7 +134,7 @@ public final class TimerWheel {
      * walking that one slot. Cost: O(1), plus O(size of that slot) once after its minimum was removed.
      *
      * Costs. add O(1) (relinking); remove O(1); advance as above; nextExpiry as above; size/now O(1).
-     * Memory: 706 list heads, 704 cached minima and flags, about 12 KB per CPU; an Entry is 7 fields.
+     * Memory: 706 list heads, 704 cached minima and flags, about 12 KB per CPU; an Entry has 6 fields.
      */
 
     static final int LEVEL_BITS = 6;
@@ -148,7 +148,8 @@ public final class TimerWheel {
 
     /**
      * The intrusive node of one timer, allocated once with its timer object and reused for every arming:
-     * arming, moving, cancelling and firing allocate nothing.
+     * arming, moving, cancelling and firing allocate nothing. Its state belongs to the wheel it is armed on:
+     * read {@link #expires()} and {@link #isArmed()} on that wheel's CPU (the values are plain fields).
      */
     public static final class Entry {
         private final Object owner;   // I
@@ -338,7 +339,7 @@ public final class TimerWheel {
                 fireOne(x, fire);
                 fired++;
             }
-            clk = target;   // valid: the loop stopped because nothing left starts before target
+            clk = target;   // valid: every interval left starts after target, every level-0 expiry is >= target
         } finally {
             advancing = false;
             running = null;
