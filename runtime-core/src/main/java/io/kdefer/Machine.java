@@ -14,6 +14,7 @@ import io.kdefer.irqwork.IrqWorkCore;
 import io.kdefer.smp.Smp;
 import io.kdefer.smp.SmpCore;
 import io.kdefer.softirq.Softirqs;
+import io.kdefer.time.TimerCore;
 import io.kdefer.trace.Stats;
 
 import java.lang.System.Logger.Level;
@@ -48,7 +49,8 @@ public final class Machine implements AutoCloseable {
     /* Implementation notes
      *
      * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
-     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick and NOHZ hooks), Stats, the timer PPI's handler;
+     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick and NOHZ hooks), TimerCore (TIMER softirq, tick,
+     * NOHZ and hotplug hooks), Stats, the timer PPI's handler;
      * then the CPU threads start. Subsystems find each other's internal
      * state through the services map, filled before the machine is published and read-only afterwards.
      */
@@ -70,6 +72,7 @@ public final class Machine implements AutoCloseable {
     private final SmpCore smpCore;             // I
     private final Smp smp;                     // I
     private final IrqWorkCore irqWork;         // I
+    private final TimerCore timers;            // I
     private final Stats stats;                 // I
     private final Lifecycle lifecycle = new Lifecycle();       // I
     private final Map<Class<?>, Object> services = new HashMap<>();   // I: filled during boot
@@ -86,6 +89,7 @@ public final class Machine implements AutoCloseable {
         this.smpCore = new SmpCore(cpus, irqs);
         this.smp = new Smp(smpCore);
         this.irqWork = new IrqWorkCore(cpus, irqs, smpCore);
+        this.timers = new TimerCore(cpus, lifecycle);
         this.stats = new Stats(cpus, irqs, softirqs);
         irqs.requestPercpu(Gic.TIMER_PPI, (irq, dev) -> {
             cpus.tick(cpus.executingCpu());
@@ -99,6 +103,7 @@ public final class Machine implements AutoCloseable {
         services.put(SmpCore.class, smpCore);
         services.put(Smp.class, smp);
         services.put(IrqWorkCore.class, irqWork);
+        services.put(TimerCore.class, timers);
         services.put(Stats.class, stats);
         services.put(Lifecycle.class, lifecycle);
     }

@@ -350,6 +350,32 @@ public final class TimerWheel {
         return fired;
     }
 
+    /**
+     * Disarms every armed entry and hands it to {@code sink}, in no particular order, leaving the clock as it is
+     * (CPU hotplug: a dead CPU's timers move to another CPU's wheel). O(size + lists).
+     *
+     * @return the number of entries removed
+     * @throws IllegalStateException if called from one of this wheel's callbacks
+     */
+    public int removeAll(Consumer<Entry> sink) {
+        Objects.requireNonNull(sink, "sink");
+        if (advancing) {
+            throw new IllegalStateException("removeAll() called from a timer callback of the same wheel");
+        }
+        int n = 0;
+        for (int idx = 0; idx < heads.length; idx++) {
+            Entry e;
+            while ((e = heads[idx]) != null) {
+                unlink(e);
+                e.wheel = null;
+                size--;
+                n++;
+                sink.accept(e);
+            }
+        }
+        return n;
+    }
+
     /** Armed entries (ARMED or DUE). */
     public int size() {
         return size;

@@ -814,4 +814,31 @@ class TimerWheelTest {
         assertTrue(firedTotal > 10_000, "the run exercised firing: " + firedTotal);
         assertTrue(throwsSeen > 10, "the run exercised throwing callbacks: " + throwsSeen);
     }
+
+    @Test
+    void removeAllDisarmsEveryEntryAndKeepsTheClock() {
+        TimerWheel w = new TimerWheel(100);
+        java.util.List<TimerWheel.Entry> entries = new java.util.ArrayList<>();
+        long[] expiries = {50, 100, 101, 164, 4200, 300_000, Long.MAX_VALUE};
+        for (long x : expiries) {
+            TimerWheel.Entry e = new TimerWheel.Entry(x);
+            w.add(e, x);
+            entries.add(e);
+        }
+        java.util.Set<Object> removed = new java.util.HashSet<>();
+        assertEquals(expiries.length, w.removeAll(e -> removed.add(e.owner())));
+        assertEquals(expiries.length, removed.size());
+        assertEquals(0, w.size());
+        assertEquals(Long.MAX_VALUE, w.nextExpiry());
+        assertEquals(100, w.now());
+        for (TimerWheel.Entry e : entries) {
+            assertFalse(e.isArmed());
+        }
+        // The wheel keeps working: a re-armed entry fires exactly at its expiry.
+        TimerWheel.Entry e = entries.get(2);
+        w.add(e, 101);
+        java.util.List<TimerWheel.Entry> fired = new java.util.ArrayList<>();
+        assertEquals(1, w.advance(101, fired::add));
+        assertEquals(java.util.List.of(e), fired);
+    }
 }

@@ -1,0 +1,256 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.time;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Lifecycle;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The per-CPU timer bases (kernel: struct timer_base) and their hooks into the CPU: the TIMER softirq that expires
+ * timers, the tick that raises it, the NOHZ deadline of an idle CPU, and hotplug migration. The runtime SPI
+ * behind {@link TimerList}; not for applications.
+ */
+public final class TimerCore {
+    /* Implementation notes
+     *
+     * Each CPU's base is a TimerWheel guarded by the base lock (kernel: the base's raw spinlock). Arming from any
+     * thread takes the timer's monitor (serialising the operations on one timer, kernel: lock_timer_base plus the
+     * MIGRATING flag) and then the base lock; the TIMER softirq takes the base lock only. Lock order: timer
+     * monitor, then base lock, never two base locks at once.
+     *
+     * Expiry (kernel: __run_timers / expire_timers): under the base lock the wheel is advanced to the current
+     * jiffy and every fired timer moves to the base's expiring list, where it is still pending: delete() or mod()
+     * may take it off again before its callback runs. Then, one at a time: take the head, record it as running,
+     * drop the lock, call it, retake the lock. deleteSync() waits while a timer is recorded as running.
+     *
+     * nextExpiry is the wheel's next expiry (jiffies), volatile so that the tick hook and the NOHZ hook read it
+     * without the lock; it is written under the lock after every change. Arming an earlier timer on a parked CPU
+     * wakes it (kick) so it re-computes its park deadline; the CPU publishes PARKED before it reads nextExpiry
+     * and the armer publishes nextExpiry before it reads PARKED, so one of them notices (Cpu's wake-up protocol).
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.time");
+    static final int TIMER_SOFTIRQ = 1;
+
+    static final class Base {
+        final Cpu cpu;                                   // I
+        final ReentrantLock lock = new ReentrantLock();  // the base lock
+        final TimerWheel wheel;                          // L(lock)
+        volatile long nextExpiry = Long.MAX_VALUE;       // L(lock) writes; jiffy of the next expiry
+        TimerList expiringHead;                          // L(lock): fired, callback not yet started
+        TimerList expiringTail;                          // L(lock)
+        volatile TimerList running;                      // L(lock) writes: callback running on this CPU
+
+        Base(Cpu cpu, long nowJiffies) {
+            this.cpu = cpu;
+            this.wheel = new TimerWheel(nowJiffies);
+        }
+
+        void updateNext() {
+            nextExpiry = expiringHead != null ? wheel.now() : wheel.nextExpiry();
+        }
+
+        void appendExpiring(TimerList t) {
+            t.expPrev = expiringTail;
+            t.expNext = null;
+            if (expiringTail == null) {
+                expiringHead = t;
+            } else {
+                expiringTail.expNext = t;
+            }
+            expiringTail = t;
+            t.expiring = true;
+        }
+
+        void unlinkExpiring(TimerList t) {
+            if (t.expPrev == null) {
+                expiringHead = t.expNext;
+            } else {
+                t.expPrev.expNext = t.expNext;
+            }
+            if (t.expNext == null) {
+                expiringTail = t.expPrev;
+            } else {
+                t.expNext.expPrev = t.expPrev;
+            }
+            t.expPrev = null;
+            t.expNext = null;
+            t.expiring = false;
+        }
+    }
+
+    private final Cpus cpus;          // I
+    private final Base[] bases;       // I
+    private final AtomicLong fired = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+
+    public TimerCore(Cpus cpus, Lifecycle lifecycle) {
+        this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.bases = new Base[cpus.count()];
+        long now = jiffiesNow();
+        for (int i = 0; i < bases.length; i++) {
+            bases[i] = new Base(cpus.cpu(i), now);
+        }
+        cpus.openSoftirq(TIMER_SOFTIRQ, () -> runTimers(cpus.executingCpu()));
+        cpus.addTickHook(cpu -> {
+            // run_local_timers: raise TIMER_SOFTIRQ when something is due at this tick.
+            if (bases[cpu.id()].nextExpiry <= jiffiesNow()) {
+                cpus.raiseSoftirq(cpu, TIMER_SOFTIRQ);
+            }
+        });
+        cpus.addNohzHook(new Cpus.NohzHook() {
+            @Override
+            public long nextEventNanos(Cpu cpu) {
+                long j = bases[cpu.id()].nextExpiry;
+                return j == Long.MAX_VALUE || j > Long.MAX_VALUE / cpus.tickNanos() ? Long.MAX_VALUE
+                        : j * cpus.tickNanos();
+            }
+        });
+        cpus.addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void dead(Cpu cpu, Cpu target) {
+                migrate(bases[cpu.id()], bases[target.id()]);
+            }
+        });
+        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::raiseDue);
+        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
+    }
+
+    long jiffiesNow() {
+        return Math.floorDiv(cpus.clockNanos(), cpus.tickNanos());
+    }
+
+    /** The jiffy of the first tick at or after {@code nanos} from now: a timer never fires early. */
+    long expiryJiffy(long delayNanos) {
+        long t = cpus.clockNanos();
+        long expiry = delayNanos > Long.MAX_VALUE - t ? Long.MAX_VALUE : t + delayNanos;
+        long tick = cpus.tickNanos();
+        long j = Math.floorDiv(expiry, tick);
+        return j * tick == expiry ? j : j + 1;
+    }
+
+    Base thisBase() {
+        return bases[cpus.thisCpu().id()];
+    }
+
+    Cpus cpus() {
+        return cpus;
+    }
+
+    /** Timer callbacks run so far. */
+    public long fired() {
+        return fired.get();
+    }
+
+    /** Timer callbacks that threw (contained). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** Timers currently armed on {@code cpu} (racy). */
+    public int armed(int cpu) {
+        Base b = bases[cpu];
+        b.lock.lock();
+        try {
+            int n = b.wheel.size();
+            for (TimerList t = b.expiringHead; t != null; t = t.expNext) {
+                n++;
+            }
+            return n;
+        } finally {
+            b.lock.unlock();
+        }
+    }
+
+    void kickIfEarlier(Base b, long before) {
+        if (b.nextExpiry < before) {
+            cpus.kick(b.cpu);
+        }
+    }
+
+    /** The TIMER softirq on {@code cpu} (kernel: run_timer_softirq). */
+    private void runTimers(Cpu cpu) {
+        Base b = bases[cpu.id()];
+        b.lock.lock();
+        try {
+            long j = Math.max(jiffiesNow(), b.wheel.now());
+            b.wheel.advance(j, e -> {
+                TimerList t = (TimerList) e.owner();
+                b.appendExpiring(t);
+            });
+            TimerList t;
+            while ((t = b.expiringHead) != null) {
+                b.unlinkExpiring(t);
+                t.pending = t.entry.isArmed();
+                b.running = t;
+                b.updateNext();
+                b.lock.unlock();
+                try {
+                    fired.incrementAndGet();
+                    t.fire();
+                } catch (Throwable x) {
+                    failures.incrementAndGet();
+                    if (t.firstFailure()) {
+                        LOG.log(Level.ERROR, "timer " + t + " callback threw on " + cpu
+                                + "; contained (reported once per timer)", x);
+                    }
+                } finally {
+                    b.lock.lock();
+                    b.running = null;
+                }
+            }
+            b.updateNext();
+        } finally {
+            b.lock.unlock();
+        }
+    }
+
+    /** Hotplug: a dead CPU's armed and expiring timers move to {@code to}, keeping their expiry. */
+    private void migrate(Base from, Base to) {
+        List<TimerList> moved = new ArrayList<>();
+        from.lock.lock();
+        try {
+            from.wheel.removeAll(e -> moved.add((TimerList) e.owner()));
+            TimerList t;
+            while ((t = from.expiringHead) != null) {
+                from.unlinkExpiring(t);
+                moved.add(t);
+            }
+            from.updateNext();
+        } finally {
+            from.lock.unlock();
+        }
+        for (TimerList t : moved) {
+            t.migrate(from, to);
+        }
+    }
+
+    /** Close, before the CPUs stop: make every CPU with a due timer run its TIMER softirq. */
+    private void raiseDue() {
+        long j = jiffiesNow();
+        for (Base b : bases) {
+            if (b.nextExpiry <= j) {
+                cpus.raiseSoftirq(b.cpu, TIMER_SOFTIRQ);
+            }
+        }
+    }
+
+    /** Close, after the CPUs stopped: timers still armed will never fire; say so. */
+    private void reportLeftovers() {
+        int n = 0;
+        for (int i = 0; i < bases.length; i++) {
+            n += armed(i);
+        }
+        if (n > 0) {
+            LOG.log(Level.WARNING, n + " timer(s) were still armed when the machine closed; they will not fire");
+        }
+    }
+}
