@@ -14,9 +14,22 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
+            "  example NAME  run a lesson: irqwork, smp",
             "  help          print this message");
 
     private Main() {
+    }
+
+    private static void example(String[] args) throws Exception {
+        String name = args.length == 0 ? "" : args[0].toLowerCase(java.util.Locale.ROOT);
+        switch (name) {
+            case "irqwork", "1" -> Example_01_IrqWork.main(args);
+            case "smp", "2" -> Example_02_CrossCpuCall.main(args);
+            default -> {
+                System.err.println("unknown example: " + name + " (try: irqwork, smp)");
+                System.exit(2);
+            }
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -24,6 +37,7 @@ public final class Main {
         String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (command) {
             case "demo" -> Demo.main(rest);
+            case "example" -> example(rest);
             case "help", "-h", "--help" -> System.out.println(USAGE);
             default -> {
                 if (!command.isEmpty()) {
