@@ -367,9 +367,11 @@ public final class Irqs {
             try {
                 d.actions = next.length == 0 ? IrqDesc.NO_ACTIONS : next;
                 if (next.length == 0) {
-                    // irq_shutdown: masked, disabled, depth 1, no state left behind.
+                    // irq_shutdown: masked, disabled, depth 1, no state left behind -- except a run still in
+                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14).
                     gic.disable(irq);
-                    d.istate = IrqDesc.DISABLED | IrqDesc.MASKED;
+                    d.istate = IrqDesc.DISABLED | IrqDesc.MASKED
+                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS));
                     d.depth = 1;
                     if (d.flow == FlowHandler.FASTEOI_NMI) {
                         d.flow = FlowHandler.FASTEOI;
