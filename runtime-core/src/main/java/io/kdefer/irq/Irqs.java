@@ -307,7 +307,8 @@ public final class Irqs {
     private void firstAction(IrqDesc d, IrqAction a, Trigger wanted, boolean nmi) {
         int irq = d.irq;
         gic.disable(irq);                                      // type changes with the line masked
-        Trigger t = wanted != null ? wanted : d.trigger;
+        // No trigger flag: keep what the GIC is configured with now (firmware's choice, or a previous request).
+        Trigger t = wanted != null ? wanted : gic.trigger(irq);
         int prio = nmi ? Gic.PRIORITY_NMI : Gic.PRIORITY_IRQ;
         if (d.percpu) {
             gic.configure(irq, Gic.isSgi(irq) ? Trigger.EDGE_RISING : t, prio);
