@@ -295,8 +295,9 @@ public final class Irqs {
     }
 
     private static IllegalStateException busy(IrqDesc d, IrqAction old, IrqAction a, String why) {
-        String msg = String.format("-EBUSY: Flags mismatch irq %d. %08x (%s) vs. %08x (%s)%s", d.irq, old.flags,
-                old.name, a.flags, a.name, why == null ? "" : ": " + why);
+        // The kernel's wording and order: the refused (new) action first, then the one already on the line.
+        String msg = String.format("-EBUSY: Flags mismatch irq %d. %08x (%s) vs. %08x (%s)%s", d.irq, a.flags,
+                a.name, old.flags, old.name, why == null ? "" : ": " + why);
         if ((a.flags & IrqFlags.PROBE_SHARED) == 0) {
             LOG.log(Level.WARNING, msg);
         }
