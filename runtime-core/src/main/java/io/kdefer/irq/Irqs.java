@@ -138,6 +138,11 @@ public final class Irqs {
      */
     public void request(int irq, IrqHandler handler, int flags, String name, Object devId) {
         Objects.requireNonNull(handler, "handler");
+        if (!Gic.isSpi(Gic.checkIntid(irq))) {
+            // Whatever the flags: request_irq refuses per-CPU (devid) lines (B-TI-1).
+            throw new IllegalArgumentException("-EINVAL: INTID " + irq
+                    + " is a per-CPU line (SGI/PPI); request it with requestPercpu (B-TI-1)");
+        }
         install(irq, new IrqAction(handler, null, flags, checkName(name), devId), false);
     }
 
