@@ -564,6 +564,22 @@ class FlowTest {
     }
 
     @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aLevelLineThatStaysHighIsNamedByRunUntilIdleInsteadOfHangingIt() {
+        boot();
+        Recorder r = request(LINE, IrqFlags.TRIGGER_HIGH);   // HANDLED, but never services the device
+        gic.assertLine(LINE);
+        IllegalStateException e = assertThrows(IllegalStateException.class, m::runUntilIdle);
+        assertTrue(e.getMessage().contains("cpu/0: INTID 40 pending"), e.getMessage());
+        assertTrue(r.runs() > 1000, "an interrupt storm: " + r.runs());
+        int before = r.runs();
+        assertTrue(m.cpu(0).runPending() > 0, "runPending is bounded too");
+        assertTrue(r.runs() > before);
+        gic.deassertLine(LINE);
+        m.runUntilIdle();
+    }
+
+    @Test
     void levelFlowStaysMaskedWhenTheHandlerDisablesItsLine() {
         boot();
         irqs.setFlowHandler(LINE, FlowHandler.LEVEL);
