@@ -230,9 +230,14 @@ public final class Irqs {
                 if (old.length == 0) {
                     firstAction(d, toAdd, wanted, nmi);
                 } else if (d.has(IrqDesc.SPURIOUS_DISABLED) && toAdd.isShared()) {
-                    // B-TI-7 / B-SPUR-5: a new shared action re-enables a line the detector disabled.
+                    // B-TI-7 / B-SPUR-5: a new shared action re-enables a line the detector disabled, undoing
+                    // the detector's one depth increment (__enable_irq): a disable of the driver's still holds.
                     d.clear(IrqDesc.SPURIOUS_DISABLED);
-                    enableLocked(d, irq);
+                    if (d.depth == 1) {
+                        enableLocked(d, irq);
+                    } else {
+                        d.depth--;
+                    }
                 }
                 d.irqCount = 0;
                 d.irqsUnhandled = 0;
