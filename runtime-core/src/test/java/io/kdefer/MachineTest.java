@@ -299,6 +299,24 @@ class MachineTest {
         assertNull(Cpu.current(), "the driver thread is no CPU once the step returned");
     }
 
+    @Test
+    void oneThreadRunsOneCpuAtATime() {
+        m = manual(2);
+        AtomicReference<String> refused = new AtomicReference<>();
+        m.irqs().request(40, (irq, dev) -> {
+            try {
+                m.cpu(1).runPending();
+                refused.set("allowed");
+            } catch (IllegalStateException e) {
+                refused.set(e.getMessage());
+            }
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING, "dev", null);
+        m.gic().pulse(40);
+        m.cpu(0).runPending();
+        assertEquals("cpu/1: cannot run it from inside the atomic context of cpu/0 on the same thread", refused.get());
+    }
+
     // ---------------------------------------------------------------------------------------------- layering
 
     /** DESIGN §3: which io.kdefer packages each package of the main sources may name. */

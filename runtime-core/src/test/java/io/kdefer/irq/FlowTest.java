@@ -241,6 +241,18 @@ class FlowTest {
         }
     }
 
+    @Test
+    void bogusResultsAreReportedAtMostAHundredTimes() {
+        boot();
+        try (LogCapture log = LogCapture.of("io.kdefer.irq")) {
+            Recorder r = request(LINE, IrqFlags.TRIGGER_RISING | IrqFlags.NO_DEBUG);
+            r.result = null;
+            pulseAndRun(150);
+            assertEquals(150, r.runs());
+            assertEquals(100, log.count("bogus return value null"), "K-FLOW: report_bad_irq budget");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- B-FLOW-3, -8
 
     @Test
@@ -740,6 +752,22 @@ class FlowTest {
         m.runUntilIdle();
         assertEquals(List.of(0, 1), r.cpus, "delivered to the new target after the handler finished");
         assertEquals(1, r.maxInside.get());
+    }
+
+    @Test
+    void aOneshotLineIsMaskedWhileItsHandlerRunsAndUnmaskedAfter() {
+        boot();
+        Recorder r = request(LINE, IrqFlags.TRIGGER_HIGH | IrqFlags.ONESHOT);
+        IrqDesc d = irqs.desc(LINE);
+        r.body = () -> {
+            r.notes.add("masked=" + d.isMasked() + " enabled=" + gic.isEnabled(LINE, 0));
+            gic.deassertLine(LINE);
+        };
+        gic.assertLine(LINE);
+        m.runUntilIdle();
+        assertEquals(List.of("masked=true enabled=false"), r.notes, "B-FLOW-9: ONESHOT masks before handling");
+        assertFalse(d.isMasked(), "no thread outstanding: unmasked at the end");
+        assertTrue(gic.isEnabled(LINE, 0));
     }
 
     // ---------------------------------------------------------------------------------------------- B-FLOW-11
