@@ -125,7 +125,8 @@ class MachineTest {
             } finally {
                 x.close();
             }
-            assertEquals(1, softirqs.get(), mode + ": the interrupt and the softirq it raised ran before close returned");
+            assertEquals(1, softirqs.get(),
+                    mode + ": the interrupt and the softirq it raised ran before close returned");
         }
     }
 

@@ -366,8 +366,13 @@ class FlowTest {
         assertTrue(irqs.desc(LINE).isDisabled());
     }
 
-    /** THREADED: requests {@code flow} on LINE with a handler that blocks until {@code release}. */
-    private CountDownLatch blockingHandler(FlowHandler flow, CountDownLatch entered, CountDownLatch release) {
+    /**
+     * THREADED: requests {@code flow} on LINE with a handler that blocks until the returned latch is released, raises
+     * the line and returns once the handler runs.
+     */
+    private CountDownLatch blockingHandler(FlowHandler flow) {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         boot(MachineConfig.builder().mode(Mode.THREADED));
         irqs.setFlowHandler(LINE, flow);
         irqs.request(LINE, (irq, dev) -> {
@@ -388,7 +393,7 @@ class FlowTest {
     @EnumSource(value = FlowHandler.class, names = {"FASTEOI", "EDGE", "LEVEL"})
     @Timeout(20)
     void synchronizeWaitsForARunningHandler(FlowHandler flow) {
-        CountDownLatch release = blockingHandler(flow, new CountDownLatch(1), new CountDownLatch(1));
+        CountDownLatch release = blockingHandler(flow);
         AtomicBoolean synced = new AtomicBoolean();
         Thread s = new Thread(() -> {
             irqs.synchronize(LINE);
@@ -410,7 +415,7 @@ class FlowTest {
     @EnumSource(value = FlowHandler.class, names = {"FASTEOI", "EDGE", "LEVEL"})
     @Timeout(20)
     void freeWaitsForARunningHandler(FlowHandler flow) {
-        CountDownLatch release = blockingHandler(flow, new CountDownLatch(1), new CountDownLatch(1));
+        CountDownLatch release = blockingHandler(flow);
         AtomicReference<String> freed = new AtomicReference<>();
         Thread f = new Thread(() -> freed.set(irqs.free(LINE, null)), "freer");
         f.start();
