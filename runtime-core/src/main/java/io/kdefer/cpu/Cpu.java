@@ -313,8 +313,10 @@ public final class Cpu {
             if (!cpus.manual && cpus.clockNanos() >= nextTickNanos) {
                 raiseTick();
             }
-            work += takeInterrupts();
-            if (softirqPending != 0) {
+            int taken = takeInterrupts(MAX_IRQS_PER_PASS);
+            work += taken;
+            // ksoftirqd only when no hardirq is signalled: a pass that hit the bound may have more to take.
+            if (taken < MAX_IRQS_PER_PASS && softirqPending != 0) {
                 ksoftirqdRuns++;
                 handleSoftirqs(true);
                 work++;
@@ -342,14 +344,26 @@ public final class Cpu {
     }
 
     /**
+     * Interrupts one pass of the duty cycle takes before it returns to the loop. An interrupt storm (a level line
+     * whose device is never serviced) keeps the loop busy pass after pass, as it keeps a real CPU busy, but it
+     * cannot hold a single pass forever: runPending and runUntilIdle count passes to stay bounded.
+     */
+    static final int MAX_IRQS_PER_PASS = 100;
+
+    /**
      * Takes every interrupt signallable under the current masks. Executing thread only.
      *
      * @return the number taken
      */
     int takeInterrupts() {
+        return takeInterrupts(Integer.MAX_VALUE);
+    }
+
+    /** Takes at most {@code max} of the interrupts signallable under the current masks. */
+    private int takeInterrupts(int max) {
         int n = 0;
         CpuContext x = atomic;
-        while (online && !x.inNmi() && ci.mayBeSignalled()) {
+        while (n < max && online && !x.inNmi() && ci.mayBeSignalled()) {
             int intid = ci.acknowledge(x.irqsDisabled ? Gic.PMR_IRQ_OFF : Gic.PMR_NONE);
             if (intid == Gic.SPURIOUS) {
                 break;

@@ -138,6 +138,11 @@ public final class Irqs {
      */
     public void request(int irq, IrqHandler handler, int flags, String name, Object devId) {
         Objects.requireNonNull(handler, "handler");
+        if (!Gic.isSpi(Gic.checkIntid(irq))) {
+            // Whatever the flags: request_irq refuses per-CPU (devid) lines (B-TI-1).
+            throw new IllegalArgumentException("-EINVAL: INTID " + irq
+                    + " is a per-CPU line (SGI/PPI); request it with requestPercpu (B-TI-1)");
+        }
         install(irq, new IrqAction(handler, null, flags, checkName(name), devId), false);
     }
 
@@ -225,9 +230,14 @@ public final class Irqs {
                 if (old.length == 0) {
                     firstAction(d, toAdd, wanted, nmi);
                 } else if (d.has(IrqDesc.SPURIOUS_DISABLED) && toAdd.isShared()) {
-                    // B-TI-7 / B-SPUR-5: a new shared action re-enables a line the detector disabled.
+                    // B-TI-7 / B-SPUR-5: a new shared action re-enables a line the detector disabled, undoing
+                    // the detector's one depth increment (__enable_irq): a disable of the driver's still holds.
                     d.clear(IrqDesc.SPURIOUS_DISABLED);
-                    enableLocked(d, irq);
+                    if (d.depth == 1) {
+                        enableLocked(d, irq);
+                    } else {
+                        d.depth--;
+                    }
                 }
                 d.irqCount = 0;
                 d.irqsUnhandled = 0;
@@ -295,8 +305,9 @@ public final class Irqs {
     }
 
     private static IllegalStateException busy(IrqDesc d, IrqAction old, IrqAction a, String why) {
-        String msg = String.format("-EBUSY: Flags mismatch irq %d. %08x (%s) vs. %08x (%s)%s", d.irq, old.flags,
-                old.name, a.flags, a.name, why == null ? "" : ": " + why);
+        // The kernel's wording and order: the refused (new) action first, then the one already on the line.
+        String msg = String.format("-EBUSY: Flags mismatch irq %d. %08x (%s) vs. %08x (%s)%s", d.irq, a.flags,
+                a.name, old.flags, old.name, why == null ? "" : ": " + why);
         if ((a.flags & IrqFlags.PROBE_SHARED) == 0) {
             LOG.log(Level.WARNING, msg);
         }
@@ -307,7 +318,8 @@ public final class Irqs {
     private void firstAction(IrqDesc d, IrqAction a, Trigger wanted, boolean nmi) {
         int irq = d.irq;
         gic.disable(irq);                                      // type changes with the line masked
-        Trigger t = wanted != null ? wanted : gic.trigger(irq);   // no flag: keep what the GIC is configured with
+        // No trigger flag: keep what the GIC is configured with now (firmware's choice, or a previous request).
+        Trigger t = wanted != null ? wanted : gic.trigger(irq);
         int prio = nmi ? Gic.PRIORITY_NMI : Gic.PRIORITY_IRQ;
         if (d.percpu) {
             gic.configure(irq, Gic.isSgi(irq) ? Trigger.EDGE_RISING : t, prio);
@@ -367,9 +379,11 @@ public final class Irqs {
             try {
                 d.actions = next.length == 0 ? IrqDesc.NO_ACTIONS : next;
                 if (next.length == 0) {
-                    // irq_shutdown: masked, disabled, depth 1, no state left behind.
+                    // irq_shutdown: masked, disabled, depth 1, no state left behind -- except a run still in
+                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14).
                     gic.disable(irq);
-                    d.istate = IrqDesc.DISABLED | IrqDesc.MASKED;
+                    d.istate = IrqDesc.DISABLED | IrqDesc.MASKED
+                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS));
                     d.depth = 1;
                     if (d.flow == FlowHandler.FASTEOI_NMI) {
                         d.flow = FlowHandler.FASTEOI;

@@ -1,0 +1,409 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.IrqFlags;
+import io.kdefer.irq.IrqReturn;
+import io.kdefer.softirq.Softirq;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Boot and close in both modes, MANUAL-mode stepping and the virtual clock, home CPUs and binding, and the
+ * package layering of DESIGN §3.
+ */
+@Timeout(20)
+class MachineTest {
+    private Machine m;
+
+    @AfterEach
+    void close() {
+        if (m != null) {
+            m.unbindCurrentThread();
+            m.close();
+        }
+    }
+
+    private static Machine manual(int cpus) {
+        return Machine.boot(MachineConfig.builder().cpus(cpus).mode(Mode.MANUAL).build());
+    }
+
+    /** The live threads a machine starts: cpu/N and its watchdog. */
+    private static Set<Thread> machineThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().matches("cpu/\\d+") || t.getName().equals("kdefer-watchdog"))
+                .collect(Collectors.toSet());
+    }
+
+    // ---------------------------------------------------------------------------------------------- boot, close
+
+    @Test
+    void threadedBootStartsOneThreadPerCpuAndCloseJoinsThemAll() {
+        Set<Thread> before = machineThreads();
+        m = Machine.boot(2);
+        assertEquals(Mode.THREADED, m.mode());
+        assertEquals(2, m.cpuCount());
+        Set<Thread> started = new HashSet<>(machineThreads());
+        started.removeAll(before);
+        assertEquals(Set.of("cpu/0", "cpu/1", "kdefer-watchdog"),
+                started.stream().map(Thread::getName).collect(Collectors.toSet()));
+
+        m.close();
+        assertTrue(m.isClosed());
+        for (Thread t : started) {
+            assertFalse(t.isAlive(), t.getName() + " outlived close()");
+        }
+        assertTrue(Collections.disjoint(started, Thread.getAllStackTraces().keySet()));
+        m.close();                              // idempotent
+        assertTrue(m.isClosed());
+    }
+
+    @Test
+    void manualBootStartsNoCpuThreads() {
+        Set<Thread> before = machineThreads();
+        m = manual(3);
+        assertEquals(Mode.MANUAL, m.mode());
+        Set<Thread> started = new HashSet<>(machineThreads());
+        started.removeAll(before);
+        assertTrue(started.stream().noneMatch(t -> t.getName().startsWith("cpu/")), started.toString());
+        assertEquals(Duration.ZERO, m.uptime(), "the virtual clock starts at 0");
+        m.close();
+        m.close();
+        assertTrue(m.isClosed());
+        for (Thread t : started) {
+            assertFalse(t.isAlive(), t.getName() + " outlived close()");
+        }
+    }
+
+    @Test
+    void closeRunsWhatIsPendingInBothModes() {
+        for (Mode mode : Mode.values()) {
+            AtomicInteger softirqs = new AtomicInteger();
+            Machine x = Machine.boot(MachineConfig.builder().cpus(2).mode(mode).build());
+            try {
+                x.softirqs().open(Softirq.NET_RX, softirqs::incrementAndGet);
+                x.irqs().request(40, (irq, dev) -> {
+                    x.softirqs().raise(Softirq.NET_RX);
+                    return IrqReturn.HANDLED;
+                }, IrqFlags.TRIGGER_RISING, "dev", null);
+                x.gic().pulse(40);
+            } finally {
+                x.close();
+            }
+            assertEquals(1, softirqs.get(),
+                    mode + ": the interrupt and the softirq it raised ran before close returned");
+        }
+    }
+
+    @Test
+    void closeFromAnAtomicContextIsRefused() {
+        m = manual(2);
+        AtomicReference<String> refused = new AtomicReference<>();
+        m.irqs().request(40, (irq, dev) -> {
+            try {
+                m.close();
+            } catch (IllegalStateException e) {
+                refused.set(e.getMessage());
+            }
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING, "dev", null);
+        m.gic().pulse(40);
+        m.runUntilIdle();
+        assertNotNull(refused.get());
+        assertTrue(refused.get().contains("cpu/0"), refused.get());
+        assertFalse(m.isClosed());
+    }
+
+    @Test
+    void manualSteppingIsRefusedInThreadedMode() {
+        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.THREADED).build());
+        assertThrows(IllegalStateException.class, () -> m.cpu(0).runPending());
+        assertThrows(IllegalStateException.class, m::runUntilIdle);
+        assertThrows(IllegalStateException.class, () -> m.advance(Duration.ofMillis(1)));
+    }
+
+    @Test
+    void badConfigurationsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> MachineConfig.builder().cpus(0));
+        assertThrows(IllegalArgumentException.class, () -> MachineConfig.builder().cpus(257));
+        assertThrows(IllegalArgumentException.class, () -> MachineConfig.builder().hz(0));
+        assertThrows(NullPointerException.class, () -> MachineConfig.builder().mode(null));
+        assertThrows(NullPointerException.class, () -> Machine.boot((MachineConfig) null));
+        m = manual(1);
+        assertThrows(IllegalArgumentException.class, () -> m.cpu(1));
+        assertThrows(IllegalArgumentException.class, () -> m.cpu(-1));
+    }
+
+    // ---------------------------------------------------------------------------------------------- virtual clock
+
+    @Test
+    void advanceRejectsNegativeDurations() {
+        m = manual(2);
+        assertThrows(IllegalArgumentException.class, () -> m.advance(Duration.ofMillis(-1)));
+        assertThrows(NullPointerException.class, () -> m.advance(null));
+        assertEquals(0, m.jiffies());
+        assertEquals(Duration.ZERO, m.uptime());
+    }
+
+    @Test
+    void jiffiesFollowTheVirtualClock() {
+        m = manual(2);
+        m.advance(Duration.ofMillis(10));
+        assertEquals(10, m.jiffies(), "HZ 1000: one jiffy per ms, the boundary at 10 ms included");
+        assertEquals(Duration.ofMillis(10), m.uptime());
+        m.advance(Duration.ofNanos(999_999));
+        assertEquals(10, m.jiffies(), "no tick before the next boundary");
+        m.advance(Duration.ofNanos(1));
+        assertEquals(11, m.jiffies());
+        m.advance(Duration.ZERO);
+        assertEquals(11, m.jiffies());
+    }
+
+    @Test
+    void aTickFiresOnEveryCpuAtEveryJiffy() {
+        m = manual(3);
+        m.advance(Duration.ofMillis(10));
+        for (int c = 0; c < 3; c++) {
+            assertEquals(10, m.irqs().desc(30).count(c), "ticks on cpu/" + c);
+        }
+        String row = m.stats().interrupts().lines().filter(l -> l.trim().startsWith("30:")).findFirst().orElseThrow();
+        assertTrue(row.matches("\\s*30:\\s+10\\s+10\\s+10\\s+GICv3\\s+30\\s+Level\\s+arch_timer"), row);
+    }
+
+    @Test
+    void hzSetsTheTickPeriod() {
+        m = Machine.boot(MachineConfig.builder().cpus(1).hz(100).mode(Mode.MANUAL).build());
+        m.advance(Duration.ofMillis(95));
+        assertEquals(9, m.jiffies());
+        assertEquals(9, m.irqs().desc(30).count(0));
+    }
+
+    // ---------------------------------------------------------------------------------------------- home CPUs
+
+    @Test
+    void unboundThreadsHaveStableHomeCpusSpreadOverTheCpus() throws InterruptedException {
+        m = manual(2);
+        int threads = 8;
+        List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        Map<Integer, Integer> perCpu = Collections.synchronizedMap(new TreeMap<>());
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    if (Cpu.current() != null) {
+                        problems.add("an unbound thread has a current CPU");
+                    }
+                    int home = m.softirqs().thisCpu().id();
+                    if (m.softirqs().thisCpu().id() != home) {
+                        problems.add("home CPU not stable");
+                    }
+                    perCpu.merge(home, 1, Integer::sum);
+                } finally {
+                    done.countDown();
+                }
+            });
+            t.start();
+        }
+        assertTrue(done.await(5, TimeUnit.SECONDS));
+        assertEquals(List.of(), problems);
+        assertEquals(Set.of(0, 1), perCpu.keySet(), "spread over both CPUs: " + perCpu);
+    }
+
+    @Test
+    void homeCpusSkipOfflineCpus() throws InterruptedException {
+        m = manual(2);
+        m.cpu(1).offline();
+        assertFalse(m.cpu(1).isOnline());
+        Set<Integer> homes = Collections.synchronizedSet(new TreeSet<>());
+        for (int i = 0; i < 4; i++) {
+            Thread t = new Thread(() -> homes.add(m.softirqs().thisCpu().id()));
+            t.start();
+            t.join(5000);
+        }
+        assertEquals(Set.of(0), homes);
+        m.cpu(1).online();
+        assertTrue(m.cpu(1).isOnline());
+    }
+
+    @Test
+    void bindCurrentThreadMakesThatCpuCurrent() {
+        m = manual(2);
+        assertNull(Cpu.current());
+        m.bindCurrentThread(1);
+        assertSame(m.cpu(1), Cpu.current());
+        assertSame(m.cpu(1), m.softirqs().thisCpu());
+        m.softirqs().open(Softirq.NET_RX, () -> { });
+        m.softirqs().raise(Softirq.NET_RX);
+        assertEquals(Softirq.NET_RX.bit(), m.softirqs().pending(1), "raise targets the bound CPU");
+        assertEquals(0, m.softirqs().pending(0));
+        assertTrue(Cpu.current().context().inTask(), "a bound thread stays a task context");
+        m.bindCurrentThread(0);
+        assertSame(m.cpu(0), Cpu.current());
+        m.unbindCurrentThread();
+        assertNull(Cpu.current());
+        assertThrows(IllegalArgumentException.class, () -> m.bindCurrentThread(2));
+    }
+
+    @Test
+    void aThreadRunningACpuIsThatCpuAndCannotRebind() {
+        m = manual(2);
+        List<String> seen = new ArrayList<>();
+        m.irqs().setAffinity(40, 1);
+        m.irqs().request(40, (irq, dev) -> {
+            seen.add(String.valueOf(Cpu.current()));
+            try {
+                m.bindCurrentThread(0);
+                seen.add("rebound");
+            } catch (IllegalStateException e) {
+                seen.add("refused");
+            }
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING, "dev", null);
+        m.gic().pulse(40);
+        m.runUntilIdle();
+        assertEquals(List.of("cpu/1", "refused"), seen);
+        assertNull(Cpu.current(), "the driver thread is no CPU once the step returned");
+    }
+
+    @Test
+    void oneThreadRunsOneCpuAtATime() {
+        m = manual(2);
+        AtomicReference<String> refused = new AtomicReference<>();
+        m.irqs().request(40, (irq, dev) -> {
+            try {
+                m.cpu(1).runPending();
+                refused.set("allowed");
+            } catch (IllegalStateException e) {
+                refused.set(e.getMessage());
+            }
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING, "dev", null);
+        m.gic().pulse(40);
+        m.cpu(0).runPending();
+        assertEquals("cpu/1: cannot run it from inside the atomic context of cpu/0 on the same thread", refused.get());
+    }
+
+    // ---------------------------------------------------------------------------------------------- layering
+
+    /** DESIGN §3: which io.kdefer packages each package of the main sources may name. */
+    private static final Map<String, Set<String>> ALLOWED = Map.of(
+            "internal", Set.of(),
+            "gic", Set.of("internal"),
+            "cpu", Set.of("gic", "internal"),
+            "irq", Set.of("cpu", "gic", "internal"));
+
+    private static final Pattern REFERENCE = Pattern.compile("\\bio\\.kdefer\\.([A-Za-z_]\\w*)");
+
+    @Test
+    void lowerLayersNeverNameHigherOnes() throws IOException {
+        Path root = Stream.of(Paths.get("src/main/java/io/kdefer"), Paths.get("runtime-core/src/main/java/io/kdefer"))
+                .filter(Files::isDirectory).findFirst()
+                .orElseThrow(() -> new AssertionError("main sources not found from " + Paths.get("").toAbsolutePath()));
+        List<String> violations = new ArrayList<>();
+        int scanned = 0;
+        for (Map.Entry<String, Set<String>> rule : ALLOWED.entrySet()) {
+            String pkg = rule.getKey();
+            List<Path> files;
+            try (Stream<Path> s = Files.list(root.resolve(pkg))) {
+                files = s.filter(p -> p.toString().endsWith(".java")).collect(Collectors.toList());
+            }
+            assertFalse(files.isEmpty(), "no sources in io.kdefer." + pkg);
+            for (Path f : files) {
+                scanned++;
+                String code = stripCommentsAndStrings(Files.readString(f, StandardCharsets.UTF_8));
+                Matcher mt = REFERENCE.matcher(code);
+                while (mt.find()) {
+                    String name = mt.group(1);
+                    // A lower-case name is a subpackage; anything else is a type of the root package io.kdefer.
+                    String target = Character.isLowerCase(name.charAt(0)) ? name : "(root) " + name;
+                    if (!target.equals(pkg) && !rule.getValue().contains(target)) {
+                        violations.add("io.kdefer." + pkg + "/" + f.getFileName() + " names io.kdefer." + name);
+                    }
+                }
+            }
+        }
+        assertTrue(scanned > 10, "scanned only " + scanned + " files");
+        assertEquals(List.of(), violations);
+    }
+
+    @Test
+    void theLayeringScanSeesFullyQualifiedNamesButNotCommentsOrStrings() {
+        String code = stripCommentsAndStrings("package io.kdefer.gic;\n"
+                + "import io.kdefer.internal.Handles; // io.kdefer.irq in a comment\n"
+                + "/* io.kdefer.Machine */ class X { String s = \"io.kdefer.cpu\"; char c = '\"';\n"
+                + "  Object o = io.kdefer.softirq.Softirq.HI; }\n");
+        Matcher mt = REFERENCE.matcher(code);
+        List<String> found = new ArrayList<>();
+        while (mt.find()) {
+            found.add(mt.group(1));
+        }
+        assertEquals(List.of("gic", "internal", "softirq"), found);
+    }
+
+    /** Java source with comments, string and char literals blanked out (text blocks are treated as strings). */
+    static String stripCommentsAndStrings(String src) {
+        StringBuilder out = new StringBuilder(src.length());
+        int i = 0;
+        int n = src.length();
+        while (i < n) {
+            char c = src.charAt(i);
+            if (c == '/' && i + 1 < n && src.charAt(i + 1) == '/') {
+                while (i < n && src.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '/' && i + 1 < n && src.charAt(i + 1) == '*') {
+                int end = src.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+                out.append(' ');
+            } else if (c == '"' || c == '\'') {
+                boolean block = c == '"' && src.startsWith("\"\"\"", i);
+                String close = block ? "\"\"\"" : String.valueOf(c);
+                i += close.length();
+                while (i < n && !src.startsWith(close, i)) {
+                    i += src.charAt(i) == '\\' ? 2 : 1;
+                }
+                i += close.length();
+                out.append("\"\"");
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+}
