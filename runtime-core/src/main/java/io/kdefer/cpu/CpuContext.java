@@ -88,7 +88,8 @@ public final class CpuContext {
         Cpus.ThreadState s = Cpus.STATE.get();
         if (s != null && !s.task.preemptible()) {
             throw new IllegalStateException("sleeping function called from " + s.task.describe() + " on thread "
-                    + Thread.currentThread().getName() + ": " + what);
+                    + Thread.currentThread().getName() + (s.bound != null ? " (bound to " + s.bound + ")" : "")
+                    + ": " + what);
         }
     }
 
