@@ -60,6 +60,8 @@ import java.util.concurrent.locks.LockSupport;
  *   Forbids: r2 == 0                                                           (IrqWork_04_SyncAcquires)
  *   queue() while BUSY: Forbids the item ending FREE without another run       (IrqWork_03_RequeueWhileBusy)
  *   exactly one true per PENDING period                                         (IrqWork_05_ClaimIsExclusive)
+ *   the item's fields written before the push are visible to the CPU that takes the list
+ *                                                                    (MO-IW-5: LList_01_PushPublishes)
  * </pre>
  */
 public final class IrqWork {
