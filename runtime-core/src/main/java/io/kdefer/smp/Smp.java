@@ -178,7 +178,7 @@ public final class Smp {
      */
     public boolean queueFunctionSingle(int cpu, QueueSingleData qsd) {
         Objects.requireNonNull(qsd, "qsd");
-        Cpu target = cpus.cpu(cpu);
+        Cpu target = existing(cpu);
         if (!qsd.claim()) {
             return false;
         }
@@ -191,15 +191,19 @@ public final class Smp {
     }
 
     private Cpu target(int cpu) {
-        if (cpu < 0 || cpu >= cpus.count()) {
-            throw new IllegalArgumentException("-ENXIO: no cpu/" + cpu + " (this machine has " + cpus.count()
-                    + " CPUs)");
-        }
-        Cpu target = cpus.cpu(cpu);
+        Cpu target = existing(cpu);
         if (!target.isOnline()) {
             throw new IllegalArgumentException("-ENXIO: " + target + " is offline");
         }
         return target;
+    }
+
+    private Cpu existing(int cpu) {
+        if (cpu < 0 || cpu >= cpus.count()) {
+            throw new IllegalArgumentException("-ENXIO: no cpu/" + cpu + " (this machine has " + cpus.count()
+                    + " CPUs)");
+        }
+        return cpus.cpu(cpu);
     }
 
     private void send(Cpu target, CallSingleData csd, boolean wait) {
