@@ -76,14 +76,21 @@ public final class Smp {
      * smp_call_function_single_async: submits {@code csd} to {@code cpu} without waiting, callable from any
      * context. The csd is unlocked just before its function runs.
      *
-     * @return {@code false} if the csd is still in flight from an earlier submission (the kernel's -EBUSY)
-     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline
+     * @return {@code false} if the csd is still in flight from an earlier submission (the kernel's -EBUSY; checked
+     *         before the target)
+     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline (the csd is left unlocked)
      */
     public boolean callFunctionSingleAsync(int cpu, CallSingleData csd) {
         Objects.requireNonNull(csd, "csd");
-        Cpu target = target(cpu);
         if (!csd.lock(CallSingleData.TYPE_ASYNC)) {
-            return false;
+            return false;                          // B-CSD-3: -EBUSY comes first, whatever the target
+        }
+        Cpu target;
+        try {
+            target = target(cpu);
+        } catch (IllegalArgumentException e) {
+            csd.unlock();                          // -ENXIO: unlock again, the csd stays usable
+            throw e;
         }
         if (cpus.executingCpu() == target) {
             Object info = csd.info();
