@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>One CALL_FUNC IPI per empty-to-non-empty transition of a target's queue (B-CSD-1).</li>
  *   <li>A call to the CPU whose atomic context the caller is running runs inline, with interrupts disabled.</li>
  *   <li>A waiting call returns after the function returned; a function that threw is rethrown to the waiter as
- *       a {@link CompletionException} (the CPU is not affected).</li>
+ *       a {@link CompletionException} (the CPU is not affected). A function nobody waits for that throws is
+ *       contained and counted ({@code SmpCore.failures()}), also when it ran inline on the caller's CPU.</li>
  *   <li>A waiting call from atomic context is refused: the target may be waiting for this CPU (B-CSD-2).</li>
  *   <li>In MANUAL mode a waiting call runs the target CPU's pending work on the calling thread.</li>
  * </ul>
@@ -98,6 +99,8 @@ public final class Smp {
             long flags = target.localIrqSave();
             try {
                 csd.fn.accept(info);
+            } catch (Throwable t) {
+                core.failed(csd, t);               // as on a remote target: contained and counted
             } finally {
                 target.localIrqRestore(flags);
             }
@@ -249,10 +252,17 @@ public final class Smp {
         }
     }
 
-    private static void runInline(Cpu cpu, Runnable fn) {
+    /**
+     * A call to the CPU whose atomic context the caller runs. Only non-waiting calls get here (a waiting call from
+     * atomic context is refused), so a failure is contained and counted exactly as it is when the function runs on
+     * another CPU: whether the target happens to be the caller's own CPU does not change what the caller sees.
+     */
+    private void runInline(Cpu cpu, Runnable fn) {
         long flags = cpu.localIrqSave();
         try {
             fn.run();
+        } catch (Throwable t) {
+            core.failed(fn, t);
         } finally {
             cpu.localIrqRestore(flags);
         }
