@@ -160,6 +160,30 @@ class IrqWorkTest {
         }
 
         @Test
+        @DisplayName("re-queued during its callback, the item is still PENDING after that run returns, never FREE")
+        void requeuedStaysPendingAfterRun() {
+            manual(2);
+            m.bindCurrentThread(0);
+            List<Cpu> where = new ArrayList<>();
+            IrqWork[] self = new IrqWork[1];
+            self[0] = new IrqWork(m, () -> {
+                where.add(Cpu.current());
+                if (where.size() == 1) {
+                    assertTrue(self[0].queueOn(1));         // re-queued elsewhere while BUSY
+                }
+            });
+            assertTrue(self[0].queue());
+            m.cpu(0).runPending();                          // run 1 only; cpu/1 has not run yet
+            assertEquals(List.of(m.cpu(0)), where);
+            assertTrue(self[0].isPending(), "the end-of-run CAS failed: still claimed (MO-IW-3)");
+            assertTrue(self[0].isBusy());
+            assertFalse(self[0].queue(), "still PENDING: a second claim would link it twice");
+            m.runUntilIdle();
+            assertEquals(List.of(m.cpu(0), m.cpu(1)), where);
+            assertFalse(self[0].isBusy());
+        }
+
+        @Test
         @DisplayName("lazy items report themselves lazy and keep LAZY across runs")
         void lazyFlagSurvivesRuns() {
             manual(1);
@@ -301,6 +325,33 @@ class IrqWorkTest {
             assertTrue(s.irqsDisabled);
             assertFalse(l.isBusy());
             assertEquals(0, iwiCount(1));
+        }
+
+        @Test
+        @Timeout(20)
+        @DisplayName("THREADED: on a CPU idle with its tick stopped (NOHZ), a lazy item raises the IWI and runs")
+        void lazyRaisesWhenTickStopped() throws InterruptedException {
+            m = Machine.boot(MachineConfig.builder().cpus(2).idle(IdlePolicy.PARK).build());
+            Cpus cpus = Services.get(m, Cpus.class);
+            Cpu c1 = m.cpu(1);
+            // No timers and nothing queued: cpu/1 parks with its tick stopped and stays so until woken.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(cpus.isParked(c1) && cpus.tickStopped(c1))) {
+                assertTrue(System.nanoTime() - deadline < 0, "cpu/1 never went NOHZ idle");
+                Thread.yield();
+            }
+            long r0 = core().raises();
+            CountDownLatch ran = new CountDownLatch(1);
+            AtomicReference<Cpu> where = new AtomicReference<>();
+            IrqWork l = IrqWork.lazy(m, () -> {
+                where.set(Cpu.current());
+                ran.countDown();
+            });
+            m.bindCurrentThread(1);
+            assertTrue(l.queue());
+            assertEquals(r0 + 1, core().raises(), "tick stopped: the lazy item raised like a hard one (B-IW-3)");
+            assertTrue(ran.await(10, TimeUnit.SECONDS), "the IWI woke cpu/1 and ran it");
+            assertSame(c1, where.get());
         }
 
         @Test
