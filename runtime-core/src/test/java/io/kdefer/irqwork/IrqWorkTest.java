@@ -823,6 +823,62 @@ class IrqWorkTest {
         }
     }
 
+    // ---------------------------------------------------------------------------------------------- close
+
+    @Nested
+    @DisplayName("DESIGN §5 close loses nothing")
+    class Close {
+        @Test
+        @DisplayName("MANUAL: close() runs pending hard and lazy items (no tick is left to run the lazy ones)")
+        void closeRunsPendingManual() {
+            manual(2);
+            List<String> ran = new ArrayList<>();
+            m.bindCurrentThread(1);
+            IrqWork lazy = IrqWork.lazy(m, () -> ran.add("lazy@" + Cpu.current()));
+            IrqWork hard = new IrqWork(m, () -> ran.add("hard@" + Cpu.current()));
+            IrqWork remote = new IrqWork(m, () -> ran.add("remote@" + Cpu.current()));
+            assertTrue(lazy.queue());
+            assertTrue(hard.queue());
+            assertTrue(remote.queueOn(0));
+            m.unbindCurrentThread();
+            m.close();
+            ran.sort(null);
+            assertEquals(List.of("hard@cpu/1", "lazy@cpu/1", "remote@cpu/0"), ran);
+            assertFalse(lazy.isBusy());
+        }
+
+        @Test
+        @DisplayName("MANUAL: close() runs a lazy item queued alone")
+        void closeRunsLoneLazyManual() {
+            manual(1);
+            IrqWork lazy = IrqWork.lazy(m, () -> { });
+            lazy.queue();
+            m.close();
+            assertEquals(1, lazy.runs());
+            assertFalse(lazy.isPending());
+        }
+
+        @Test
+        @Timeout(20)
+        @DisplayName("THREADED: close() right after queueing runs the pending lazy items")
+        void closeRunsPendingThreaded() {
+            m = Machine.boot(MachineConfig.builder().cpus(2).hz(1).idle(IdlePolicy.PARK).build());
+            List<IrqWork> items = new ArrayList<>();
+            for (int cpu = 0; cpu < 2; cpu++) {
+                m.bindCurrentThread(cpu);
+                IrqWork l = IrqWork.lazy(m, () -> { });
+                items.add(l);
+                assertTrue(l.queue());
+            }
+            m.unbindCurrentThread();
+            m.close();
+            for (IrqWork l : items) {
+                assertEquals(1, l.runs(), "HZ=1, no tick before close: run by close() (or a NOHZ raise), not lost");
+                assertFalse(l.isPending());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- this CPU
 
     @Nested
