@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -739,6 +740,50 @@ class IrqWorkTest {
             m.runUntilIdle();
             w.sync();                           // FREE now: returns at once
             assertEquals(1, w.runs());
+        }
+
+        @Test
+        @Timeout(20)
+        @DisplayName("sync() in MANUAL mode waits for a callback that another thread is stepping")
+        void syncManualWaitsForRunningCallback() throws InterruptedException {
+            manual(1);
+            Thread syncer = Thread.currentThread();
+            CountDownLatch started = new CountDownLatch(1);
+            boolean[] syncerWaited = new boolean[1];
+            int[] z = new int[1];
+            IrqWork[] self = new IrqWork[1];
+            IrqWork w = new IrqWork(m, () -> {
+                started.countDown();
+                // Hold the callback open until the syncing thread is parked inside sync() (bounded): sync() parks
+                // with the item as its blocker.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                boolean parkedInSync;
+                while (!(parkedInSync = LockSupport.getBlocker(syncer) == self[0])
+                        && System.nanoTime() - deadline < 0) {
+                    Thread.onSpinWait();
+                }
+                syncerWaited[0] = parkedInSync;
+                z[0] = 7;
+            });
+            self[0] = w;
+            w.queue();
+            AtomicReference<Throwable> stepFailure = new AtomicReference<>();
+            Thread stepper = new Thread(() -> {
+                try {
+                    m.runUntilIdle();
+                } catch (Throwable t) {
+                    stepFailure.set(t);
+                }
+            }, "stepper");
+            stepper.start();
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            assertTrue(w.isBusy());
+            assertFalse(w.isPending(), "BUSY, not PENDING: another thread is running it");
+            w.sync();                           // must wait for the stepper, not refuse
+            assertEquals(7, z[0], "returned after the callback's stores");
+            assertTrue(syncerWaited[0], "the callback saw sync() waiting");
+            stepper.join();
+            assertNull(stepFailure.get());
         }
 
         @Test
