@@ -49,9 +49,9 @@ public final class Machine implements AutoCloseable {
     /* Implementation notes
      *
      * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
-     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick and NOHZ hooks), TimerCore (TIMER softirq, tick,
-     * NOHZ and hotplug hooks), Stats, the timer PPI's handler;
-     * then the CPU threads start. Subsystems find each other's internal
+     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick, NOHZ and close hooks), TimerCore (TIMER softirq,
+     * tick, NOHZ and hotplug hooks), Stats, the timer PPI's handler; then the CPU threads start. Subsystems find
+     * each other's internal
      * state through the services map, filled before the machine is published and read-only afterwards.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer");
@@ -88,7 +88,7 @@ public final class Machine implements AutoCloseable {
         this.softirqs = new Softirqs(cpus);
         this.smpCore = new SmpCore(cpus, irqs);
         this.smp = new Smp(smpCore);
-        this.irqWork = new IrqWorkCore(cpus, irqs, smpCore);
+        this.irqWork = new IrqWorkCore(cpus, irqs, smpCore, lifecycle);
         this.timers = new TimerCore(cpus, lifecycle);
         this.stats = new Stats(cpus, irqs, softirqs);
         irqs.requestPercpu(Gic.TIMER_PPI, (irq, dev) -> {

@@ -164,13 +164,17 @@ public final class IrqWork {
      * keeps being re-queued may keep this waiting.
      *
      * @throws IllegalStateException from atomic context (it may sleep), or in MANUAL mode while the item is
-     *         still queued (nobody but the caller could run it: step the machine first)
+     *         still queued (nobody but the caller could run it: step the machine first); a callback that another
+     *         thread is stepping right now is waited for
      */
     public void sync() {
         CpuContext.mightSleep("irq_work_sync");
         int spins = 0;
-        while (((int) FLAGS.getAcquire(this) & BUSY) != 0) {
-            if (core.isManual()) {
+        int f;
+        while (((f = (int) FLAGS.getAcquire(this)) & BUSY) != 0) {
+            if ((f & PENDING) != 0 && core.isManual()) {
+                // Queued, not started: in MANUAL mode only a stepping thread runs it, and that is not this one.
+                // BUSY without PENDING means another thread is running the callback right now: wait for it.
                 throw new IllegalStateException("irq_work sync in MANUAL mode while the item is still pending: "
                         + "step the machine (runUntilIdle) first");
             }

@@ -6,6 +6,7 @@ package io.kdefer.irqwork;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
 import io.kdefer.internal.LList;
+import io.kdefer.internal.Lifecycle;
 import io.kdefer.irq.Ipi;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.irq.Irqs;
@@ -30,6 +31,13 @@ public final class IrqWorkCore {
      * CPU publishes "tick stopped" before it checks needsTick (which reads this lazy list), and the pusher
      * publishes its node before it reads "tick stopped" (Cpu's implementation notes).
      *
+     * Close (DESIGN §5: close loses nothing). Lazy items wait for a tick, and a stopping CPU does not wait for
+     * ticks, so a lazy item queued shortly before close() would be dropped silently. The DRAIN step sets closing and
+     * then raises the IWI on every CPU whose lazy list is non-empty; from then on a lazy push that finds its list
+     * empty raises as it does on a NOHZ-idle CPU. The pusher publishes its node before it reads closing and the
+     * close step publishes closing before it reads the lists (both volatile), so one of the two raises. Whatever is
+     * still on a list after the CPUs stopped (queued later, or stranded on an offline CPU) is reported.
+     *
      * "Detached" cores (no machine) exist for the jcstress proofs: they run the same claim/push/run code with
      * the IPI replaced by nothing and "this CPU" fixed to 0.
      */
@@ -44,8 +52,9 @@ public final class IrqWorkCore {
     private final SmpCore smp;            // I; null when detached
     private final Lists[] lists;          // I
     private final AtomicLong raises = new AtomicLong();
+    private volatile boolean closing;     // A: set once by the close DRAIN step
 
-    public IrqWorkCore(Cpus cpus, Irqs irqs, SmpCore smp) {
+    public IrqWorkCore(Cpus cpus, Irqs irqs, SmpCore smp, Lifecycle lifecycle) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
         this.smp = Objects.requireNonNull(smp, "smp");
         this.lists = newLists(cpus.count());
@@ -67,6 +76,8 @@ public final class IrqWorkCore {
                 run(cpu.id());                                               // B-IW-13
             }
         });
+        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::flushLazyForClose);
+        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
     }
 
     private IrqWorkCore(int n) {
@@ -123,7 +134,7 @@ public final class IrqWorkCore {
     void enqueueLocal(int cpu, IrqWork w) {
         Lists l = lists[cpu];
         if (w.isLazy()) {
-            if (l.lazy.push(w.node) && cpus != null && cpus.tickStopped(cpus.cpu(cpu))) {
+            if (l.lazy.push(w.node) && cpus != null && (closing || cpus.tickStopped(cpus.cpu(cpu)))) {
                 raise(cpu);
             }
         } else if (l.raised.push(w.node)) {
@@ -139,6 +150,27 @@ public final class IrqWorkCore {
         if (cpus != null) {
             raises.incrementAndGet();
             cpus.gic().sendSgi(Ipi.IRQ_WORK.sgi(), cpu);
+        }
+    }
+
+    /** Close, DRAIN phase: no tick will come for lazy items any more; raise for them now (see notes). */
+    private void flushLazyForClose() {
+        closing = true;
+        for (int c = 0; c < lists.length; c++) {
+            if (!lists[c].lazy.isEmpty()) {
+                raise(c);
+            }
+        }
+    }
+
+    /** Close, after the CPUs stopped: report items nothing will run any more. */
+    private void reportLeftovers() {
+        for (int c = 0; c < lists.length; c++) {
+            if (!lists[c].raised.isEmpty() || !lists[c].lazy.isEmpty()) {
+                Cpu cpu = cpus.cpu(c);
+                LOG.log(Level.ERROR, "close: irq_work left unrun on " + cpu + (cpu.isOnline()
+                        ? " (queued after it stopped)" : " (stranded on it while it was offline)"));
+            }
         }
     }
 

@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>One CALL_FUNC IPI per empty-to-non-empty transition of a target's queue (B-CSD-1).</li>
  *   <li>A call to the CPU whose atomic context the caller is running runs inline, with interrupts disabled.</li>
  *   <li>A waiting call returns after the function returned; a function that threw is rethrown to the waiter as
- *       a {@link CompletionException} (the CPU is not affected).</li>
+ *       a {@link CompletionException} (the CPU is not affected). A function nobody waits for that throws is
+ *       contained and counted ({@code SmpCore.failures()}), also when it ran inline on the caller's CPU.</li>
  *   <li>A waiting call from atomic context is refused: the target may be waiting for this CPU (B-CSD-2).</li>
  *   <li>In MANUAL mode a waiting call runs the target CPU's pending work on the calling thread.</li>
  * </ul>
@@ -76,14 +77,21 @@ public final class Smp {
      * smp_call_function_single_async: submits {@code csd} to {@code cpu} without waiting, callable from any
      * context. The csd is unlocked just before its function runs.
      *
-     * @return {@code false} if the csd is still in flight from an earlier submission (the kernel's -EBUSY)
-     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline
+     * @return {@code false} if the csd is still in flight from an earlier submission (the kernel's -EBUSY; checked
+     *         before the target)
+     * @throws IllegalArgumentException -ENXIO: no such CPU, or it is offline (the csd is left unlocked)
      */
     public boolean callFunctionSingleAsync(int cpu, CallSingleData csd) {
         Objects.requireNonNull(csd, "csd");
-        Cpu target = target(cpu);
         if (!csd.lock(CallSingleData.TYPE_ASYNC)) {
-            return false;
+            return false;                          // B-CSD-3: -EBUSY comes first, whatever the target
+        }
+        Cpu target;
+        try {
+            target = target(cpu);
+        } catch (IllegalArgumentException e) {
+            csd.unlock();                          // -ENXIO: unlock again, the csd stays usable
+            throw e;
         }
         if (cpus.executingCpu() == target) {
             Object info = csd.info();
@@ -91,6 +99,8 @@ public final class Smp {
             long flags = target.localIrqSave();
             try {
                 csd.fn.accept(info);
+            } catch (Throwable t) {
+                core.failed(csd, t);               // as on a remote target: contained and counted
             } finally {
                 target.localIrqRestore(flags);
             }
@@ -178,7 +188,7 @@ public final class Smp {
      */
     public boolean queueFunctionSingle(int cpu, QueueSingleData qsd) {
         Objects.requireNonNull(qsd, "qsd");
-        Cpu target = cpus.cpu(cpu);
+        Cpu target = existing(cpu);
         if (!qsd.claim()) {
             return false;
         }
@@ -191,15 +201,19 @@ public final class Smp {
     }
 
     private Cpu target(int cpu) {
-        if (cpu < 0 || cpu >= cpus.count()) {
-            throw new IllegalArgumentException("-ENXIO: no cpu/" + cpu + " (this machine has " + cpus.count()
-                    + " CPUs)");
-        }
-        Cpu target = cpus.cpu(cpu);
+        Cpu target = existing(cpu);
         if (!target.isOnline()) {
             throw new IllegalArgumentException("-ENXIO: " + target + " is offline");
         }
         return target;
+    }
+
+    private Cpu existing(int cpu) {
+        if (cpu < 0 || cpu >= cpus.count()) {
+            throw new IllegalArgumentException("-ENXIO: no cpu/" + cpu + " (this machine has " + cpus.count()
+                    + " CPUs)");
+        }
+        return cpus.cpu(cpu);
     }
 
     private void send(Cpu target, CallSingleData csd, boolean wait) {
@@ -238,10 +252,17 @@ public final class Smp {
         }
     }
 
-    private static void runInline(Cpu cpu, Runnable fn) {
+    /**
+     * A call to the CPU whose atomic context the caller runs. Only non-waiting calls get here (a waiting call from
+     * atomic context is refused), so a failure is contained and counted exactly as it is when the function runs on
+     * another CPU: whether the target happens to be the caller's own CPU does not change what the caller sees.
+     */
+    private void runInline(Cpu cpu, Runnable fn) {
         long flags = cpu.localIrqSave();
         try {
             fn.run();
+        } catch (Throwable t) {
+            core.failed(fn, t);
         } finally {
             cpu.localIrqRestore(flags);
         }

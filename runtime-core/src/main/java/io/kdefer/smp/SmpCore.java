@@ -82,7 +82,7 @@ public final class SmpCore {
         return ipis.get();
     }
 
-    /** Callbacks of async csds and qsds that threw (contained). */
+    /** Functions nobody waited for (async csds, qsds, non-waiting calls, also run inline) that threw (contained). */
     public long failures() {
         return failures.get();
     }
@@ -100,12 +100,16 @@ public final class SmpCore {
         }
     }
 
-    private void failed(Object source, Throwable t) {
+    /**
+     * Counts a contained failure of a function nobody waits for. Reported once per csd or qsd; a plain function run
+     * inline (no descriptor to remember it by) is reported each time, as each call of it is a new submission.
+     */
+    void failed(Object source, Throwable t) {
         failures.incrementAndGet();
         boolean first = source instanceof CallSingleData ? ((CallSingleData) source).firstFailure()
-                : ((QueueSingleData) source).firstFailure();
+                : !(source instanceof QueueSingleData) || ((QueueSingleData) source).firstFailure();
         if (first) {
-            LOG.log(Level.ERROR, "cross-CPU call " + source + " threw; contained (reported once per source)", t);
+            LOG.log(Level.ERROR, "cross-CPU call " + source + " threw; contained (reported once per csd or qsd)", t);
         }
     }
 
