@@ -512,8 +512,17 @@ public final class Cpu {
         if (runState == PARKED && RUN_STATE.compareAndSet(this, PARKED, RUNNING)) {
             UNPARKS.getAndAdd(this, 1L);
             LockSupport.unpark(thread);
+            Thread t = Thread.currentThread();
+            if (t instanceof CpuThread) {
+                // The waking CPU must not spin now: on a machine with few cores its spinning would hold the
+                // core the woken CPU thread needs (measured: 4-10 ms per hop instead of microseconds). See CpuIdle.
+                ((CpuThread) t).cpu.wokeAnother = true;
+            }
         }
     }
+
+    /** Set when this CPU's thread unparked another CPU; the idle strategy then parks without spinning. */
+    boolean wokeAnother;                     // C
 
     /** Exact: is there anything for this CPU to do now? Takes the GIC locks; for the idle decision. */
     boolean hasWork() {
