@@ -235,6 +235,7 @@ public final class Machine implements AutoCloseable {
         for (Runnable step : lifecycle.steps(Lifecycle.Phase.DRAIN)) {
             runStep(step);
         }
+        cpus.beginStop();
         if (cpus.isManual()) {
             try {
                 cpus.runUntilIdle();

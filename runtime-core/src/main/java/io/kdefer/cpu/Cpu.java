@@ -33,7 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   RUNNING  0  -&gt; PARKED         nothing to do after the spin and yield phases
  *   PARKED   1  -&gt; RUNNING        woken: a waker's CAS (then one unpark), a deadline, or a spurious return
- *   STOPPED  2                     the machine closed and everything pending ran
+ *   STOPPED  2                     the machine closed and everything pending ran (or, still busy at the
+ *                                  close timeout, it stopped and reported what it left)
  * </pre>
  *
  * <h2>Properties</h2>
@@ -323,6 +324,9 @@ public final class Cpu {
         if (work == 0 && stopRequested && !hasWork()) {
             runState = STOPPED;
             throw new AgentTerminationException("cpu/" + id + " stopped");
+        }
+        if (stopRequested && cpus.giveUp()) {
+            abandon();
         }
         return work;
     }
@@ -647,6 +651,21 @@ public final class Cpu {
         if (failure[0] != null) {
             throw new IllegalStateException("cpu/" + id + ": hotplug step failed", failure[0]);
         }
+    }
+
+    /** Close: still busy at the close timeout (work that re-raises itself forever): stop and say what is left. */
+    private void abandon() {
+        StringBuilder left = new StringBuilder();
+        for (int bits = softirqPending; bits != 0; bits &= bits - 1) {
+            left.append(" softirq ").append(Cpus.softirqName(Integer.numberOfTrailingZeros(bits)));
+        }
+        if (ci.isSignalled(Gic.PMR_NONE)) {
+            left.append(" INTID ").append(ci.highestPending());
+        }
+        runState = STOPPED;
+        LOG.log(Level.ERROR, "cpu/" + id + ": still busy when the close timeout expired (work that re-raises itself "
+                + "forever?); stopped with" + (left.length() == 0 ? " nothing" : left.toString()) + " pending");
+        throw new AgentTerminationException("cpu/" + id + " gave up at the close timeout");
     }
 
     void requestStop() {

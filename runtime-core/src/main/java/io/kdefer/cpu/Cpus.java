@@ -117,6 +117,7 @@ public final class Cpus {
     private final AgentRunner[] runners;        // L(this) until started, then read-only
     private Thread watchdog;                    // L(this)
     private volatile boolean stopping;          // A
+    private volatile long giveUpNanos = Long.MAX_VALUE;   // A: clock time at which a still-busy CPU stops anyway
     private final long[] softLockupReported;    // O(watchdog thread)
     private volatile long softLockups;          // O(watchdog thread)
 
@@ -447,6 +448,14 @@ public final class Cpus {
         return softLockups;
     }
 
+    /**
+     * Whether the machine is shutting down (its CPUs run what is pending, then stop). Subsystems use it to stop
+     * re-raising work that can only wait (a disabled tasklet), so the CPUs can go idle and stop.
+     */
+    public boolean isStopping() {
+        return stopping;
+    }
+
     // ---------------------------------------------------------------------------------------------- lifecycle
 
     /** Starts the CPU threads (THREADED) and the watchdog. */
@@ -489,10 +498,14 @@ public final class Cpus {
         if (manual) {
             return stuck;
         }
+        // A CPU that is still busy at the timeout (work that re-raises itself forever) stops at its next loop pass
+        // and reports what it left; only a CPU stuck inside one callback is left running. The grace lets it reach
+        // that pass.
+        giveUpNanos = clockNanos() + timeoutNanos;
         for (Cpu c : cpus) {
             c.requestStop();
         }
-        long deadline = System.nanoTime() + timeoutNanos;
+        long deadline = System.nanoTime() + timeoutNanos + Math.min(timeoutNanos, STOP_GRACE_NANOS);
         for (Cpu c : cpus) {
             Thread t = c.thread;
             if (t == null) {
@@ -522,6 +535,22 @@ public final class Cpus {
             }
         }
         return stuck;
+    }
+
+    /** How long after the close timeout {@link #stop} still waits for a busy CPU to reach its next loop pass. */
+    static final long STOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    /** Close: the timeout passed; a CPU still busy stops anyway (see {@link #stop}). */
+    boolean giveUp() {
+        return clockNanos() - giveUpNanos >= 0;
+    }
+
+    /**
+     * Close, before the CPUs run what is left (MANUAL: before the final runUntilIdle): from now on
+     * {@link #isStopping()} is true.
+     */
+    public void beginStop() {
+        stopping = true;
     }
 
     private void watchdogLoop() {
