@@ -113,6 +113,7 @@ public final class Cpu {
     private boolean softirqFailureReported;  // C
     private boolean countLeakReported;       // C
     private boolean bhFromHardirqReported;   // C
+    private boolean bhEnableIrqsOffReported; // C
 
     private static final VarHandle OWNER = Handles.field(MethodHandles.lookup(), Cpu.class, "owner", Thread.class);
     private static final VarHandle RUN_STATE = Handles.field(MethodHandles.lookup(), Cpu.class, "runState", int.class);
@@ -239,6 +240,16 @@ public final class Cpu {
             return;
         }
         if (x == atomic) {
+            if (x.irqsDisabled) {
+                // B-SIRQ-11: running them here would enable IRQs inside the caller's IRQ-off section (the kernel
+                // warns and does it anyway); report it and leave them to the ksoftirqd phase.
+                if (!bhEnableIrqsOffReported) {
+                    bhEnableIrqsOffReported = true;
+                    LOG.log(Level.WARNING, "cpu/" + id + ": local_bh_enable with IRQs disabled (B-SIRQ-11; the "
+                            + "pending softirqs are left to ksoftirqd; reported once per CPU)");
+                }
+                return;
+            }
             handleSoftirqs(false);
             takeInterrupts();
         } else {
