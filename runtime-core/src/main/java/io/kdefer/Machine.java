@@ -14,6 +14,7 @@ import io.kdefer.irqwork.IrqWorkCore;
 import io.kdefer.smp.Smp;
 import io.kdefer.smp.SmpCore;
 import io.kdefer.softirq.Softirqs;
+import io.kdefer.tasklet.TaskletCore;
 import io.kdefer.time.TimerCore;
 import io.kdefer.trace.Stats;
 
@@ -49,9 +50,9 @@ public final class Machine implements AutoCloseable {
     /* Implementation notes
      *
      * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
-     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick, NOHZ and close hooks), TimerCore (TIMER softirq,
-     * tick, NOHZ and hotplug hooks), Stats, the timer PPI's handler; then the CPU threads start. Subsystems find
-     * each other's internal
+     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick, NOHZ and close hooks), TaskletCore (HI and
+     * TASKLET softirqs, hotplug hook), TimerCore (TIMER softirq, tick, NOHZ and hotplug hooks), Stats, the timer
+     * PPI's handler; then the CPU threads start. Subsystems find each other's internal
      * state through the services map, filled before the machine is published and read-only afterwards.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer");
@@ -72,6 +73,7 @@ public final class Machine implements AutoCloseable {
     private final SmpCore smpCore;             // I
     private final Smp smp;                     // I
     private final IrqWorkCore irqWork;         // I
+    private final TaskletCore tasklets;        // I
     private final TimerCore timers;            // I
     private final Stats stats;                 // I
     private final Lifecycle lifecycle = new Lifecycle();       // I
@@ -89,6 +91,7 @@ public final class Machine implements AutoCloseable {
         this.smpCore = new SmpCore(cpus, irqs);
         this.smp = new Smp(smpCore);
         this.irqWork = new IrqWorkCore(cpus, irqs, smpCore, lifecycle);
+        this.tasklets = new TaskletCore(cpus, lifecycle);
         this.timers = new TimerCore(cpus, lifecycle);
         this.stats = new Stats(cpus, irqs, softirqs);
         irqs.requestPercpu(Gic.TIMER_PPI, (irq, dev) -> {
@@ -103,6 +106,7 @@ public final class Machine implements AutoCloseable {
         services.put(SmpCore.class, smpCore);
         services.put(Smp.class, smp);
         services.put(IrqWorkCore.class, irqWork);
+        services.put(TaskletCore.class, tasklets);
         services.put(TimerCore.class, timers);
         services.put(Stats.class, stats);
         services.put(Lifecycle.class, lifecycle);

@@ -16,6 +16,7 @@
  *   io.kdefer.smp        Smp, CallSingleData, QueueSingleData         cross-CPU calls over IPIs
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks
  *   io.kdefer.softirq    Softirq, Softirqs                            pending words, bounded drain, ksoftirqd
+ *   io.kdefer.tasklet    Tasklet                                      SCHED/RUN, per-CPU hi and normal lists
  *   io.kdefer.time       TimerList                                    kernel timers on per-CPU timer wheels
  *   io.kdefer.trace      Stats                                        /proc-style tables
  *   io.kdefer.internal   not API                                      shared building blocks of the runtime

@@ -92,6 +92,14 @@ public final class LList<T> {
     }
 
     /**
+     * The current chain, newest first, without taking it. For diagnostics on a quiescent list only (close-time
+     * reports, tests): a consumer may take the chain and relink it at any time.
+     */
+    public Node<T> peekAll() {
+        return head;
+    }
+
+    /**
      * Re-links {@code node} to {@code next} in a chain the caller took with {@link #popAll()} and still owns (for
      * consumers that split a batch, e.g. the call-single queue's synchronous-first pass).
      */

@@ -36,12 +36,17 @@ public final class TimerCore {
      * without the lock; it is written under the lock after every change. Arming an earlier timer on a parked CPU
      * wakes it (kick) so it re-computes its park deadline; the CPU publishes PARKED before it reads nextExpiry
      * and the armer publishes nextExpiry before it reads PARKED, so one of them notices (Cpu's wake-up protocol).
+     *
+     * "Detached" cores (no machine) exist for the jcstress proofs: the same arm/delete/expire code on bases
+     * without CPUs, a clock fixed at 0, "this CPU" fixed to 0 and no wake-ups.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.time");
     static final int TIMER_SOFTIRQ = 1;
+    private static final long DETACHED_TICK_NANOS = 1_000_000;
 
     static final class Base {
-        final Cpu cpu;                                   // I
+        final Cpu cpu;                                   // I; null when detached
+        final int id;                                    // I
         final ReentrantLock lock = new ReentrantLock();  // the base lock
         final TimerWheel wheel;                          // L(lock)
         volatile long nextExpiry = Long.MAX_VALUE;       // L(lock) writes; jiffy of the next expiry
@@ -49,8 +54,9 @@ public final class TimerCore {
         TimerList expiringTail;                          // L(lock)
         volatile TimerList running;                      // L(lock) writes: callback running on this CPU
 
-        Base(Cpu cpu, long nowJiffies) {
+        Base(Cpu cpu, int id, long nowJiffies) {
             this.cpu = cpu;
+            this.id = id;
             this.wheel = new TimerWheel(nowJiffies);
         }
 
@@ -87,7 +93,7 @@ public final class TimerCore {
         }
     }
 
-    private final Cpus cpus;          // I
+    private final Cpus cpus;          // I; null when detached
     private final Base[] bases;       // I
     private final AtomicLong fired = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -97,9 +103,9 @@ public final class TimerCore {
         this.bases = new Base[cpus.count()];
         long now = jiffiesNow();
         for (int i = 0; i < bases.length; i++) {
-            bases[i] = new Base(cpus.cpu(i), now);
+            bases[i] = new Base(cpus.cpu(i), i, now);
         }
-        cpus.openSoftirq(TIMER_SOFTIRQ, () -> runTimers(cpus.executingCpu()));
+        cpus.openSoftirq(TIMER_SOFTIRQ, () -> runTimers(cpus.executingCpu().id()));
         cpus.addTickHook(cpu -> {
             // run_local_timers: raise TIMER_SOFTIRQ when something is due at this tick.
             if (bases[cpu.id()].nextExpiry <= jiffiesNow()) {
@@ -124,25 +130,51 @@ public final class TimerCore {
         lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
     }
 
+    private TimerCore(int n) {
+        this.cpus = null;
+        this.bases = new Base[n];
+        for (int i = 0; i < n; i++) {
+            bases[i] = new Base(null, i, 0);
+        }
+    }
+
+    /** A core with no machine behind it (jcstress proofs): time stands at 0, CPU 0 is "this CPU". */
+    static TimerCore detached(int cpus) {
+        return new TimerCore(cpus);
+    }
+
+    private long clockNanos() {
+        return cpus == null ? 0 : cpus.clockNanos();
+    }
+
+    private long tickNanos() {
+        return cpus == null ? DETACHED_TICK_NANOS : cpus.tickNanos();
+    }
+
     long jiffiesNow() {
-        return Math.floorDiv(cpus.clockNanos(), cpus.tickNanos());
+        return Math.floorDiv(clockNanos(), tickNanos());
     }
 
     /** The jiffy of the first tick at or after {@code nanos} from now: a timer never fires early. */
     long expiryJiffy(long delayNanos) {
-        long t = cpus.clockNanos();
+        long t = clockNanos();
         long expiry = delayNanos > Long.MAX_VALUE - t ? Long.MAX_VALUE : t + delayNanos;
-        long tick = cpus.tickNanos();
+        long tick = tickNanos();
         long j = Math.floorDiv(expiry, tick);
         return j * tick == expiry ? j : j + 1;
     }
 
-    Base thisBase() {
-        return bases[cpus.thisCpu().id()];
+    Base base(int cpu) {
+        return bases[cpu];
     }
 
-    Cpus cpus() {
-        return cpus;
+    Base thisBase() {
+        return bases[cpus == null ? 0 : cpus.thisCpu().id()];
+    }
+
+    /** The CPU whose atomic context the calling thread executes, or null. */
+    Cpu executingCpu() {
+        return cpus == null ? null : cpus.executingCpu();
     }
 
     /** Timer callbacks run so far. */
@@ -171,14 +203,14 @@ public final class TimerCore {
     }
 
     void kickIfEarlier(Base b, long before) {
-        if (b.nextExpiry < before) {
+        if (cpus != null && b.nextExpiry < before) {
             cpus.kick(b.cpu);
         }
     }
 
     /** The TIMER softirq on {@code cpu} (kernel: run_timer_softirq). */
-    private void runTimers(Cpu cpu) {
-        Base b = bases[cpu.id()];
+    void runTimers(int cpu) {
+        Base b = bases[cpu];
         b.lock.lock();
         try {
             long j = Math.max(jiffiesNow(), b.wheel.now());
@@ -199,7 +231,7 @@ public final class TimerCore {
                 } catch (Throwable x) {
                     failures.incrementAndGet();
                     if (t.firstFailure()) {
-                        LOG.log(Level.ERROR, "timer " + t + " callback threw on " + cpu
+                        LOG.log(Level.ERROR, "timer " + t + " callback threw on cpu/" + cpu
                                 + "; contained (reported once per timer)", x);
                     }
                 } finally {

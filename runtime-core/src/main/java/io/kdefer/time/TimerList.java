@@ -49,8 +49,10 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Memory ordering</h2>
  * <pre>
  *   x = 1; t.mod(d);                 [callback] r = x
- *   Forbids: r == 0 (the arming is published through the base lock the softirq takes)   (TimerList_01_ArmPublishes)
- *   t.mod(d) racing t.delete(): Forbids the callback running after delete() returned true  (TimerList_02_DeleteWins)
+ *   Forbids: r == 0 (the arming is published through the base lock the softirq takes); an armed timer that
+ *   neither fires nor stays pending                                                      (TimerList_01_ArmPublishes)
+ *   r0 = t.delete() racing the TIMER softirq that expires t
+ *   Forbids: r0 == true and the callback runs; r0 == false and it never runs              (TimerList_02_DeleteWins)
  * </pre>
  */
 public final class TimerList {
@@ -73,7 +75,11 @@ public final class TimerList {
     private volatile boolean failureReported;                         // A
 
     public TimerList(Machine machine, Runnable fn) {
-        this.core = Services.get(machine, TimerCore.class);
+        this(Services.get(machine, TimerCore.class), fn);
+    }
+
+    TimerList(TimerCore core, Runnable fn) {
+        this.core = core;
         this.fn = Objects.requireNonNull(fn, "fn");
     }
 
@@ -94,32 +100,75 @@ public final class TimerList {
         } catch (ArithmeticException e) {
             nanos = Long.MAX_VALUE;
         }
-        long expires = core.expiryJiffy(nanos);
-        TimerCore.Base to = core.thisBase();
+        return mod(core.expiryJiffy(nanos), core.thisBase());
+    }
+
+    /** mod() onto base {@code to} (the caller's CPU), expiring at jiffy {@code expires}. */
+    boolean mod(long expires, TimerCore.Base to) {
         synchronized (this) {
             TimerCore.Base from = base;
             boolean was = false;
+            boolean armed = false;
             if (from != null) {
                 from.lock.lock();
                 try {
                     was = detach(from);
                     if (from == to || from.running == this) {
-                        arm(from, expires);
-                        return was;
+                        arm(from, expires);           // a running timer stays on its CPU
+                        armed = true;
+                    } else {
+                        from.updateNext();
                     }
-                    from.updateNext();
                 } finally {
                     from.lock.unlock();
                 }
             }
-            to.lock.lock();
-            try {
-                arm(to, expires);
-                base = to;
-            } finally {
-                to.lock.unlock();
+            if (!armed) {
+                to.lock.lock();
+                try {
+                    arm(to, expires);
+                    base = to;
+                } finally {
+                    to.lock.unlock();
+                }
+            }
+            TimerCore.Base on = base;
+            if (on.cpu != null && !on.cpu.isOnline()) {
+                rescue(on);
             }
             return was;
+        }
+    }
+
+    /**
+     * Monitor held. The CPU chosen by mod() went offline before the timer was armed on it: after the migration of
+     * its timers, so nothing would ever fire it. Offline clears the CPU's online flag before the migration takes
+     * the base lock, and mod() reads the flag after releasing it, so either the migration saw this timer or this
+     * read sees the CPU offline.
+     */
+    private void rescue(TimerCore.Base dead) {
+        TimerCore.Base live = core.thisBase();
+        if (live == dead) {
+            return;
+        }
+        long expires;
+        dead.lock.lock();
+        try {
+            if (!entry.isArmed() && !expiring) {
+                return;                                  // the migration already moved it
+            }
+            expires = entry.expires();
+            detach(dead);
+            dead.updateNext();
+        } finally {
+            dead.lock.unlock();
+        }
+        live.lock.lock();
+        try {
+            arm(live, expires);
+            base = live;
+        } finally {
+            live.lock.unlock();
         }
     }
 
@@ -154,7 +203,7 @@ public final class TimerList {
      *         would wait for itself)
      */
     public boolean deleteSync() {
-        Cpu exec = core.cpus().executingCpu();
+        Cpu exec = core.executingCpu();
         synchronized (this) {
             if (exec != null && base != null && base.running == this && base.cpu == exec) {
                 throw new IllegalStateException("deleteSync() called from the timer's own callback on " + exec
@@ -232,7 +281,7 @@ public final class TimerList {
             from.lock.lock();
             try {
                 if (entry.isArmed() || expiring) {
-                    return;       // re-armed on the dead base by a racing mod(); leave it (hotplug race)
+                    return;       // re-armed by a racing mod(), which moves it itself (rescue)
                 }
             } finally {
                 from.lock.unlock();

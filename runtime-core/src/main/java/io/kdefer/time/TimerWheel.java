@@ -11,10 +11,10 @@ import java.util.function.Consumer;
  * the armed timers of that CPU, keyed by expiry in jiffies, and tells the tick which ones are due.
  * <b>Runtime-internal</b>: {@code TimerList} and delayed work sit on it; applications never see it.
  *
- * <p><b>Single owner, no synchronisation.</b> Only the owning vCPU thread calls a wheel, and only it touches
- * the entries armed on it; the integration layer hands foreign arm/cancel requests to that thread. An idle
- * entry may later be armed on another CPU's wheel, provided the hand-over gives a happens-before edge (the
- * lock-free request lists do).
+ * <p><b>Single owner, no synchronisation.</b> One thread at a time calls a wheel and touches the entries armed
+ * on it; the integration layer provides the mutual exclusion and the happens-before edges between callers
+ * ({@code TimerCore} holds the CPU's base lock around every call, so a foreign thread arms and cancels directly).
+ * An idle entry may later be armed on another CPU's wheel under that wheel's lock.
  *
  * <h2>States of an {@link Entry}</h2>
  * <pre>

@@ -1,0 +1,324 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.tasklet;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Lifecycle;
+import io.kdefer.internal.LList;
+import io.kdefer.softirq.Softirq;
+
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The per-CPU tasklet lists and their softirq actions (kernel: tasklet_vec / tasklet_hi_vec, tasklet_action,
+ * tasklet_hi_action, takeover_tasklets): the runtime SPI behind {@link Tasklet}. Not for applications.
+ */
+public final class TaskletCore {
+    /* Implementation notes
+     *
+     * Lists. Each CPU has, per priority (HI_SOFTIRQ, TASKLET_SOFTIRQ), two lists:
+     *   - a hand-over list (LList: CAS push from any thread, getAndSet pop-all by the consumer), and
+     *   - a CPU-local FIFO (head/tail through Tasklet.next), touched only by the CPU's executing thread.
+     * schedule() on the thread that executes the target CPU (a hardirq handler, a softirq action, a tasklet) first
+     * moves the hand-over list to the FIFO tail, then appends: plain stores, FIFO by linearization point. Any other
+     * thread pushes onto the hand-over list. The action moves the hand-over list (reversed to FIFO order) to the
+     * FIFO tail, detaches the whole FIFO, and runs it; busy tasklets go back to the (new) FIFO tail.
+     *
+     * Raising. A push raises the vector only when it found the hand-over list empty, and a local append only when
+     * it found the FIFO empty (one raise per empty-to-non-empty transition, like irq_work's IPI). Sound because
+     * the drain clears the pending bit (snapshot) before the action empties the lists: a list that is non-empty
+     * had a raise after the action last emptied it, so a later pass, or the ksoftirqd phase, runs it.
+     *
+     * Budget. One action runs the whole detached list, with a checkpoint between tasklets so hardirqs and
+     * pseudo-NMIs are taken (DESIGN §2). A tasklet that cannot run (RUN held by another CPU, or disabled) is
+     * requeued and the vector re-raised (B-TL-3/6): that busy loop is bounded only by the softirq drain's budget
+     * (10 passes / 2 ms), after which it continues in the ksoftirqd phase, behind any hardirq. While the machine
+     * is closing, a disabled tasklet is requeued without a re-raise: it stays scheduled and is reported by close
+     * instead of keeping its CPU busy until the close timeout.
+     *
+     * Hotplug (B-TL-11). The dead CPU's FIFO and hand-over lists, in that order, are pushed onto the target CPU's
+     * hand-over lists and both vectors raised there. A push that races with the offline (the pusher chose the CPU
+     * while it was still online) re-reads the CPU's online flag after its push; offline writes the flag before
+     * the dead hook pops the hand-over list, so either the dead hook sees the push or the pusher sees the CPU
+     * offline and moves the hand-over list itself (a second consumer of an LList is safe: pop-all is atomic).
+     *
+     * "Detached" cores (no machine) exist for the jcstress proofs: they run the same schedule/run code with
+     * raising replaced by nothing, every caller on the hand-over path, and "this CPU" fixed to 0.
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.tasklet");
+
+    static final int HI = 0;                 // list index: tasklet_hi_vec, HI_SOFTIRQ
+    static final int NORMAL = 1;             // list index: tasklet_vec, TASKLET_SOFTIRQ
+    private static final int[] VECTOR = {Softirq.HI.ordinal(), Softirq.TASKLET.ordinal()};
+
+    /** One CPU's lists of one priority. */
+    static final class Lists {
+        final LList<Tasklet> handover = new LList<>();   // A (through LList)
+        Tasklet head;                                    // C: CPU-local FIFO
+        Tasklet tail;                                    // C
+
+        void append(Tasklet t) {
+            t.next = null;
+            if (tail == null) {
+                head = t;
+            } else {
+                tail.next = t;
+            }
+            tail = t;
+        }
+
+        /** Moves the hand-over list, oldest first, to the FIFO tail. */
+        void takeHandover() {
+            LList.Node<Tasklet> n = LList.reverse(handover.popAll());
+            while (n != null) {
+                LList.Node<Tasklet> following = n.next();    // before append: the node is ours until it runs
+                append(n.item());
+                n = following;
+            }
+        }
+
+        int size() {
+            int n = 0;
+            for (Tasklet t = head; t != null; t = t.next) {
+                n++;
+            }
+            for (LList.Node<Tasklet> p = handover.peekAll(); p != null; p = p.next()) {
+                n++;
+            }
+            return n;
+        }
+    }
+
+    private final Cpus cpus;                  // I; null when detached
+    private final Lists[][] lists;            // I: [cpu][HI or NORMAL]
+    private final AtomicLong runs = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong requeues = new AtomicLong();
+    private volatile boolean schedWarned;     // A: "SCHED not set" reported once
+
+    public TaskletCore(Cpus cpus, Lifecycle lifecycle) {
+        this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.lists = newLists(cpus.count());
+        cpus.openSoftirq(VECTOR[HI], () -> action(cpus.executingCpu().id(), HI));
+        cpus.openSoftirq(VECTOR[NORMAL], () -> action(cpus.executingCpu().id(), NORMAL));
+        cpus.addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void dead(Cpu cpu, Cpu target) {
+                takeover(cpu, target);
+            }
+        });
+        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
+    }
+
+    private TaskletCore(int n) {
+        this.cpus = null;
+        this.lists = newLists(n);
+    }
+
+    /** A core with no machine behind it (jcstress proofs): CPU 0 is "this CPU", raising does nothing. */
+    static TaskletCore detached(int cpus) {
+        return new TaskletCore(cpus);
+    }
+
+    private static Lists[][] newLists(int n) {
+        Lists[][] l = new Lists[n][2];
+        for (int i = 0; i < n; i++) {
+            l[i][HI] = new Lists();
+            l[i][NORMAL] = new Lists();
+        }
+        return l;
+    }
+
+    /** Tasklet callbacks run so far. */
+    public long runs() {
+        return runs.get();
+    }
+
+    /** Tasklet callbacks that threw (contained). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** Times a scheduled tasklet could not run (disabled, or running on another CPU) and was requeued. */
+    public long requeues() {
+        return requeues.get();
+    }
+
+    /** Tasklets on {@code cpu}'s lists (racy unless called on that CPU or with the machine quiescent). */
+    public int queued(int cpu) {
+        return lists[cpu][HI].size() + lists[cpu][NORMAL].size();
+    }
+
+    int thisCpuId() {
+        return cpus == null ? 0 : cpus.thisCpu().id();
+    }
+
+    boolean isManual() {
+        return cpus != null && cpus.isManual();
+    }
+
+    /** MANUAL mode: run the machine (kill() waiting for a scheduled run that nobody else would perform). */
+    void runUntilIdle() {
+        cpus.runUntilIdle();
+    }
+
+    // ---------------------------------------------------------------------------------------------- schedule
+
+    /** Puts {@code t} (whose SCHED bit the caller just set) on {@code cpu}'s list of priority {@code prio}. */
+    void enqueue(int cpu, int prio, Tasklet t) {
+        Lists l = lists[cpu][prio];
+        Cpu exec = cpus == null ? null : cpus.executingCpu();
+        if (exec != null && exec.id() == cpu) {
+            boolean wasEmpty = l.head == null;
+            l.takeHandover();                        // FIFO: earlier hand-overs go first
+            l.append(t);
+            if (wasEmpty) {
+                raise(cpu, prio);
+            }
+            return;
+        }
+        if (l.handover.push(t.node)) {
+            raise(cpu, prio);
+        }
+        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
+            rescue(cpu);                             // raced with offline: see implementation notes
+        }
+    }
+
+    private void raise(int cpu, int prio) {
+        if (cpus != null) {
+            cpus.raiseSoftirq(cpus.cpu(cpu), VECTOR[prio]);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- the action
+
+    /**
+     * tasklet_action / tasklet_hi_action on {@code cpu} (B-TL-3): takes the hand-over list, detaches the FIFO and
+     * runs it in order; a tasklet that cannot run now goes back to the FIFO tail and the vector is raised again.
+     * Softirq context on {@code cpu} (or a jcstress actor playing that CPU on a detached core).
+     */
+    void action(int cpu, int prio) {
+        Lists l = lists[cpu][prio];
+        l.takeHandover();
+        Tasklet t = l.head;
+        l.head = null;
+        l.tail = null;
+        while (t != null) {
+            Tasklet following = t.next;              // before run(): afterwards the runtime never touches t
+            t.next = null;
+            int r = t.run();
+            if (r != Tasklet.RAN) {
+                requeues.incrementAndGet();
+                boolean wasEmpty = l.head == null;
+                l.append(t);
+                // A disabled tasklet at close: leave it queued without a re-raise (reported by close).
+                if (wasEmpty && (r == Tasklet.BUSY || cpus == null || !cpus.isStopping())) {
+                    raise(cpu, prio);
+                }
+            }
+            t = following;
+            Cpu.checkpoint();                        // hardirqs between tasklets (DESIGN §2)
+        }
+    }
+
+    void ran() {
+        runs.incrementAndGet();
+    }
+
+    void failed(Tasklet t, Throwable x, boolean first) {
+        failures.incrementAndGet();
+        if (first) {
+            LOG.log(Level.ERROR, t + ": callback threw; contained, the CPU keeps running (reported once per tasklet)",
+                    x);
+        }
+    }
+
+    void schedNotSet(Tasklet t) {
+        if (!schedWarned) {
+            schedWarned = true;
+            LOG.log(Level.WARNING, t + ": ran from a tasklet list without SCHED set (reported once)");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- hotplug, close
+
+    /** takeover_tasklets (B-TL-11): the dead CPU's lists, in order, go to {@code target}; both vectors raised. */
+    private void takeover(Cpu dead, Cpu target) {
+        for (int prio = HI; prio <= NORMAL; prio++) {
+            Lists from = lists[dead.id()][prio];
+            Lists to = lists[target.id()][prio];
+            Tasklet t = from.head;                   // C of the dead CPU: published to us by the offline hand-shake
+            from.head = null;
+            from.tail = null;
+            boolean moved = false;
+            while (t != null) {
+                Tasklet following = t.next;
+                t.next = null;
+                to.handover.push(t.node);
+                moved = true;
+                t = following;
+            }
+            for (LList.Node<Tasklet> n = LList.reverse(from.handover.popAll()); n != null; ) {
+                LList.Node<Tasklet> following = n.next();
+                to.handover.push(n);
+                moved = true;
+                n = following;
+            }
+            if (moved) {
+                raise(target.id(), prio);
+            }
+        }
+    }
+
+    /** A push landed on an offline CPU's hand-over lists: move them to the caller's (online) CPU. */
+    private void rescue(int deadCpu) {
+        int to = cpus.thisCpu().id();
+        if (to == deadCpu) {
+            return;
+        }
+        for (int prio = HI; prio <= NORMAL; prio++) {
+            LList.Node<Tasklet> n = LList.reverse(lists[deadCpu][prio].handover.popAll());
+            boolean moved = false;
+            while (n != null) {
+                LList.Node<Tasklet> following = n.next();
+                lists[to][prio].handover.push(n);
+                moved = true;
+                n = following;
+            }
+            if (moved) {
+                raise(to, prio);
+            }
+        }
+    }
+
+    /** Close, after the CPUs stopped: tasklets still scheduled (disabled ones) will never run; say so. */
+    private void reportLeftovers() {
+        StringBuilder sb = new StringBuilder();
+        int n = 0;
+        for (int cpu = 0; cpu < lists.length; cpu++) {
+            for (int prio = HI; prio <= NORMAL; prio++) {
+                for (Tasklet t = lists[cpu][prio].head; t != null; t = t.next) {
+                    n++;
+                    if (n <= 10) {
+                        sb.append(' ').append(t).append(" on cpu/").append(cpu);
+                    }
+                }
+                for (LList.Node<Tasklet> p = lists[cpu][prio].handover.peekAll(); p != null; p = p.next()) {
+                    n++;
+                    if (n <= 10) {
+                        sb.append(' ').append(p.item()).append(" on cpu/").append(cpu);
+                    }
+                }
+            }
+        }
+        if (n > 0) {
+            LOG.log(Level.WARNING, n + " tasklet(s) were still scheduled when the machine closed (disabled, or "
+                    + "scheduled during shutdown); they will not run:" + sb + (n > 10 ? " ..." : ""));
+        }
+    }
+}
