@@ -504,10 +504,12 @@ public final class Irqs {
                 d.actions = next.length == 0 ? IrqDesc.NO_ACTIONS : next;
                 if (next.length == 0) {
                     // irq_shutdown: masked, disabled, depth 1, no state left behind -- except a run still in
-                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14).
+                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14), and ONESHOT, which
+                    // a thread still finishing needs to drop its threads_oneshot bit (the next first action resets
+                    // it, B-TI-7).
                     gic.disable(irq);
                     d.istate = IrqDesc.DISABLED | IrqDesc.MASKED
-                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS));
+                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS | IrqDesc.ONESHOT));
                     d.depth = 1;
                     if (d.flow == FlowHandler.FASTEOI_NMI) {
                         d.flow = FlowHandler.FASTEOI;
