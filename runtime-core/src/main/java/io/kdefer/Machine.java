@@ -37,7 +37,8 @@ import java.util.Objects;
  *
  * <h2>Lifecycle</h2>
  * <pre>
- *   BOOTED  -&gt; CLOSED   close(): drain steps (workqueues), then every CPU runs what is pending and stops,
+ *   BOOTED  -&gt; CLOSED   close(): drain steps (IRQ threads run what is pending and exit, workqueues), then every
+ *                        CPU runs what is pending and stops,
  *                        then what could not run is reported; idempotent, joins every thread it started
  * </pre>
  *
@@ -85,7 +86,7 @@ public final class Machine implements AutoCloseable {
         this.cpus = new Cpus(config.cpus(), config.mode() == Mode.MANUAL, config.hz(), config.idle(),
                 config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
                 config.softLockupThreshold().toNanos());
-        this.irqs = new Irqs(cpus, config.spuriousWindow(), config.spuriousThreshold(),
+        this.irqs = new Irqs(cpus, lifecycle, config.spuriousWindow(), config.spuriousThreshold(),
                 config.spuriousQuietTime().toNanos());
         this.softirqs = new Softirqs(cpus);
         this.smpCore = new SmpCore(cpus, irqs);

@@ -8,21 +8,51 @@ import io.kdefer.internal.Handles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-/** One requested handler on a line (kernel: struct irqaction). Immutable once linked, except counters. */
+/**
+ * One requested handler on a line (kernel: struct irqaction). Immutable once linked, except its thread flags and
+ * counters.
+ *
+ * <h2>Thread flags (kernel: thread_flags, IRQTF_*)</h2>
+ * <pre>
+ *   RUNTHREAD  a run of the thread function is owed: set by the hardirq's claim (B-TI-8), consumed by the thread
+ *   WARNED     the thread function returned WAKE_THREAD (there is no secondary thread); reported once
+ *   AFFINITY   the line's affinity moved: the thread re-binds itself before its next run (B-TI-9)
+ *   READY      the thread reached its loop; request returns only after it (B-TI-4, spec §13.4)
+ * </pre>
+ */
 final class IrqAction {
+    static final int RUNTHREAD = 1;
+    static final int WARNED = 1 << 1;
+    static final int AFFINITY = 1 << 2;
+    static final int READY = 1 << 4;
+
     final IrqHandler handler;       // I: primary handler (hardirq context)
     final IrqHandler threadFn;      // I: thread function, or null
     final int flags;                // I: IrqFlags as requested (trigger inherited when none was given)
     final String name;              // I
     final Object devId;             // I
+    long threadMask;                // I: ONESHOT bit of this action in threads_oneshot (B-TI-6), set before linking
+    IrqThread thread;               // I: irq/<irq>-<name>, set before linking; null without threadFn
 
+    volatile int threadFlags;                  // A: RUNTHREAD | WARNED | AFFINITY | READY
     private volatile long failures;            // A: handler invocations that threw
+    private volatile long threadFailures;      // A: thread function invocations that threw
+    private volatile long threadRuns;          // O(the IRQ thread): thread function invocations
+    private volatile long ignoredWakes;        // A: WAKE_THREAD after the thread stopped (B-TI-8)
     private volatile boolean wakeWithoutThreadReported;  // A: B-TI-8 reported once
 
     private static final VarHandle FAILURES = Handles.field(MethodHandles.lookup(), IrqAction.class, "failures",
             long.class);
+    private static final VarHandle THREAD_FAILURES = Handles.field(MethodHandles.lookup(), IrqAction.class,
+            "threadFailures", long.class);
+    private static final VarHandle THREAD_RUNS = Handles.field(MethodHandles.lookup(), IrqAction.class,
+            "threadRuns", long.class);
+    private static final VarHandle IGNORED_WAKES = Handles.field(MethodHandles.lookup(), IrqAction.class,
+            "ignoredWakes", long.class);
     private static final VarHandle WAKE_REPORTED = Handles.field(MethodHandles.lookup(), IrqAction.class,
             "wakeWithoutThreadReported", boolean.class);
+    static final VarHandle THREAD_FLAGS = Handles.field(MethodHandles.lookup(), IrqAction.class, "threadFlags",
+            int.class);
 
     IrqAction(IrqHandler handler, IrqHandler threadFn, int flags, String name, Object devId) {
         this.handler = handler;
@@ -41,12 +71,56 @@ final class IrqAction {
         return failures;
     }
 
+    /** Counts a throwing thread function; true for the first one (report once per action). */
+    boolean threadFailed() {
+        return (long) THREAD_FAILURES.getAndAdd(this, 1L) == 0;
+    }
+
+    long threadFailures() {
+        return threadFailures;
+    }
+
+    /** One more thread function run. Only the action's thread calls this. */
+    void countThreadRun() {
+        THREAD_RUNS.setOpaque(this, (long) THREAD_RUNS.getOpaque(this) + 1);
+    }
+
+    long threadRuns() {
+        return (long) THREAD_RUNS.getOpaque(this);
+    }
+
+    void countIgnoredWake() {
+        IGNORED_WAKES.getAndAdd(this, 1L);
+    }
+
+    long ignoredWakes() {
+        return ignoredWakes;
+    }
+
     boolean firstWakeWithoutThread() {
         return !(boolean) WAKE_REPORTED.getAndSet(this, true);
     }
 
+    /** Sets {@code bit} in the thread flags; true if this call set it (test_and_set_bit). */
+    boolean testAndSetFlag(int bit) {
+        return ((int) THREAD_FLAGS.getAndBitwiseOr(this, bit) & bit) == 0;
+    }
+
+    /** Clears {@code bit}; true if it was set (test_and_clear_bit). A volatile RMW even when nothing changes. */
+    boolean testAndClearFlag(int bit) {
+        return ((int) THREAD_FLAGS.getAndBitwiseAnd(this, ~bit) & bit) != 0;
+    }
+
+    boolean hasFlag(int bit) {
+        return (threadFlags & bit) != 0;
+    }
+
     boolean isShared() {
         return (flags & IrqFlags.SHARED) != 0;
+    }
+
+    boolean isOneshot() {
+        return (flags & IrqFlags.ONESHOT) != 0;
     }
 
     @Override

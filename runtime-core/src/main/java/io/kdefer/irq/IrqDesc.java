@@ -4,6 +4,7 @@
 package io.kdefer.irq;
 
 import io.kdefer.gic.Trigger;
+import io.kdefer.internal.Handles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -25,6 +26,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *   ONESHOT            keep masked until the threads ran (threaded IRQs)
  *   SPURIOUS_DISABLED  disabled by the spurious detector ("nobody cared"), polled since
  *   POLL_INPROGRESS    the spurious poller is running the handlers
+ *   NMI                requested with requestNmi (pseudo-NMI flow, never lazy, never shared)
+ * </pre>
+ *
+ * <h2>Threads (threaded IRQs, spec §4)</h2>
+ * <pre>
+ *   threads_oneshot  one bit per ONESHOT action whose thread was woken and has not finished: while non-zero, the
+ *                    flow handlers leave the line masked (B-TI-11)
+ *   threads_active   woken thread runs not yet finished (B-TI-15); synchronize waits for 0
+ *   threads_handled  thread runs that returned HANDLED; feeds the deferred spurious verdict (B-SPUR-4)
  * </pre>
  */
 public final class IrqDesc {
@@ -39,6 +49,11 @@ public final class IrqDesc {
      *
      * istate is volatile so that synchronize() may spin on INPROGRESS without the lock; it is written only
      * under lock.
+     *
+     * threadsOneshot is atomic because two writers may touch it without holding lock: the hardirq that owns
+     * INPROGRESS (the kernel's rule: bits are set by the hardirq with the lock dropped) and wakeThread(), which
+     * holds lock. The decisions that read it (the flows' cond_unmask, the thread's finalize) run under lock with
+     * INPROGRESS clear, which is what serialises them against the setters (MO-TI-3, see IrqThread).
      */
     static final int DISABLED = 1;
     static final int MASKED = 1 << 1;
@@ -71,6 +86,22 @@ public final class IrqDesc {
     long lastUnhandledNanos = Long.MIN_VALUE / 2;
     long spuriousDisables;
     boolean unexpectedReported;
+    int threadsHandledLast;                                     // L(lock): snapshot | SPURIOUS_DEFERRED (B-SPUR-4)
+
+    // Threaded IRQs (spec §4).
+    volatile long threadsOneshot;                               // A: see implementation notes
+    volatile int threadsActive;                                 // A: woken thread runs not finished
+    volatile int threadsHandled;                                // A: thread runs that returned HANDLED
+    final Object threadWaiters = new Object();                  // wait_for_threads: waiters for threadsActive == 0
+
+    static final int SPURIOUS_DEFERRED = 0x80000000;
+
+    static final VarHandle THREADS_ONESHOT = Handles.field(MethodHandles.lookup(), IrqDesc.class, "threadsOneshot",
+            long.class);
+    static final VarHandle THREADS_ACTIVE = Handles.field(MethodHandles.lookup(), IrqDesc.class, "threadsActive",
+            int.class);
+    static final VarHandle THREADS_HANDLED = Handles.field(MethodHandles.lookup(), IrqDesc.class, "threadsHandled",
+            int.class);
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -158,13 +189,57 @@ public final class IrqDesc {
         return (istate & SPURIOUS_DISABLED) != 0;
     }
 
-    /** Handler invocations on this line that threw (contained). */
+    /** Handler invocations on this line that threw (contained), primary handlers and thread functions. */
     public long failures() {
         long n = 0;
         for (IrqAction a : actions) {
-            n += a.failures();
+            n += a.failures() + a.threadFailures();
         }
         return n;
+    }
+
+    /** Thread function invocations on this line that threw (contained; the line was finalized as if they returned). */
+    public long threadFailures() {
+        long n = 0;
+        for (IrqAction a : actions) {
+            n += a.threadFailures();
+        }
+        return n;
+    }
+
+    /** Names of the IRQ threads of this line ({@code irq/<irq>-<name>}), in registration order. */
+    public List<String> threadNames() {
+        List<String> out = new ArrayList<>();
+        for (IrqAction a : actions) {
+            if (a.thread != null) {
+                out.add(a.thread.getName());
+            }
+        }
+        return out;
+    }
+
+    /** Thread function runs of the line's current actions (a racy sum of per-thread counters). */
+    public long threadRuns() {
+        long n = 0;
+        for (IrqAction a : actions) {
+            n += a.threadRuns();
+        }
+        return n;
+    }
+
+    /** Woken thread runs that have not finished yet (kernel: threads_active, B-TI-15). */
+    public int threadsActive() {
+        return threadsActive;
+    }
+
+    /** The ONESHOT bits of woken threads that have not finished (kernel: threads_oneshot, B-TI-11). */
+    public long threadsOneshot() {
+        return threadsOneshot;
+    }
+
+    /** Thread runs that returned {@link IrqReturn#HANDLED} (kernel: threads_handled, B-SPUR-4). */
+    public int threadsHandled() {
+        return threadsHandled;
     }
 
     /** The CPU an SPI is routed to. */
@@ -191,6 +266,8 @@ public final class IrqDesc {
 
     @Override
     public String toString() {
-        return "IrqDesc[" + irq + " " + names() + " depth=" + depth + " state=0x" + Integer.toHexString(istate) + "]";
+        return "IrqDesc[" + irq + " " + names() + " depth=" + depth + " state=0x" + Integer.toHexString(istate)
+                + (threadsActive != 0 || threadsOneshot != 0 ? " threads_active=" + threadsActive
+                + " threads_oneshot=0x" + Long.toHexString(threadsOneshot) : "") + "]";
     }
 }

@@ -9,9 +9,12 @@ import io.kdefer.cpu.Cpus;
 import io.kdefer.gic.Gic;
 import io.kdefer.gic.InterruptState;
 import io.kdefer.gic.Trigger;
+import io.kdefer.internal.Lifecycle;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,9 +22,19 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The generic IRQ layer (kernel: genirq): one descriptor per interrupt line with its flow handler and actions;
- * request and free of handlers, shared lines, disable/enable with depth, synchronize, affinity, and spurious
- * interrupt detection. IRQ numbers are GIC INTIDs: {@code request(40, ...)} and {@code gic.pulse(40)} name the
- * same line.
+ * request and free of handlers, threaded handlers, shared lines, disable/enable with depth, synchronize, affinity,
+ * and spurious interrupt detection. IRQ numbers are GIC INTIDs: {@code request(40, ...)} and
+ * {@code gic.pulse(40)} name the same line.
+ *
+ * <h2>Threaded handlers (spec §4)</h2>
+ * <pre>{@code
+ * irqs.requestThreaded(42, null,                                // default primary: wake the thread
+ *         (irq, dev) -> { readSensorOverI2c(); return IrqReturn.HANDLED; },   // task context, may block
+ *         IrqFlags.TRIGGER_HIGH | IrqFlags.ONESHOT, "sensor", sensor);     // masked until the thread finished
+ * }</pre>
+ * A primary handler returning {@link IrqReturn#WAKE_THREAD} makes a run of its action's thread pending; wake-ups
+ * coalesce while one is pending. See {@link IrqThread} (package-private) for the thread's states and the ordering
+ * claims MO-TI-1..4 with their jcstress tests.
  *
  * <h2>Line states (per descriptor)</h2>
  * <pre>
@@ -43,7 +56,16 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>A handler that throws is contained, counted ({@link IrqDesc#failures()}), reported once, and counted as
  *       unhandled by the spurious detector; the CPU keeps running.</li>
  *   <li>A line that keeps going unhandled (more than {@code threshold} of {@code window} interrupts, the
- *       kernel's 99 900 of 100 000) is reported ("nobody cared"), disabled and polled (B-SPUR-3/5).</li>
+ *       kernel's 99 900 of 100 000) is reported ("nobody cared"), disabled, and polled if shared (B-SPUR-3/5).
+ *       For a result of exactly WAKE_THREAD the verdict is deferred to the next interrupt, which counts as
+ *       handled if a thread returned HANDLED in between (B-SPUR-4).</li>
+ *   <li>A bogus (null) result is reported and left out of the spurious accounting altogether (the kernel's
+ *       note_interrupt returns early on a bad value).</li>
+ *   <li>{@link #requestThreaded} returns after the action's thread reached its loop; {@link #free} returns after the
+ *       thread ran a still-pending run and exited; {@link #synchronize} and {@link #disable} also wait for thread
+ *       runs (B-TI-4, B-TI-14, B-FLOW-13). {@code Machine.close()} stops and joins every IRQ thread.</li>
+ *   <li>Pseudo-NMI lines disable at once (masked in the GIC: their flow never checks the depth); per-CPU lines
+ *       (SGIs, PPIs) refuse disable/enable, as the kernel's disable_irq refuses per-CPU-devid descriptors.</li>
  * </ul>
  */
 public final class Irqs {
@@ -60,6 +82,14 @@ public final class Irqs {
      *
      * Spurious detection runs in the line's hardirq with the descriptor lock re-taken; percpu lines and lines
      * requested with NO_DEBUG are not accounted (B-SPUR-1, B-FLOW-11).
+     *
+     * Threads. Each action with a thread function owns an IrqThread, created and started under requestLock before
+     * the action is linked (so a request that fails leaves no thread behind, and a free cannot overtake a request
+     * whose thread is not READY yet, spec §13.4). Its transitions (wake, finalize oneshot, threads_active) are
+     * static methods of IrqThread shared with the hardirq path and the jcstress tests. free() unlinks the action,
+     * waits for the hardirq and for threads_active == 0, then stops and joins the thread. close() stops every
+     * thread (DRAIN phase, after running what is pending in MANUAL mode) and reports, after the CPUs stopped,
+     * wake-ups that arrived for a stopped thread.
      */
     static final System.Logger LOG = System.getLogger("io.kdefer.irq");
 
@@ -72,6 +102,7 @@ public final class Irqs {
 
     private final Cpus cpus;                 // I
     private final Gic gic;                   // I
+    private final IrqChip chip;              // I: mask/unmask on the GIC
     private final IrqDesc[] descs;           // I
     private final int spuriousWindow;        // I
     private final int spuriousThreshold;     // I
@@ -80,19 +111,32 @@ public final class Irqs {
     private final AtomicInteger badReports = new AtomicInteger();
     private volatile long unexpected;        // A (racy increments tolerated: diagnostics)
     private volatile long spuriousPolls;
+    private volatile boolean closed;         // A: close() stopped the IRQ threads; no new ones
 
     /**
      * @param spuriousWindow     interrupts per detection window (kernel: 100 000)
      * @param spuriousThreshold  unhandled interrupts in a window above which the line is disabled (kernel: 99 900)
      * @param spuriousQuietNanos an unhandled interrupt this long after the previous one restarts the count (HZ/10)
+     * @param lifecycle          close steps: the IRQ threads are stopped in the DRAIN phase
      */
-    public Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos) {
+    public Irqs(Cpus cpus, Lifecycle lifecycle, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos) {
         if (spuriousWindow < 1 || spuriousThreshold < 0 || spuriousThreshold >= spuriousWindow) {
             throw new IllegalArgumentException("spurious detection needs 0 <= threshold < window: threshold="
                     + spuriousThreshold + " window=" + spuriousWindow);
         }
         this.cpus = Objects.requireNonNull(cpus, "cpus");
         this.gic = cpus.gic();
+        this.chip = new IrqChip() {
+            @Override
+            public void mask(IrqDesc d) {
+                Irqs.this.mask(d);
+            }
+
+            @Override
+            public void unmask(IrqDesc d) {
+                Irqs.this.unmask(d);
+            }
+        };
         this.spuriousWindow = spuriousWindow;
         this.spuriousThreshold = spuriousThreshold;
         this.spuriousQuietNanos = spuriousQuietNanos;
@@ -112,6 +156,8 @@ public final class Irqs {
                 migrateFrom(cpu, target);
             }
         });
+        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::stopThreads);
+        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportIgnoredWakes);
     }
 
     /** The descriptor of {@code irq}. */
@@ -143,18 +189,69 @@ public final class Irqs {
             throw new IllegalArgumentException("-EINVAL: INTID " + irq
                     + " is a per-CPU line (SGI/PPI); request it with requestPercpu (B-TI-1)");
         }
+        warnOneshotWithoutThread(irq, flags, null, name);
         install(irq, new IrqAction(handler, null, flags, checkName(name), devId), false);
     }
 
     /**
-     * request_threaded_irq: a primary handler (may be null: the default one wakes the thread, and then ONESHOT is
-     * required) plus a thread function run on the action's own thread.
+     * request_threaded_irq: installs a primary handler, run in hardirq context, and a thread function, run on the
+     * action's own thread {@code irq/<irq>-<name>} in task context (it may block) whenever the primary handler
+     * returns {@link IrqReturn#WAKE_THREAD} or {@link #wakeThread} is called. Wake-ups coalesce while a run is
+     * pending. With {@link IrqFlags#ONESHOT} the line stays masked from the interrupt until the thread function
+     * returned, which a level-triggered device that is serviced in the thread needs (B-TI-11). Returns once the
+     * thread reached its loop (B-TI-4). Line setup and sharing are as for {@link #request}.
      *
-     * @throws UnsupportedOperationException threaded handlers are not built yet
+     * <p>The thread is a platform thread at {@link Thread#MAX_PRIORITY}, a hint only: the JVM has no SCHED_FIFO
+     * (J-TI-1). It is bound to the CPU of the line's affinity ({@code Cpu.current()} inside the thread function)
+     * and follows {@link #setAffinity} before its next run.
+     *
+     * @param handler  the primary handler, or {@code null} for the default one, which only returns WAKE_THREAD
+     *                 (then {@code flags} must include ONESHOT, B-TI-2)
+     * @param threadFn the thread function, or {@code null} (then this is {@link #request})
+     * @throws IllegalArgumentException the kernel's -EINVAL cases: both handlers null; a null handler without
+     *         ONESHOT; those of {@link #request}
+     * @throws IllegalStateException -EBUSY as for {@link #request}, or a 65th ONESHOT action on one line (B-TI-6);
+     *         from atomic context; after the machine closed
      */
     public void requestThreaded(int irq, IrqHandler handler, IrqHandler threadFn, int flags, String name,
                                 Object devId) {
-        throw new UnsupportedOperationException("threaded IRQs are not implemented yet");
+        if (handler == null && threadFn == null) {
+            throw new IllegalArgumentException("-EINVAL: irq " + irq
+                    + ": both the primary handler and the thread function are null (B-TI-1)");
+        }
+        if (!Gic.isSpi(Gic.checkIntid(irq))) {
+            throw new IllegalArgumentException("-EINVAL: INTID " + irq
+                    + " is a per-CPU line (SGI/PPI); threaded handlers are for SPIs (B-TI-1)");
+        }
+        if (handler == null && (flags & IrqFlags.ONESHOT) == 0) {
+            throw new IllegalArgumentException("-EINVAL: irq " + irq + " (" + name + "): a threaded request with the"
+                    + " default primary handler (null) needs IrqFlags.ONESHOT, or a level line would storm while"
+                    + " the thread has not yet serviced the device (B-TI-2)");
+        }
+        warnOneshotWithoutThread(irq, flags, threadFn, name);
+        IrqHandler primary = handler != null ? handler : DEFAULT_PRIMARY;
+        install(irq, new IrqAction(primary, threadFn, flags, checkName(name), devId), false);
+    }
+
+    /** irq_default_primary_handler: wakes the thread (B-TI-2). */
+    static final IrqHandler DEFAULT_PRIMARY = new IrqHandler() {
+        @Override
+        public IrqReturn handle(int irq, Object devId) {
+            return IrqReturn.WAKE_THREAD;
+        }
+
+        @Override
+        public String toString() {
+            return "irq_default_primary_handler";
+        }
+    };
+
+    // B-TI-3: ONESHOT only means something for a thread.
+    private static void warnOneshotWithoutThread(int irq, int flags, IrqHandler threadFn, String name) {
+        if ((flags & IrqFlags.ONESHOT) != 0 && threadFn == null) {
+            LOG.log(Level.WARNING, "irq " + irq + " (" + name + "): IRQF_ONESHOT without a thread function: the line"
+                    + " is masked during the handler only (B-TI-3)");
+        }
     }
 
     /**
@@ -218,10 +315,22 @@ public final class Irqs {
         Trigger wanted = triggerOf(irq, flags);
         d.requestLock.lock();
         try {
+            if (a.threadFn != null && closed) {
+                throw new IllegalStateException("request_threaded_irq(" + irq + "): the machine is closed");
+            }
             IrqAction[] old = d.actions;
             IrqAction toAdd = a;
             if (old.length > 0) {
                 toAdd = checkSharing(d, old, a, nmi, wanted);
+            }
+            if (toAdd.isOneshot()) {
+                toAdd.threadMask = threadMask(d, old, toAdd);
+            }
+            if (toAdd.threadFn != null) {
+                // Started before linking: no hardirq can wake it before it is READY, and a failed start links
+                // nothing. The thread binds itself under the descriptor lock only, so holding requestLock is safe.
+                toAdd.thread = new IrqThread(this, d, toAdd);
+                toAdd.thread.startAndAwaitReady();
             }
             d.lock.lock();
             try {
@@ -263,6 +372,19 @@ public final class Irqs {
         }
         throw new IllegalArgumentException("-EINVAL: trigger flags 0x" + Integer.toHexString(t) + " on irq " + irq
                 + ": the GICv3 takes only TRIGGER_HIGH (level) or TRIGGER_RISING (edge) (B-GIC-14)");
+    }
+
+    // B-TI-6: the lowest bit no other action of the line uses; all 64 taken is -EBUSY.
+    private static long threadMask(IrqDesc d, IrqAction[] old, IrqAction a) {
+        long used = 0;
+        for (IrqAction x : old) {
+            used |= x.threadMask;
+        }
+        if (used == -1L) {
+            throw new IllegalStateException("-EBUSY: irq " + d.irq + " (" + a.name + "): all " + Long.SIZE
+                    + " ONESHOT thread bits of the line are taken (B-TI-6)");
+        }
+        return Long.lowestOneBit(~used);
     }
 
     // B-TI-5. Returns the action to link (COND_ONESHOT may add ONESHOT).
@@ -338,6 +460,7 @@ public final class Irqs {
         if ((a.flags & IrqFlags.ONESHOT) != 0) {
             d.set(IrqDesc.ONESHOT);
         }
+        d.threadsHandledLast = 0;
         d.depth = 1;
         if ((a.flags & IrqFlags.NO_AUTOEN) == 0) {
             enableLocked(d, irq);
@@ -346,10 +469,11 @@ public final class Irqs {
 
     /**
      * free_irq: removes the action of {@code devId} from {@code irq}, waits until no handler of the line is
-     * running, and returns the name given at request. The last action shuts the line down.
+     * running (hardirq and thread runs, B-FLOW-13), stops the action's thread -- a run still pending gets one last
+     * go first -- and joins it, and returns the name given at request. The last action shuts the line down.
      *
      * @return the action's name, or {@code null} if there is no such action (reported: "already-free", B-TI-14)
-     * @throws IllegalStateException from atomic context (it waits)
+     * @throws IllegalStateException from atomic context, or from a handler or thread of this line (it waits)
      */
     public String free(int irq, Object devId) {
         IrqDesc d = descs[Gic.checkIntid(irq)];
@@ -380,10 +504,12 @@ public final class Irqs {
                 d.actions = next.length == 0 ? IrqDesc.NO_ACTIONS : next;
                 if (next.length == 0) {
                     // irq_shutdown: masked, disabled, depth 1, no state left behind -- except a run still in
-                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14).
+                    // progress, which synchronizeHardirq below must see to wait for it (B-TI-14), and ONESHOT, which
+                    // a thread still finishing needs to drop its threads_oneshot bit (the next first action resets
+                    // it, B-TI-7).
                     gic.disable(irq);
                     d.istate = IrqDesc.DISABLED | IrqDesc.MASKED
-                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS));
+                            | (d.istate & (IrqDesc.INPROGRESS | IrqDesc.POLL_INPROGRESS | IrqDesc.ONESHOT));
                     d.depth = 1;
                     if (d.flow == FlowHandler.FASTEOI_NMI) {
                         d.flow = FlowHandler.FASTEOI;
@@ -393,6 +519,11 @@ public final class Irqs {
                 d.lock.unlock();
             }
             synchronizeHardirq(d);
+            IrqThread.waitForThreads(d);
+            if (gone.thread != null) {
+                gone.thread.requestStop();
+                gone.thread.await(0);
+            }
         } finally {
             d.requestLock.unlock();
         }
@@ -435,6 +566,7 @@ public final class Irqs {
      */
     public void disableNosync(int irq) {
         IrqDesc d = descs[Gic.checkIntid(irq)];
+        checkNotPercpu(d, "disable_irq_nosync");
         d.lock.lock();
         try {
             disableLocked(d);
@@ -443,24 +575,41 @@ public final class Irqs {
         }
     }
 
-    private static void disableLocked(IrqDesc d) {
+    private void disableLocked(IrqDesc d) {
         if (d.depth++ == 0) {
             d.set(IrqDesc.DISABLED);
+            if (d.has(IrqDesc.NMI)) {
+                // Unlazy: the NMI flow never looks at the depth, so a lazy disable would disable nothing.
+                mask(d);
+            }
+        }
+    }
+
+    // The kernel's disable_irq/enable_irq look the descriptor up with the "global" check, which refuses
+    // per-CPU-devid lines: those have disable_percpu_irq/enable_percpu_irq, acting on the calling CPU only.
+    private static void checkNotPercpu(IrqDesc d, String op) {
+        if (d.percpu) {
+            throw new IllegalArgumentException("-EINVAL: " + op + "(" + d.irq + "): INTID " + d.irq
+                    + " is a per-CPU line (SGI/PPI); the kernel refuses global disable/enable on per-CPU-devid lines");
         }
     }
 
     /**
      * disable_irq: {@link #disableNosync} and then {@link #synchronize}: on return no handler of the line is
-     * running (B-FLOW-4).
+     * running, hardirq or thread (B-FLOW-4).
      *
-     * @throws IllegalStateException from atomic context, or from the line's own handler (it would deadlock)
+     * @throws IllegalStateException from atomic context, or from the line's own handler or thread (it would
+     *         deadlock)
+     * @throws IllegalArgumentException for a per-CPU line (SGI/PPI)
      */
     public void disable(int irq) {
         IrqDesc d = descs[Gic.checkIntid(irq)];
+        checkNotPercpu(d, "disable_irq");
         checkNotOwnHandler(d, "disable_irq");
         CpuContext.mightSleep("disable_irq");
         disableNosync(irq);
         synchronizeHardirq(d);
+        IrqThread.waitForThreads(d);
     }
 
     /**
@@ -469,6 +618,7 @@ public final class Irqs {
      */
     public void enable(int irq) {
         IrqDesc d = descs[Gic.checkIntid(irq)];
+        checkNotPercpu(d, "enable_irq");
         d.lock.lock();
         try {
             if (d.depth == 0) {
@@ -523,19 +673,27 @@ public final class Irqs {
     }
 
     /**
-     * synchronize_irq: waits until no hardirq run of the line's handlers is in progress and the GIC no longer
-     * has it active (B-FLOW-13). On return every completed run's stores are visible (MO-FLOW-1).
+     * synchronize_irq: waits until no hardirq run of the line's handlers is in progress, the GIC no longer has it
+     * active, and no woken thread run is unfinished (threads_active == 0) (B-FLOW-13). On return every completed
+     * run's stores are visible, hardirq (MO-FLOW-1) and thread function (MO-TI-4).
      *
-     * @throws IllegalStateException from atomic context, or from the line's own handler (it would deadlock)
+     * @throws IllegalStateException from atomic context, or from the line's own handler or thread (it would
+     *         wait for itself)
      */
     public void synchronize(int irq) {
         IrqDesc d = descs[Gic.checkIntid(irq)];
         checkNotOwnHandler(d, "synchronize_irq");
         CpuContext.mightSleep("synchronize_irq");
         synchronizeHardirq(d);
+        IrqThread.waitForThreads(d);
     }
 
     private void checkNotOwnHandler(IrqDesc d, String op) {
+        Thread me = Thread.currentThread();
+        if (me instanceof IrqThread && ((IrqThread) me).desc == d) {
+            throw new IllegalStateException(op + "(" + d.irq + ") called from the line's own IRQ thread "
+                    + me.getName() + ": it would wait for itself forever (B-FLOW-4)");
+        }
         Cpu c = cpus.executingCpu();
         if (c != null && d.has(IrqDesc.INPROGRESS) && readRunningCpu(d) == c.id()) {
             throw new IllegalStateException(op + "(" + d.irq + ") called from the line's own handler on " + c
@@ -581,7 +739,7 @@ public final class Irqs {
         return s == InterruptState.ACTIVE || s == InterruptState.ACTIVE_PENDING;
     }
 
-    private static int backoff(int spins) {
+    static int backoff(int spins) {
         if (spins < 100) {
             Thread.onSpinWait();
         } else {
@@ -607,14 +765,58 @@ public final class Irqs {
         try {
             d.target = cpu;
             gic.route(irq, cpu);
+            markAffinityChanged(d);
         } finally {
             d.lock.unlock();
         }
     }
 
-    /** irq_wake_thread (B-TI-13). */
+    // irq_set_thread_affinity: each thread re-binds itself before its next run (B-TI-9).
+    private static void markAffinityChanged(IrqDesc d) {
+        for (IrqAction a : d.actions) {
+            if (a.thread != null) {
+                a.testAndSetFlag(IrqAction.AFFINITY);
+            }
+        }
+    }
+
+    /**
+     * irq_wake_thread (B-TI-13): makes a run of the thread of the action of {@code devId} pending, from outside
+     * its primary handler, with the same coalescing (a run already pending covers this call; the pending run
+     * sees the caller's prior stores, MO-TI-2) and ONESHOT accounting as a WAKE_THREAD result. Nothing happens
+     * if the line has no such action or it has no thread (as in the kernel). Callable from any context; never
+     * blocks.
+     *
+     * @throws IllegalArgumentException for a per-CPU line (SGI/PPI)
+     */
     public void wakeThread(int irq, Object devId) {
-        throw new UnsupportedOperationException("threaded IRQs are not implemented yet");
+        IrqDesc d = descs[Gic.checkIntid(irq)];
+        if (d.percpu) {
+            throw new IllegalArgumentException("-EINVAL: irq_wake_thread(" + irq + "): per-CPU lines have no"
+                    + " threads (B-TI-13)");
+        }
+        d.lock.lock();
+        try {
+            for (IrqAction a : d.actions) {
+                if (a.devId == devId) {
+                    if (a.thread != null) {
+                        IrqThread.wake(d, a);
+                    }
+                    break;
+                }
+            }
+        } finally {
+            d.lock.unlock();
+        }
+    }
+
+    IrqChip chip() {
+        return chip;
+    }
+
+    /** Binds the calling IRQ thread to the CPU of its line's affinity (task context on that CPU). */
+    void bindThread(IrqThread t) {
+        cpus.bindCurrentThread(cpus.cpu(t.desc.affinity()));
     }
 
     private void migrateFrom(Cpu dead, Cpu target) {
@@ -625,6 +827,7 @@ public final class Irqs {
                 if (d.target == dead.id()) {
                     d.target = target.id();
                     gic.route(irq, target.id());
+                    markAffinityChanged(d);
                 }
             } finally {
                 d.lock.unlock();
@@ -696,9 +899,9 @@ public final class Irqs {
                 mask(d);
             }
             handleIrqEvent(cpu, d);
-            // cond_unmask_eoi_irq: a oneshot line stays masked while a thread is outstanding (threaded IRQs).
-            if (d.has(IrqDesc.ONESHOT) && d.has(IrqDesc.MASKED) && !d.has(IrqDesc.DISABLED)) {
-                unmask(d);
+            // cond_unmask_eoi_irq: a oneshot line stays masked while a woken oneshot thread is outstanding (B-TI-11).
+            if (d.has(IrqDesc.ONESHOT)) {
+                IrqThread.condUnmask(d, chip);
             }
             deactivate(cpu, d);
         } finally {
@@ -725,9 +928,7 @@ public final class Irqs {
             }
             d.countOn(cpu.id());
             handleIrqEvent(cpu, d);
-            if (!d.has(IrqDesc.DISABLED)) {
-                unmask(d);
-            }
+            IrqThread.condUnmask(d, chip);       // cond_unmask_irq: not while disabled or a oneshot thread is owed
         } finally {
             d.lock.unlock();
         }
@@ -839,7 +1040,13 @@ public final class Irqs {
         d.clear(IrqDesc.INPROGRESS);
     }
 
-    /** Runs one action's primary handler, contained. Returns the kernel value of its result (bogus: 0). */
+    /** The bit OR-ed into a combined result when some handler returned a bogus value (kernel: any value > 3). */
+    static final int BOGUS = 4;
+
+    /**
+     * Runs one action's primary handler, contained, and wakes its thread on WAKE_THREAD. Returns the kernel value
+     * of its result: NONE 0, HANDLED 1, WAKE_THREAD 2, bogus {@link #BOGUS}.
+     */
     private int runAction(Cpu cpu, IrqDesc d, IrqAction a) {
         IrqReturn r;
         try {
@@ -859,16 +1066,19 @@ public final class Irqs {
         if (r == null) {
             if (badReports.getAndIncrement() < BAD_IRQ_REPORTS) {
                 LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from " + a.name
-                        + " (counted as unhandled; B-FLOW-2)");
+                        + " (this interrupt is left out of the spurious accounting; B-FLOW-2)");
             }
-            return 0;
+            return BOGUS;
         }
-        if (r == IrqReturn.WAKE_THREAD && a.threadFn == null) {
-            if (a.firstWakeWithoutThread()) {
-                LOG.log(Level.WARNING, "irq " + d.irq + ": " + a.name
-                        + " returned WAKE_THREAD but has no thread function (B-TI-8; reported once)");
+        if (r == IrqReturn.WAKE_THREAD) {
+            if (a.threadFn == null) {
+                if (a.firstWakeWithoutThread()) {
+                    LOG.log(Level.WARNING, "irq " + d.irq + ": " + a.name
+                            + " returned WAKE_THREAD but has no thread function (B-TI-8; reported once)");
+                }
+                return IrqReturn.HANDLED.ordinal();
             }
-            return IrqReturn.HANDLED.ordinal();
+            IrqThread.wake(d, a);
         }
         return r.ordinal();
     }
@@ -885,7 +1095,7 @@ public final class Irqs {
 
     // ---------------------------------------------------------------------------------------------- spurious
 
-    /** note_interrupt (B-SPUR-1..3). Descriptor lock held. */
+    /** note_interrupt (B-SPUR-1..4). Descriptor lock held. */
     private void noteInterrupt(Cpu cpu, IrqDesc d, IrqAction[] acts, int result) {
         if (d.has(IrqDesc.POLL_INPROGRESS)) {
             return;
@@ -894,6 +1104,26 @@ public final class Irqs {
             if ((a.flags & IrqFlags.NO_DEBUG) != 0) {
                 return;
             }
+        }
+        if ((result & BOGUS) != 0) {
+            return;                                   // reported by runAction; a bad value is not a verdict
+        }
+        if (result == IrqReturn.WAKE_THREAD.ordinal()) {
+            // B-SPUR-4: only threads were woken. Their verdict is known at the next interrupt: the first such
+            // interrupt only marks "deferred"; later ones count as handled iff some thread returned HANDLED since.
+            if ((d.threadsHandledLast & IrqDesc.SPURIOUS_DEFERRED) == 0) {
+                d.threadsHandledLast |= IrqDesc.SPURIOUS_DEFERRED;
+                return;
+            }
+            int handled = d.threadsHandled | IrqDesc.SPURIOUS_DEFERRED;
+            if (handled != d.threadsHandledLast) {
+                d.threadsHandledLast = handled;
+                result = IrqReturn.HANDLED.ordinal();
+            } else {
+                result = IrqReturn.NONE.ordinal();
+            }
+        } else {
+            d.threadsHandledLast &= ~IrqDesc.SPURIOUS_DEFERRED;
         }
         if (result == IrqReturn.NONE.ordinal()) {
             long now = cpus.clockNanos();
@@ -931,8 +1161,13 @@ public final class Irqs {
                 sb.append(" (threw ").append(a.failures()).append(" times)");
             }
         }
-        sb.append("\nDisabling IRQ #").append(d.irq).append(" (B-SPUR-3); it is polled every ")
-                .append(TimeUnit.NANOSECONDS.toMillis(SPURIOUS_QUIET_NANOS)).append(" ms from now on");
+        sb.append("\nDisabling IRQ #").append(d.irq).append(" (B-SPUR-3); ");
+        if (acts.length > 0 && acts[0].isShared()) {
+            sb.append("it is polled every ").append(TimeUnit.NANOSECONDS.toMillis(SPURIOUS_QUIET_NANOS))
+                    .append(" ms from now on");
+        } else {
+            sb.append("it is not shared, so it is not polled: it stays off until it is freed (B-SPUR-5)");
+        }
         LOG.log(Level.ERROR, sb.toString());
     }
 
@@ -968,5 +1203,62 @@ public final class Irqs {
     /** Times the spurious poller ran a disabled line's handlers. */
     public long spuriousPolls() {
         return spuriousPolls;
+    }
+
+    // ---------------------------------------------------------------------------------------------- close
+
+    /** How long close waits for each IRQ thread to finish its pending run and exit. */
+    static final long THREAD_STOP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * Close, DRAIN phase: every IRQ thread runs what is pending and exits, and is joined. In MANUAL mode the
+     * machine first runs what is deliverable, so interrupts raised before close still wake their threads.
+     */
+    private void stopThreads() {
+        if (cpus.isManual()) {
+            try {
+                cpus.runUntilIdle();
+            } catch (IllegalStateException e) {
+                LOG.log(Level.ERROR, "close: the machine did not become idle before the IRQ threads stopped", e);
+            }
+        }
+        List<IrqThread> threads = new ArrayList<>();
+        for (IrqDesc d : descs) {
+            d.requestLock.lock();
+            try {
+                for (IrqAction a : d.actions) {
+                    if (a.thread != null) {
+                        threads.add(a.thread);
+                    }
+                }
+            } finally {
+                d.requestLock.unlock();
+            }
+        }
+        closed = true;
+        for (IrqThread t : threads) {
+            t.requestStop();
+        }
+        for (IrqThread t : threads) {
+            if (!t.await(THREAD_STOP_TIMEOUT_NANOS)) {
+                Throwable where = new Throwable(t.getName() + " stack");
+                where.setStackTrace(t.getStackTrace());
+                LOG.log(Level.ERROR, "close: " + t.getName() + " did not finish its thread function within "
+                        + TimeUnit.NANOSECONDS.toSeconds(THREAD_STOP_TIMEOUT_NANOS) + " s; it is left running", where);
+            }
+        }
+    }
+
+    /** Close, AFTER_STOP phase: wake-ups that found their thread already stopped did not run; say so. */
+    private void reportIgnoredWakes() {
+        for (IrqDesc d : descs) {
+            for (IrqAction a : d.actions) {
+                long n = a.ignoredWakes();
+                if (n > 0) {
+                    LOG.log(Level.WARNING, "close: irq " + d.irq + ": " + n + " wake-up(s) of " + a.thread.getName()
+                            + " arrived after the thread stopped; their thread function did not run (B-TI-8)");
+                }
+            }
+        }
     }
 }

@@ -34,8 +34,9 @@ public final class Stats {
 
     /**
      * The {@code /proc/interrupts} layout: a column per CPU; a row per requested line (count per CPU, chip,
-     * hardware INTID, trigger, action names); a row per IPI kind (CAL, IWI, ...); and Err, the interrupts that
-     * arrived with no handler.
+     * hardware INTID, trigger, action names, and for threaded actions their threads {@code irq/<irq>-<name>} with
+     * the number of thread function runs, which {@code ps} would show in the kernel); a row per IPI kind (CAL,
+     * IWI, ...); and Err, the interrupts that arrived with no handler.
      */
     public String interrupts() {
         int n = cpus.count();
@@ -58,6 +59,11 @@ public final class Stats {
             sb.append(String.format("  %-6s %4d %-6s", "GICv3", irq, d.trigger() == io.kdefer.gic.Trigger.LEVEL_HIGH
                     ? "Level" : "Edge"));
             sb.append("  ").append(String.join(", ", d.names()));
+            List<String> threads = d.threadNames();
+            if (!threads.isEmpty()) {
+                sb.append("  [threads: ").append(String.join(", ", threads)).append("; ").append(d.threadRuns())
+                        .append(" runs]");
+            }
             if (d.isSpuriousDisabled()) {
                 sb.append("  (disabled: nobody cared)");
             }

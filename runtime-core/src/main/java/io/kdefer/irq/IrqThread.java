@@ -1,0 +1,352 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.irq;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The thread of one threaded action, {@code irq/<irq>-<name>} (kernel: irq_thread), and the wake-up, oneshot and
+ * accounting transitions it shares with the hardirq path (kernel: __irq_wake_thread, irq_finalize_oneshot,
+ * wake_threads_waitq, synchronize_irq's wait).
+ *
+ * <h2>States (spec §4a)</h2>
+ * <pre>
+ *   CREATED  -&gt; READY     started by request: binds itself to the line's CPU, sets READY; request returns after
+ *   READY    -&gt; WAITING   parks while RUNTHREAD is clear
+ *   WAITING  -&gt; RUNNING   a claim set RUNTHREAD and unparked it; the thread consumes RUNTHREAD (test-and-clear)
+ *   RUNNING  -&gt; WAITING   thread function returned (or threw): finalize oneshot, threads_active--
+ *   any      -&gt; STOPPED   free/close asked it to stop: a RUNTHREAD still set gets one last run first (B-TI-14)
+ * </pre>
+ *
+ * <h2>Properties</h2>
+ * <ul>
+ *   <li>Wake-ups coalesce: while RUNTHREAD is set, further WAKE_THREAD results and wakeThread calls only find it
+ *       set (one volatile read-modify-write each) and return; the pending run covers them (B-TI-8).</li>
+ *   <li>threads_active counts claimed, unfinished runs; it is incremented by the claimer and decremented by the
+ *       thread after the run; whoever brings it to 0 wakes the waiters of synchronize (B-TI-15).</li>
+ *   <li>ONESHOT: the line stays masked from the hardirq that woke a oneshot thread until every woken oneshot
+ *       thread of the line finished; the last one unmasks it, after waiting out a hardirq of the line that is
+ *       in progress elsewhere (B-TI-10/11, spec §13.5).</li>
+ *   <li>A thread that exits with a run owed (stopped, or killed by an Error) still does that run's bookkeeping,
+ *       so threads_active and threads_oneshot never stay elevated (spec §13.4). After it exited, a claim finds
+ *       EXITED, counts an ignored wake-up and pretends it was handled (B-TI-8).</li>
+ *   <li>The thread runs in task context, bound to the CPU of the line's affinity ({@code Cpu.current()}); it
+ *       re-binds before the next run after the affinity moved (AFFINITY, B-TI-9). It runs in parallel with that
+ *       CPU's atomic contexts, as DESIGN §2 says of every task context. Its Java priority is
+ *       {@link Thread#MAX_PRIORITY}: a hint only, the JVM has no SCHED_FIFO (J-TI-1).</li>
+ * </ul>
+ *
+ * <h2>Memory ordering</h2>
+ * <pre>
+ *   MO-TI-1  hardirq: x = 1; r0 = wake()          thread: r1 = consume RUNTHREAD; thread_fn reads r2 = x
+ *            Forbids: r1 == true (the run that consumed this wake) &amp;&amp; r2 == 0     (ThreadedIrq_01_WakePublishes)
+ *   MO-TI-2  (RUNTHREAD already set) hardirq: x = 1; r0 = wake()   thread: consume; thread_fn reads r1 = x
+ *            Forbids: r0 == false (coalesced) &amp;&amp; r1 == 0             (ThreadedIrq_02_CoalescedWakeStillVisible)
+ *   MO-TI-3  hardirq of a oneshot line vs the thread finishing: the line never ends masked with no run owed,
+ *            nor unmasked while a woken oneshot thread has not finished   (ThreadedIrq_03_OneshotNeverStuck)
+ *   MO-TI-4  thread: y = 1 in thread_fn; threads_active--      waiter: waitForThreads(); r = y
+ *            Forbids: r == 0                                              (ThreadedIrq_04_SynchronizeSeesThread)
+ * </pre>
+ * The claim is {@code getAndBitwiseOr(RUNTHREAD)} and the consume {@code getAndBitwiseAnd(~RUNTHREAD)}: volatile
+ * read-modify-writes of one word, totally ordered, and ordered even when they change nothing. A compare-and-set
+ * that returns on "already set" would publish nothing when it fails (spec §11, §13.1).
+ */
+final class IrqThread extends Thread {
+    /* Implementation notes
+     *
+     * EXITED is a thread-flag bit, set together with clearing RUNTHREAD in one atomic step when the thread
+     * leaves its loop. A claim's getAndBitwiseOr then sees either no EXITED (the thread's exit step comes later
+     * in the flag word's order and finds RUNTHREAD: it runs or accounts for it) or EXITED (the thread is gone;
+     * the claim backs off). There is no window in which a claim is taken and nobody owes its run.
+     *
+     * threads_active may go transiently negative: a thread already awake can consume RUNTHREAD, run and
+     * decrement before the claimer's increment (the kernel orders it the same way). Hence "whoever brings it to
+     * 0 notifies", on the decrement and on the increment; waiters wait for exactly 0.
+     *
+     * Wake-up of the thread: the claimer publishes RUNTHREAD (volatile RMW) and then unparks; the thread
+     * consumes RUNTHREAD before it parks, so an unpark that comes first leaves a permit and park returns at once
+     * (the kernel's wake_up_process / set_current_state pairing, spec §11).
+     */
+    static final int EXITED = 1 << 5;
+
+    /** report_bad_irq budget for thread functions (K-FLOW), process-wide like the kernel's. */
+    private static final AtomicInteger BOGUS_REPORTS = new AtomicInteger();
+
+    private final Irqs irqs;              // I
+    final IrqDesc desc;                   // I
+    final IrqAction action;               // I
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile boolean stopRequested;   // A: kthread_should_stop
+
+    IrqThread(Irqs irqs, IrqDesc desc, IrqAction action) {
+        super("irq/" + desc.irq + "-" + action.name);
+        this.irqs = irqs;
+        this.desc = desc;
+        this.action = action;
+        setDaemon(true);
+        setPriority(Thread.MAX_PRIORITY);   // J-TI-1: a hint; SCHED_FIFO 50 has no JVM equivalent
+    }
+
+    // ---------------------------------------------------------------------------------------------- lifecycle
+
+    /** Starts the thread and returns once it reached its loop (READY, B-TI-4). */
+    void startAndAwaitReady() {
+        start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ready.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (!action.hasFlag(IrqAction.READY)) {
+            throw new IllegalStateException(getName() + " died before it reached its loop");
+        }
+    }
+
+    /** kthread_stop, first half: ask the thread to leave its loop after any owed run. */
+    void requestStop() {
+        stopRequested = true;
+        LockSupport.unpark(this);
+    }
+
+    /** Waits for the thread to end; false if it is still running after {@code timeoutNanos} (0 = forever). */
+    boolean await(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean interrupted = false;
+        try {
+            while (isAlive()) {
+                try {
+                    if (timeoutNanos == 0) {
+                        join();
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            return false;
+                        }
+                        join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    boolean hasExited() {
+        return action.hasFlag(EXITED);
+    }
+
+    @Override
+    public void run() {
+        IrqAction a = action;
+        try {
+            a.testAndClearFlag(IrqAction.AFFINITY);
+            irqs.bindThread(this);
+            a.testAndSetFlag(IrqAction.READY);
+            ready.countDown();
+            while (true) {
+                if (a.testAndClearFlag(IrqAction.AFFINITY)) {
+                    irqs.bindThread(this);                  // irq_thread_check_affinity
+                }
+                if (handleOnce(desc, a, irqs.chip())) {
+                    continue;
+                }
+                if (stopRequested) {
+                    if ((exit(a) & IrqAction.RUNTHREAD) != 0) {
+                        run(desc, a, irqs.chip());           // the one last run (B-TI-14)
+                    }
+                    return;
+                }
+                LockSupport.park(this);
+            }
+        } finally {
+            // irq_thread_dtor (J-TI-3): an Error escaped the loop. Account for a run still owed.
+            if (!a.hasFlag(EXITED) && (exit(a) & IrqAction.RUNTHREAD) != 0) {
+                finalizeOneshot(desc, a, irqs.chip());
+                threadDone(desc);
+            }
+            ready.countDown();
+        }
+    }
+
+    /** Sets EXITED and clears RUNTHREAD in one step; returns the flags before. */
+    private static int exit(IrqAction a) {
+        int f = a.threadFlags;
+        while (true) {
+            int seen = (int) IrqAction.THREAD_FLAGS.compareAndExchange(a, f,
+                    (f | EXITED) & ~IrqAction.RUNTHREAD);
+            if (seen == f) {
+                return f;
+            }
+            f = seen;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- transitions
+
+    /**
+     * __irq_wake_thread (B-TI-8): claims a run of {@code a}'s thread. Called by the hardirq that owns INPROGRESS
+     * (with the descriptor lock dropped), or with the descriptor lock held (wakeThread). Allocation-free.
+     *
+     * @return true if this call made the run pending; false if it was pending already (coalesced) or the thread
+     *         has exited (ignored, counted)
+     */
+    static boolean wake(IrqDesc d, IrqAction a) {
+        int old = (int) IrqAction.THREAD_FLAGS.getAndBitwiseOr(a, IrqAction.RUNTHREAD);
+        if ((old & (IrqAction.RUNTHREAD | EXITED)) != 0) {
+            if ((old & EXITED) != 0) {
+                a.countIgnoredWake();
+            }
+            return false;
+        }
+        if (a.threadMask != 0) {
+            IrqDesc.THREADS_ONESHOT.getAndBitwiseOr(d, a.threadMask);
+        }
+        if ((int) IrqDesc.THREADS_ACTIVE.getAndAdd(d, 1) == -1) {
+            notifyWaiters(d);                                // see implementation notes: transiently negative
+        }
+        Thread t = a.thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+        return true;
+    }
+
+    /**
+     * One step of the thread loop: consumes RUNTHREAD (test-and-clear, a volatile RMW even when clear) and, if it
+     * was set, runs the thread function with its bookkeeping.
+     *
+     * @return whether a run happened
+     */
+    static boolean handleOnce(IrqDesc d, IrqAction a, IrqChip chip) {
+        if (!a.testAndClearFlag(IrqAction.RUNTHREAD)) {
+            return false;
+        }
+        run(d, a, chip);
+        return true;
+    }
+
+    /** irq_thread_fn + wake_threads_waitq: thread function, threads_handled, finalize oneshot, threads_active--. */
+    static void run(IrqDesc d, IrqAction a, IrqChip chip) {
+        IrqReturn r;
+        try {
+            r = a.threadFn.handle(d.irq, a.devId);
+        } catch (Throwable t) {
+            if (a.threadFailed()) {
+                Irqs.LOG.log(Level.ERROR, "irq " + d.irq + ": thread function of " + a.name + " threw on "
+                        + Thread.currentThread().getName() + "; contained, counted as unhandled, the line is"
+                        + " finalized as if it returned (reported once per action)", t);
+            }
+            r = IrqReturn.NONE;
+        }
+        a.countThreadRun();
+        if (r == IrqReturn.HANDLED) {
+            IrqDesc.THREADS_HANDLED.getAndAdd(d, 1);
+        } else if (r == null) {
+            if (BOGUS_REPORTS.getAndIncrement() < Irqs.BAD_IRQ_REPORTS) {
+                Irqs.LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from the thread function of "
+                        + a.name + " (not counted as handled; B-FLOW-2)");
+            }
+        } else if (r == IrqReturn.WAKE_THREAD && a.testAndSetFlag(IrqAction.WARNED)) {
+            Irqs.LOG.log(Level.WARNING, "irq " + d.irq + ": thread function of " + a.name + " returned WAKE_THREAD,"
+                    + " but there is no secondary thread to wake (forced threading is not modelled; reported once)");
+        }
+        finalizeOneshot(d, a, chip);
+        threadDone(d);
+    }
+
+    /**
+     * irq_finalize_oneshot (B-TI-10): on a ONESHOT line, wait until no hardirq of the line is in progress, then
+     * under the descriptor lock: if RUNTHREAD was set again, keep this action's bit (the next run finalizes);
+     * otherwise clear it, and if no woken oneshot thread is left and the line is masked and not disabled, unmask.
+     */
+    static void finalizeOneshot(IrqDesc d, IrqAction a, IrqChip chip) {
+        if (!d.has(IrqDesc.ONESHOT)) {
+            return;
+        }
+        int spins = 0;
+        while (true) {
+            d.lock.lock();
+            try {
+                if (!d.has(IrqDesc.INPROGRESS)) {
+                    if (!a.hasFlag(IrqAction.RUNTHREAD)) {
+                        long left = (long) IrqDesc.THREADS_ONESHOT.getAndBitwiseAnd(d, ~a.threadMask)
+                                & ~a.threadMask;
+                        if (left == 0 && !d.has(IrqDesc.DISABLED) && d.has(IrqDesc.MASKED)) {
+                            chip.unmask(d);
+                        }
+                    }
+                    return;
+                }
+            } finally {
+                d.lock.unlock();
+            }
+            // A hardirq of this line runs on some CPU (spec §13.5): were we to unmask now, it could wake us
+            // again and finish with the line unmasked while our next run is owed. Wait it out.
+            spins = Irqs.backoff(spins);
+        }
+    }
+
+    /**
+     * cond_unmask (B-FLOW-6/9, B-TI-11): the end of a flow handler's run on a ONESHOT line unmasks only if no woken
+     * oneshot thread is outstanding. Descriptor lock held, INPROGRESS already cleared.
+     */
+    static void condUnmask(IrqDesc d, IrqChip chip) {
+        if (!d.has(IrqDesc.DISABLED) && d.has(IrqDesc.MASKED) && d.threadsOneshot == 0) {
+            chip.unmask(d);
+        }
+    }
+
+    /** wake_threads_waitq: one claimed run finished. Notifies synchronize waiters when threads_active reaches 0. */
+    static void threadDone(IrqDesc d) {
+        if ((int) IrqDesc.THREADS_ACTIVE.getAndAdd(d, -1) == 1) {
+            notifyWaiters(d);
+        }
+    }
+
+    private static void notifyWaiters(IrqDesc d) {
+        synchronized (d.threadWaiters) {
+            d.threadWaiters.notifyAll();
+        }
+    }
+
+    /**
+     * synchronize_irq step 3 (B-FLOW-13): sleeps until threads_active == 0. The volatile read of 0 pairs with the
+     * decrement that made it 0, which follows the thread function (MO-TI-4). Uninterruptible, like the kernel's
+     * wait_event; an interrupt is kept for the caller.
+     */
+    static void waitForThreads(IrqDesc d) {
+        if (d.threadsActive == 0) {
+            return;
+        }
+        boolean interrupted = false;
+        synchronized (d.threadWaiters) {
+            while (d.threadsActive != 0) {
+                try {
+                    d.threadWaiters.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
