@@ -237,10 +237,12 @@ public final class Machine implements AutoCloseable {
             }
             closed = true;
         }
+        // Stopping from here on: every close step, and the CPUs' last drain, may rely on it (e.g. a scheduled but
+        // disabled tasklet stops re-raising its softirq, which would otherwise look like a livelock).
+        cpus.beginStop();
         for (Runnable step : lifecycle.steps(Lifecycle.Phase.DRAIN)) {
             runStep(step);
         }
-        cpus.beginStop();
         if (cpus.isManual()) {
             try {
                 cpus.runUntilIdle();
