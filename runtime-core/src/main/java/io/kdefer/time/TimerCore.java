@@ -92,7 +92,7 @@ public final class TimerCore {
         final int id;                                    // I
         final BaseLock lock = new BaseLock();            // the base lock
         final TimerWheel wheel;                          // L(lock)
-        volatile long nextExpiry = Long.MAX_VALUE;       // L(lock) writes; jiffy of the next expiry
+        volatile long nextExpiry = Long.MAX_VALUE;       // L(lock) writes (see updateNext); jiffy of the next expiry
         TimerList expiringHead;                          // L(lock): fired, callback not yet started
         TimerList expiringTail;                          // L(lock)
         volatile TimerList running;                      // L(lock) writes: callback running on this CPU
@@ -103,9 +103,25 @@ public final class TimerCore {
             this.wheel = new TimerWheel(nowJiffies);
         }
 
+        /**
+         * Publishes the wheel's next expiry. Only a decrease needs a volatile store: an earlier deadline may have
+         * to wake a parked CPU, and the store must be ordered before kickIfEarlier reads the CPU's run state (the
+         * wake-up protocol). A later deadline, or none, is published with a release store: a reader that still
+         * sees the earlier value only wakes or raises TIMER once for nothing. Unchanged: no store (TimerBench:
+         * the churn of one timer among many rarely moves the next expiry).
+         */
         void updateNext() {
-            nextExpiry = expiringHead != null ? wheel.now() : wheel.nextExpiry();
+            long n = expiringHead != null ? wheel.now() : wheel.nextExpiry();
+            long cur = (long) NEXT_EXPIRY.getOpaque(this);
+            if (n < cur) {
+                nextExpiry = n;
+            } else if (n > cur) {
+                NEXT_EXPIRY.setRelease(this, n);
+            }
         }
+
+        private static final VarHandle NEXT_EXPIRY = Handles.field(MethodHandles.lookup(), Base.class, "nextExpiry",
+                long.class);
 
         void appendExpiring(TimerList t) {
             t.expPrev = expiringTail;
