@@ -311,7 +311,6 @@ public final class Tasklet {
         } catch (Throwable t) {
             core.failed(this, t, (long) FAILURES.getAndAdd(this, 1L) == 0);
         }
-        core.ran();
         STATE.getAndBitwiseAnd(this, ~RUN);                   // tasklet_unlock: release; the last touch (§13.3)
         return RAN;
     }

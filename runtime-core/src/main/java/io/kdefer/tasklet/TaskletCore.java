@@ -5,11 +5,14 @@ package io.kdefer.tasklet;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.LList;
 import io.kdefer.softirq.Softirq;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,6 +63,12 @@ public final class TaskletCore {
         final LList<Tasklet> handover = new LList<>();   // A (through LList)
         Tasklet head;                                    // C: CPU-local FIFO
         Tasklet tail;                                    // C
+        long runs;                                       // O(the CPU): readers use getOpaque (stats)
+        long requeues;                                   // O(the CPU): readers use getOpaque (stats)
+
+        private static final VarHandle RUNS = Handles.field(MethodHandles.lookup(), Lists.class, "runs", long.class);
+        private static final VarHandle REQUEUES =
+                Handles.field(MethodHandles.lookup(), Lists.class, "requeues", long.class);
 
         void append(Tasklet t) {
             t.next = null;
@@ -95,9 +104,7 @@ public final class TaskletCore {
 
     private final Cpus cpus;                  // I; null when detached
     private final Lists[][] lists;            // I: [cpu][HI or NORMAL]
-    private final AtomicLong runs = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private final AtomicLong requeues = new AtomicLong();
     private volatile boolean schedWarned;     // A: "SCHED not set" reported once
 
     public TaskletCore(Cpus cpus, Lifecycle lifecycle) {
@@ -135,7 +142,13 @@ public final class TaskletCore {
 
     /** Tasklet callbacks run so far. */
     public long runs() {
-        return runs.get();
+        long n = 0;
+        for (Lists[] cpu : lists) {
+            for (Lists l : cpu) {
+                n += (long) Lists.RUNS.getOpaque(l);
+            }
+        }
+        return n;
     }
 
     /** Tasklet callbacks that threw (contained). */
@@ -145,7 +158,13 @@ public final class TaskletCore {
 
     /** Times a scheduled tasklet could not run (disabled, or running on another CPU) and was requeued. */
     public long requeues() {
-        return requeues.get();
+        long n = 0;
+        for (Lists[] cpu : lists) {
+            for (Lists l : cpu) {
+                n += (long) Lists.REQUEUES.getOpaque(l);
+            }
+        }
+        return n;
     }
 
     /** Tasklets on {@code cpu}'s lists (racy unless called on that CPU or with the machine quiescent). */
@@ -212,8 +231,10 @@ public final class TaskletCore {
             Tasklet following = t.next;              // before run(): afterwards the runtime never touches t
             t.next = null;
             int r = t.run();
-            if (r != Tasklet.RAN) {
-                requeues.incrementAndGet();
+            if (r == Tasklet.RAN) {
+                Lists.RUNS.setOpaque(l, l.runs + 1);     // per CPU: no shared counter on the run path
+            } else {
+                Lists.REQUEUES.setOpaque(l, l.requeues + 1);
                 boolean wasEmpty = l.head == null;
                 l.append(t);
                 // A disabled tasklet at close: leave it queued without a re-raise (reported by close).
@@ -224,10 +245,6 @@ public final class TaskletCore {
             t = following;
             Cpu.checkpoint();                        // hardirqs between tasklets (DESIGN §2)
         }
-    }
-
-    void ran() {
-        runs.incrementAndGet();
     }
 
     void failed(Tasklet t, Throwable x, boolean first) {

@@ -6,8 +6,11 @@ package io.kdefer.time;
 import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Handles;
 import io.kdefer.internal.Services;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
@@ -58,21 +61,37 @@ import java.util.concurrent.locks.LockSupport;
 public final class TimerList {
     /* Implementation notes
      *
-     * Field discipline: entry, expiring, expPrev/expNext and pending are guarded by the lock of the base the
-     * timer is on (base); base itself by this object's monitor (held by mod/delete/deleteSync/migrate, before
-     * any base lock). The TIMER softirq never takes the monitor: it only moves timers between its own wheel, its
-     * expiring list and "running", all under its base lock; so a mod() that holds the monitor and then the base
-     * lock sees a consistent state.
+     * Locking (kernel: lock_timer_base and the MIGRATING flag). A timer is always associated with one CPU's base:
+     * the one it is armed on, or last was (at first the creating thread's CPU). entry, pending, expiring and
+     * expPrev/expNext are guarded by that base's lock. base is volatile and changes only under the lock of the
+     * base it leaves: mod() to another CPU writes MIGRATING there, unlocks, locks the new base, arms and writes
+     * the new base. Every operation starts with lockBase(): read base, spin while it is MIGRATING, lock it, and
+     * re-check that base still names it (else unlock and retry). So one lock acquisition per operation, no
+     * per-timer monitor, and operations on one timer are serialised by whichever base lock guards it at the time.
+     * The TIMER softirq only moves timers between its own wheel, its expiring list and "running", under its base
+     * lock, and never reads base. Hotplug migration moves a dead CPU's timers under both base locks (taken in
+     * CPU order; the only place that holds two) and rewrites each timer's base, so an operation racing with it
+     * waits on the old lock, sees base changed and retries on the new one.
+     *
+     * Why not the previous design (a per-timer monitor, then the base lock): twice the synchronisation per
+     * operation, and its migration re-armed each timer after it had emptied the dead wheel, so a delete() in
+     * between found the entry idle, returned false, and the timer then fired on the new CPU anyway (also after
+     * a deleteSync() had returned).
      */
     private final TimerCore core;                                     // I
     private final Runnable fn;                                        // I
     final TimerWheel.Entry entry = new TimerWheel.Entry(this);        // L(base.lock)
-    private TimerCore.Base base;                                      // L(this): the base it is on or last ran on
-    volatile boolean pending;                                         // L(base.lock) writes; racy reads
+    volatile TimerCore.Base base;                                     // A: written under the lock it leaves
+    volatile boolean pending;                                         // L(base.lock) writes (release); racy reads
     boolean expiring;                                                 // L(base.lock)
     TimerList expPrev;                                                // L(base.lock)
     TimerList expNext;                                                // L(base.lock)
     private volatile boolean failureReported;                         // A
+
+    // pending is a racy snapshot for isPending(); every decision reads it under the base lock. Its stores are
+    // release stores: a volatile store is a full fence on x86 and cost the arm+cancel churn ~10 ns (TimerBench).
+    private static final VarHandle PENDING = Handles.field(MethodHandles.lookup(), TimerList.class, "pending",
+            boolean.class);
 
     public TimerList(Machine machine, Runnable fn) {
         this(Services.get(machine, TimerCore.class), fn);
@@ -81,6 +100,7 @@ public final class TimerList {
     TimerList(TimerCore core, Runnable fn) {
         this.core = core;
         this.fn = Objects.requireNonNull(fn, "fn");
+        this.base = core.thisBase();
     }
 
     /**
@@ -105,71 +125,35 @@ public final class TimerList {
 
     /** mod() onto base {@code to} (the caller's CPU), expiring at jiffy {@code expires}. */
     boolean mod(long expires, TimerCore.Base to) {
-        synchronized (this) {
-            TimerCore.Base from = base;
-            boolean was = false;
-            boolean armed = false;
-            if (from != null) {
-                from.lock.lock();
-                try {
-                    was = detach(from);
-                    if (from == to || from.running == this) {
-                        arm(from, expires);           // a running timer stays on its CPU
-                        armed = true;
-                    } else {
-                        from.updateNext();
-                    }
-                } finally {
-                    from.lock.unlock();
-                }
-            }
-            if (!armed) {
-                to.lock.lock();
-                try {
-                    arm(to, expires);
-                    base = to;
-                } finally {
-                    to.lock.unlock();
-                }
-            }
-            TimerCore.Base on = base;
-            if (on.cpu != null && !on.cpu.isOnline()) {
-                rescue(on);
-            }
-            return was;
-        }
-    }
-
-    /**
-     * Monitor held. The CPU chosen by mod() went offline before the timer was armed on it: after the migration of
-     * its timers, so nothing would ever fire it. Offline clears the CPU's online flag before the migration takes
-     * the base lock, and mod() reads the flag after releasing it, so either the migration saw this timer or this
-     * read sees the CPU offline.
-     */
-    private void rescue(TimerCore.Base dead) {
-        TimerCore.Base live = core.thisBase();
-        if (live == dead) {
-            return;
-        }
-        long expires;
-        dead.lock.lock();
+        TimerCore.Base b = lockBase();
+        boolean was;
+        boolean move;
         try {
-            if (!entry.isArmed() && !expiring) {
-                return;                                  // the migration already moved it
+            was = detach(b);
+            move = b != to && b.running != this;             // a running timer stays on its CPU (deleteSync)
+            if (move) {
+                b.updateNext();
+                base = TimerCore.MIGRATING;
+            } else {
+                arm(b, expires);
+                to = b;
             }
-            expires = entry.expires();
-            detach(dead);
-            dead.updateNext();
         } finally {
-            dead.lock.unlock();
+            b.lock.unlock();
         }
-        live.lock.lock();
-        try {
-            arm(live, expires);
-            base = live;
-        } finally {
-            live.lock.unlock();
+        if (move) {
+            to.lock.lock();
+            try {
+                arm(to, expires);
+                base = to;
+            } finally {
+                to.lock.unlock();
+            }
         }
+        if (to.cpu != null && !to.cpu.isOnline()) {
+            rescue();
+        }
+        return was;
     }
 
     /**
@@ -178,19 +162,15 @@ public final class TimerList {
      * @return {@code true} if it was pending
      */
     public boolean delete() {
-        synchronized (this) {
-            TimerCore.Base b = base;
-            if (b == null) {
-                return false;
-            }
-            b.lock.lock();
-            try {
-                boolean was = detach(b);
+        TimerCore.Base b = lockBase();
+        try {
+            boolean was = detach(b);
+            if (was) {
                 b.updateNext();
-                return was;
-            } finally {
-                b.lock.unlock();
             }
+            return was;
+        } finally {
+            b.lock.unlock();
         }
     }
 
@@ -204,31 +184,25 @@ public final class TimerList {
      */
     public boolean deleteSync() {
         Cpu exec = core.executingCpu();
-        synchronized (this) {
-            if (exec != null && base != null && base.running == this && base.cpu == exec) {
-                throw new IllegalStateException("deleteSync() called from the timer's own callback on " + exec
-                        + ": it would wait for itself forever");
-            }
+        TimerCore.Base on = base;
+        if (exec != null && on.running == this && on.cpu == exec) {
+            throw new IllegalStateException("deleteSync() called from the timer's own callback on " + exec
+                    + ": it would wait for itself forever");
         }
         CpuContext.mightSleep("del_timer_sync");
         boolean was = false;
         int spins = 0;
         while (true) {
-            TimerCore.Base b;
+            TimerCore.Base b = lockBase();
             boolean running;
-            synchronized (this) {
-                b = base;
-                if (b == null) {
-                    return was;
-                }
-                b.lock.lock();
-                try {
-                    was |= detach(b);
+            try {
+                if (detach(b)) {
+                    was = true;
                     b.updateNext();
-                    running = b.running == this;
-                } finally {
-                    b.lock.unlock();
                 }
+                running = b.running == this;
+            } finally {
+                b.lock.unlock();
             }
             if (!running) {
                 return was;
@@ -250,6 +224,21 @@ public final class TimerList {
 
     // ---------------------------------------------------------------------------------------------- internals
 
+    /** lock_timer_base: locks the base the timer is on and returns it. */
+    private TimerCore.Base lockBase() {
+        while (true) {
+            TimerCore.Base b = base;
+            if (b != TimerCore.MIGRATING) {
+                b.lock.lock();
+                if (base == b) {
+                    return b;
+                }
+                b.lock.unlock();
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     // base lock held. Takes the timer off the wheel or the expiring list.
     private boolean detach(TimerCore.Base b) {
         boolean was;
@@ -259,40 +248,46 @@ public final class TimerList {
         } else {
             was = b.wheel.remove(entry);
         }
-        pending = false;
+        PENDING.setRelease(this, false);
         return was;
     }
 
     // base lock held.
-    private void arm(TimerCore.Base b, long expires) {
+    void arm(TimerCore.Base b, long expires) {
         long before = b.nextExpiry;
         b.wheel.add(entry, expires);
-        pending = true;
+        PENDING.setRelease(this, true);
         b.updateNext();
         core.kickIfEarlier(b, before);
     }
 
-    /** Hotplug: re-arm on {@code to} with the same expiry, unless someone moved or disarmed it meanwhile. */
-    void migrate(TimerCore.Base from, TimerCore.Base to) {
-        synchronized (this) {
-            if (base != from) {
-                return;
+    /**
+     * The CPU chosen by mod() went offline before the timer was armed on it (after the migration of its timers),
+     * so nothing would ever fire it. Offline clears the CPU's online flag before the migration takes the base
+     * lock, and mod() reads the flag after releasing it, so either the migration moved this timer or this read
+     * sees the CPU offline.
+     */
+    private void rescue() {
+        TimerCore.Base live = core.thisBase();
+        TimerCore.Base b = lockBase();
+        long expires;
+        try {
+            if (b == live || b.cpu == null || b.cpu.isOnline() || (!entry.isArmed() && !expiring)) {
+                return;                                  // moved meanwhile, or deleted
             }
-            from.lock.lock();
-            try {
-                if (entry.isArmed() || expiring) {
-                    return;       // re-armed by a racing mod(), which moves it itself (rescue)
-                }
-            } finally {
-                from.lock.unlock();
-            }
-            to.lock.lock();
-            try {
-                arm(to, entry.expires());
-                base = to;
-            } finally {
-                to.lock.unlock();
-            }
+            expires = entry.expires();
+            detach(b);
+            b.updateNext();
+            base = TimerCore.MIGRATING;
+        } finally {
+            b.lock.unlock();
+        }
+        live.lock.lock();
+        try {
+            arm(live, expires);
+            base = live;
+        } finally {
+            live.lock.unlock();
         }
     }
 

@@ -83,7 +83,7 @@ class SoftirqStressTest {
         System.out.printf("pulse->handler on cpu/0 under a NET_RX storm: p50 %d us, p99 %d us, max %d us "
                 + "(%d storm actions, %d drains deferred to ksoftirqd)%n", p50 / 1000, p99 / 1000,
                 latency[pulses - 1] / 1000, storm.get(), m.softirqs().deferrals(0));
-        assertTrue(p50 < TimeUnit.MILLISECONDS.toNanos(2), "p50 " + p50 / 1000 + " us");
+        assertTrue(p50 < TimeUnit.MILLISECONDS.toNanos(20), "p50 " + p50 / 1000 + " us");
         // Bounded, not fast: on a shared 2-core box the OS deschedules the CPU thread for tens of ms at times.
         assertTrue(p99 < TimeUnit.MILLISECONDS.toNanos(250), "p99 " + p99 / 1000 + " us (shared, loaded box)");
         assertTrue(m.softirqs().deferrals(0) > 0, "the drain budget pushed the storm to the ksoftirqd phase");
