@@ -26,12 +26,12 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
  * </pre>
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_01}.
- * Observed (2 cores, JDK 17.0.15, -m quick):
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations):
  * <pre>
- *   RESULT         SAMPLES  EXPECT      DESCRIPTION
- *   true, false, -1  (see the closing note of issue 5)  the thread looked before the wake: the run is pending
- *   true, true, 1                                        the run consumed the wake and saw the store
- *   true, true, 0    0      Forbidden   the run consumed the wake but missed the store
+ *            RESULT  SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *   true, false, -1  465,118   34.46%  Acceptable  the thread looked first: the run is still pending
+ *     true, true, 0        0    0.00%   Forbidden  the run consumed the wake but missed the store
+ *     true, true, 1  884,533   65.54%  Acceptable  the run consumed the wake and saw the store
  * </pre>
  */
 @JCStressTest

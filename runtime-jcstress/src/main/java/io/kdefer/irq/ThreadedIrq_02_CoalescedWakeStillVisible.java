@@ -30,8 +30,14 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * executed here) is the one that must see x, so {@code true, 0} is acceptable.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_02}.
- * Observed (2 cores, JDK 17.0.15, -m quick): see the table in the closing note of issue 5;
- * {@code false, 0} was never seen.
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations):
+ * <pre>
+ *     RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *   false, 0          0    0.00%   Forbidden  coalesced, yet the pending run missed the store (lost event)
+ *   false, 1  1,146,738   92.70%  Acceptable  coalesced: the pending run saw the store
+ *    true, 0     88,840    7.18%  Acceptable  the run consumed first; the wake made a new run pending
+ *    true, 1      1,433    0.12%  Acceptable  the run had consumed; woken again, and it saw the store anyway
+ * </pre>
  */
 @JCStressTest
 @Description("MO-TI-2: a coalesced wake-up (RUNTHREAD already set) is still seen by the pending run")
