@@ -87,10 +87,10 @@ final class I2cSensor implements DemoPart {
     @Override
     public String report() {
         long n = Math.max(1, handled.get());
-        return String.format("i2c sensor        level SPI %d, threaded, ONESHOT   readings %6d raised, %6d handled"
-                        + " (last %d)%n                  thread %s; slept %d us per reading on the bus;"
+        return String.format("i2c sensor        level SPI %d -> cpu/%d   readings %6d raised, %6d handled (last %d)"
+                        + "%n                  threaded, ONESHOT: %s; slept %d us per reading on the bus;"
                         + " interrupts taken %d",
-                IRQ, raised.get(), handled.get(), lastSample, threadContext,
+                IRQ, machine.irqs().desc(IRQ).affinity(), raised.get(), handled.get(), lastSample, threadContext,
                 TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(IRQ).count());
     }
 

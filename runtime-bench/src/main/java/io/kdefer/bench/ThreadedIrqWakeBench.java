@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * coalescing). Most wakeThread calls find a run already pending and coalesce: one volatile read-modify-write under
  * the descriptor lock. {@code -prof gc}: gc.alloc.rate.norm should be 0 B/op for {@code wakeThread}.
  *
- * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar ThreadedIrqWakeBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
+ * <p>Run:
+ * {@code java -jar runtime-bench/target/benchmarks.jar ThreadedIrqWakeBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

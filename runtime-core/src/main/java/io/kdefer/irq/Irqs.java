@@ -1222,6 +1222,7 @@ public final class Irqs {
                 LOG.log(Level.ERROR, "close: the machine did not become idle before the IRQ threads stopped", e);
             }
         }
+        closed = true;      // first: a request that has not linked its thread yet is refused, or collected below
         List<IrqThread> threads = new ArrayList<>();
         for (IrqDesc d : descs) {
             d.requestLock.lock();
@@ -1235,7 +1236,6 @@ public final class Irqs {
                 d.requestLock.unlock();
             }
         }
-        closed = true;
         for (IrqThread t : threads) {
             t.requestStop();
         }

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -402,6 +403,32 @@ class ThreadedIrqTest {
     }
 
     @Test
+    void wakeUpsDuringARunDoNotCutAThreadFunctionsOwnSleepShort() {
+        boot();
+        Object dev = new Object();
+        long[] slept = new long[1];
+        ThreadFn fn = requestThreaded((irq, d) -> IrqReturn.HANDLED, IrqFlags.TRIGGER_RISING, "t", dev);
+        CountDownLatch woken = new CountDownLatch(1);
+        fn.body = () -> {
+            if (fn.runs.get() == 1) {
+                long t0 = System.nanoTime();
+                woken.countDown();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));   // "reading the bus"
+                slept[0] = System.nanoTime() - t0;
+            }
+        };
+        irqs.wakeThread(LINE, dev);
+        await(woken);
+        for (int i = 0; i < 5; i++) {
+            irqs.wakeThread(LINE, dev);                 // the claimer unparks only a PARKED thread
+        }
+        irqs.synchronize(LINE);
+        assertEquals(2, fn.runs.get());
+        assertTrue(slept[0] >= TimeUnit.MILLISECONDS.toNanos(50),
+                "the thread function's parkNanos was cut short: " + slept[0] + " ns");
+    }
+
+    @Test
     void wakeThreadFromHardirqContextOfAnotherLine() {
         boot();
         Object dev = new Object();
@@ -707,7 +734,8 @@ class ThreadedIrqTest {
                 outcomes.get(0));
         assertTrue(outcomes.get(1).startsWith("disable_irq(40) called from the line's own IRQ thread"));
         assertTrue(outcomes.get(2).startsWith("free_irq(40) called from the line's own IRQ thread"));
-        assertEquals(List.of("allowed", "allowed"), outcomes.subList(3, 5), "disable_irq_nosync/enable_irq do not wait");
+        assertEquals(List.of("allowed", "allowed"), outcomes.subList(3, 5),
+                "disable_irq_nosync/enable_irq do not wait");
         assertEquals(0, irqs.desc(LINE).depth());
         assertTrue(irqs.desc(LINE).hasAction());
     }

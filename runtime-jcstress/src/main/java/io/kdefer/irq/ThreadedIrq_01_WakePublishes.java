@@ -26,12 +26,12 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
  * </pre>
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_01}.
- * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations):
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations):
  * <pre>
- *            RESULT  SAMPLES     FREQ      EXPECT  DESCRIPTION
- *   true, false, -1  465,118   34.46%  Acceptable  the thread looked first: the run is still pending
- *     true, true, 0        0    0.00%   Forbidden  the run consumed the wake but missed the store
- *     true, true, 1  884,533   65.54%  Acceptable  the run consumed the wake and saw the store
+ *            RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *   true, false, -1  6,003,888   39.88%  Acceptable  the thread looked first: the run is still pending
+ *     true, true, 0          0    0.00%   Forbidden  the run consumed the wake but missed the store
+ *     true, true, 1  9,052,800   60.12%  Acceptable  the run consumed the wake and saw the store
  * </pre>
  */
 @JCStressTest

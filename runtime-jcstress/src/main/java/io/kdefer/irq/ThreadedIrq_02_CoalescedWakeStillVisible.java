@@ -30,13 +30,13 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * executed here) is the one that must see x, so {@code true, 0} is acceptable.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_02}.
- * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations):
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations):
  * <pre>
- *     RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
- *   false, 0          0    0.00%   Forbidden  coalesced, yet the pending run missed the store (lost event)
- *   false, 1  1,146,738   92.70%  Acceptable  coalesced: the pending run saw the store
- *    true, 0     88,840    7.18%  Acceptable  the run consumed first; the wake made a new run pending
- *    true, 1      1,433    0.12%  Acceptable  the run had consumed; woken again, and it saw the store anyway
+ *     RESULT     SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *   false, 0           0    0.00%   Forbidden  coalesced, yet the pending run missed the store (lost event)
+ *   false, 1  11,955,857   95.15%  Acceptable  coalesced: the pending run saw the store
+ *    true, 0     584,428    4.65%  Acceptable  the run consumed first; the wake made a new run pending
+ *    true, 1      25,523    0.20%  Acceptable  the run had consumed; woken again, and it saw the store anyway
  * </pre>
  */
 @JCStressTest

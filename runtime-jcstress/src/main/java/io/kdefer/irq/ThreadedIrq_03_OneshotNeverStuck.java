@@ -34,12 +34,12 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * step are the runtime's own methods.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_03}.
- * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations; every forbidden
- * outcome had 0 samples):
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations; each of the six
+ * forbidden outcomes had 0 samples):
  * <pre>
- *    RESULT  SAMPLES     FREQ      EXPECT  DESCRIPTION
- *   0, 0, 0  649,201   89.54%  Acceptable  the wake coalesced into the run that finished: unmasked, idle
- *   1, 1, 1   75,810   10.46%  Acceptable  masked; the hardirq woke the thread again: a run is owed
+ *    RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *   0, 0, 0  8,301,377   93.30%  Acceptable  the wake coalesced into the run that finished: unmasked, idle
+ *   1, 1, 1    596,171    6.70%  Acceptable  masked; the hardirq woke the thread again: a run is owed
  * </pre>
  * The test has teeth: with finalizeOneshot's wait for INPROGRESS removed (a deliberately broken build, not
  * committed) the thread unmasks between the hardirq's mask and its wake, and the same run reported, in one JVM

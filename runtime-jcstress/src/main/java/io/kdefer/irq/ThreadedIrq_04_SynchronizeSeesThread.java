@@ -26,11 +26,11 @@ import org.openjdk.jcstress.infra.results.I_Result;
  * </pre>
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_04}.
- * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, one of its JVM configurations):
+ * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations):
  * <pre>
- *   RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
- *        0          0    0.00%   Forbidden  the wait ended but the thread function's store was not visible
- *        1  1,032,211  100.00%  Acceptable  the wait ended after the run and saw its store
+ *   RESULT     SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *        0           0    0.00%   Forbidden  the wait ended but the thread function's store was not visible
+ *        1  16,173,531  100.00%  Acceptable  the wait ended after the run and saw its store
  * </pre>
  */
 @JCStressTest
