@@ -317,14 +317,14 @@ class ThreadedIrqTest {
             }
         };
         pulseAndRun();
-        fn.awaitFinished(1);
+        irqs.synchronize(LINE);                         // the run and its finalize (the unmask) are done
         assertEquals(1, irqs.desc(LINE).count(1), "the hardirq ran on cpu/1");
         assertEquals(List.of("irq/40-t on cpu/1 task context"), fn.contexts, "bound to the line's CPU, task context");
         assertEquals("may sleep", sleepCheck.get());
 
         irqs.setAffinity(LINE, 0);
         pulseAndRun();
-        fn.awaitFinished(1);
+        irqs.synchronize(LINE);
         assertEquals("irq/40-t on cpu/0 task context", fn.contexts.get(1), "B-TI-9: re-bound after the move");
     }
 
