@@ -349,17 +349,15 @@ final class IrqThread extends Thread {
     }
 
     /*
-     * The hardirq that holds INPROGRESS is usually the one that just woke us, a few microseconds from its end: spin
-     * (the kernel's cpu_relax), then yield the core to it (2-core boxes: the CPU thread may need this core), and
-     * only after that park briefly, in case a handler misbehaves and blocks. A park straight away costs 50-80 us
-     * of timer slack per oneshot interrupt (ThreadedIrqBench, oneshot: 55-90 us/op with Irqs.backoff's
-     * 100 spins then parkNanos, against 28 us/op without ONESHOT).
+     * The hardirq that holds INPROGRESS is usually the one that just woke us, microseconds from its end: spin a
+     * little (the kernel's cpu_relax), then park briefly between checks. Parking costs 50-80 us of timer slack,
+     * but yielding is worse on a shared box: sched_yield can hand the core to another process for a whole time
+     * slice. Measured with ThreadedIrqBench, oneshot, under load from other processes: 60-120 us/op with this,
+     * 440-1200 us/op with 10 yields before the parks, up to ~1 ms with 10 000 yields.
      */
     private static int inProgressBackoff(int spins) {
-        if (spins < 200) {
+        if (spins < 100) {
             Thread.onSpinWait();
-        } else if (spins < 10_000) {
-            Thread.yield();
         } else {
             LockSupport.parkNanos(20_000);
         }
