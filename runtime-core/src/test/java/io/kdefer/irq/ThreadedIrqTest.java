@@ -329,6 +329,21 @@ class ThreadedIrqTest {
     }
 
     @Test
+    void theThreadFollowsItsLineWhenTheCpuGoesOffline() {
+        boot();
+        irqs.setAffinity(LINE, 1);
+        ThreadFn fn = requestThreaded(null, IrqFlags.TRIGGER_RISING | IrqFlags.ONESHOT, "t", null);
+        pulseAndRun();
+        irqs.synchronize(LINE);
+        m.cpu(1).offline();                             // hotplug moves the SPI to cpu/0 (and flags AFFINITY)
+        assertEquals(0, irqs.desc(LINE).affinity());
+        pulseAndRun();
+        irqs.synchronize(LINE);
+        assertEquals(List.of("irq/40-t on cpu/1 task context", "irq/40-t on cpu/0 task context"), fn.contexts);
+        m.cpu(1).online();
+    }
+
+    @Test
     void aThreadFunctionCanQueueWorkOnItsCpu() {
         boot();
         irqs.setAffinity(LINE, 1);
