@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *         IrqFlags.TRIGGER_HIGH | IrqFlags.ONESHOT, "sensor", sensor);     // masked until the thread finished
  * }</pre>
  * A primary handler returning {@link IrqReturn#WAKE_THREAD} makes a run of its action's thread pending; wake-ups
- * coalesce while one is pending. See {@link IrqThread} (package-private) for the thread's states and the ordering
+ * coalesce while one is pending. See {@code IrqThread} (package-private) for the thread's states and the ordering
  * claims MO-TI-1..4 with their jcstress tests.
  *
  * <h2>Line states (per descriptor)</h2>
