@@ -19,7 +19,8 @@ public final class Demo {
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-        List<DemoPart> parts = List.of(new ThermalSensor(), new SerialPorts(), new PerfSampler(), new NapiNic());
+        List<DemoPart> parts = List.of(new ThermalSensor(), new SerialPorts(), new PerfSampler(), new NapiNic(),
+                new I2cSensor());
         boolean ok = true;
         try (Machine m = Machine.boot(MachineConfig.builder().cpus(2).build())) {
             System.out.printf("kdefer demo: %s, devices running for %.1f s%n%n", m, seconds);

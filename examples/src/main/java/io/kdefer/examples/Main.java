@@ -14,7 +14,7 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp",
+            "  example NAME  run a lesson: irqwork, smp, threaded",
             "  help          print this message");
 
     private Main() {
@@ -25,8 +25,9 @@ public final class Main {
         switch (name) {
             case "irqwork", "1" -> Example_01_IrqWork.main(args);
             case "smp", "2" -> Example_02_CrossCpuCall.main(args);
+            case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             default -> {
-                System.err.println("unknown example: " + name + " (try: irqwork, smp)");
+                System.err.println("unknown example: " + name + " (try: irqwork, smp, threaded)");
                 System.exit(2);
             }
         }

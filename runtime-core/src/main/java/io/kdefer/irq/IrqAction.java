@@ -33,6 +33,7 @@ final class IrqAction {
     final Object devId;             // I
     long threadMask;                // I: ONESHOT bit of this action in threads_oneshot (B-TI-6), set before linking
     IrqThread thread;               // I: irq/<irq>-<name>, set before linking; null without threadFn
+    IrqThread.Parker parker;        // I: the thread's sleep/wake-up, set with thread
 
     volatile int threadFlags;                  // A: RUNTHREAD | WARNED | AFFINITY | READY
     private volatile long failures;            // A: handler invocations that threw

@@ -13,8 +13,11 @@ public interface IrqHandler {
     /**
      * @param irq   the interrupt number (the GIC INTID)
      * @param devId the cookie given at request, identifying the device on a shared line
-     * @return {@link IrqReturn#NONE} if this handler's device did not raise the line; {@code null} is a bogus
-     *         value, reported and counted as unhandled
+     * @return {@link IrqReturn#NONE} if this handler's device did not raise the line; {@link IrqReturn#WAKE_THREAD}
+     *         (primary handler of a threaded action) to make a run of the thread pending. {@code null} is a bogus
+     *         value: it is reported (at most 100 times) and the interrupt is left out of the spurious accounting,
+     *         neither handled nor unhandled, as the kernel's note_interrupt does with a bad return value. From a
+     *         thread function, only HANDLED counts as handled for the deferred spurious verdict (B-SPUR-4).
      */
     IrqReturn handle(int irq, Object devId);
 }

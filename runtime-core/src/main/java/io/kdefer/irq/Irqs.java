@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *         IrqFlags.TRIGGER_HIGH | IrqFlags.ONESHOT, "sensor", sensor);     // masked until the thread finished
  * }</pre>
  * A primary handler returning {@link IrqReturn#WAKE_THREAD} makes a run of its action's thread pending; wake-ups
- * coalesce while one is pending. See {@link IrqThread} (package-private) for the thread's states and the ordering
+ * coalesce while one is pending. See {@code IrqThread} (package-private) for the thread's states and the ordering
  * claims MO-TI-1..4 with their jcstress tests.
  *
  * <h2>Line states (per descriptor)</h2>
@@ -1222,6 +1222,7 @@ public final class Irqs {
                 LOG.log(Level.ERROR, "close: the machine did not become idle before the IRQ threads stopped", e);
             }
         }
+        closed = true;      // first: a request that has not linked its thread yet is refused, or collected below
         List<IrqThread> threads = new ArrayList<>();
         for (IrqDesc d : descs) {
             d.requestLock.lock();
@@ -1235,7 +1236,6 @@ public final class Irqs {
                 d.requestLock.unlock();
             }
         }
-        closed = true;
         for (IrqThread t : threads) {
             t.requestStop();
         }

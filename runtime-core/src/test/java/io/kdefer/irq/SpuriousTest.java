@@ -232,6 +232,23 @@ class SpuriousTest {
     }
 
     @Test
+    void theNobodyCaredReportPromisesPollingOnlyForSharedLines() {
+        boot();
+        try (LogCapture log = LogCapture.of("io.kdefer.irq")) {
+            request(0, null, IrqReturn.NONE);
+            interrupts(100);
+            assertTrue(log.contains("it is not shared, so it is not polled"), log.messages().toString());
+            assertFalse(log.contains("polled every"), log.messages().toString());
+        }
+        irqs.free(LINE, null);
+        try (LogCapture log = LogCapture.of("io.kdefer.irq")) {
+            request(IrqFlags.SHARED, "a", IrqReturn.NONE);
+            interrupts(100);
+            assertTrue(log.contains("it is polled every 100 ms from now on"), log.messages().toString());
+        }
+    }
+
+    @Test
     void aNonSharedSpuriousDisabledLineIsNotPolled() {
         boot();
         Scripted h = request(0, null, IrqReturn.NONE);

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -316,15 +317,30 @@ class ThreadedIrqTest {
             }
         };
         pulseAndRun();
-        fn.awaitFinished(1);
+        irqs.synchronize(LINE);                         // the run and its finalize (the unmask) are done
         assertEquals(1, irqs.desc(LINE).count(1), "the hardirq ran on cpu/1");
         assertEquals(List.of("irq/40-t on cpu/1 task context"), fn.contexts, "bound to the line's CPU, task context");
         assertEquals("may sleep", sleepCheck.get());
 
         irqs.setAffinity(LINE, 0);
         pulseAndRun();
-        fn.awaitFinished(1);
+        irqs.synchronize(LINE);
         assertEquals("irq/40-t on cpu/0 task context", fn.contexts.get(1), "B-TI-9: re-bound after the move");
+    }
+
+    @Test
+    void theThreadFollowsItsLineWhenTheCpuGoesOffline() {
+        boot();
+        irqs.setAffinity(LINE, 1);
+        ThreadFn fn = requestThreaded(null, IrqFlags.TRIGGER_RISING | IrqFlags.ONESHOT, "t", null);
+        pulseAndRun();
+        irqs.synchronize(LINE);
+        m.cpu(1).offline();                             // hotplug moves the SPI to cpu/0 (and flags AFFINITY)
+        assertEquals(0, irqs.desc(LINE).affinity());
+        pulseAndRun();
+        irqs.synchronize(LINE);
+        assertEquals(List.of("irq/40-t on cpu/1 task context", "irq/40-t on cpu/0 task context"), fn.contexts);
+        m.cpu(1).online();
     }
 
     @Test
@@ -399,6 +415,32 @@ class ThreadedIrqTest {
         irqs.synchronize(LINE);
         assertEquals(3, fn.runs.get(), "three wakes during a run coalesce into one more");
         assertTrue(einval(() -> irqs.wakeThread(25, dev)).contains("B-TI-13"));
+    }
+
+    @Test
+    void wakeUpsDuringARunDoNotCutAThreadFunctionsOwnSleepShort() {
+        boot();
+        Object dev = new Object();
+        long[] slept = new long[1];
+        ThreadFn fn = requestThreaded((irq, d) -> IrqReturn.HANDLED, IrqFlags.TRIGGER_RISING, "t", dev);
+        CountDownLatch woken = new CountDownLatch(1);
+        fn.body = () -> {
+            if (fn.runs.get() == 1) {
+                long t0 = System.nanoTime();
+                woken.countDown();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));   // "reading the bus"
+                slept[0] = System.nanoTime() - t0;
+            }
+        };
+        irqs.wakeThread(LINE, dev);
+        await(woken);
+        for (int i = 0; i < 5; i++) {
+            irqs.wakeThread(LINE, dev);                 // the claimer unparks only a PARKED thread
+        }
+        irqs.synchronize(LINE);
+        assertEquals(2, fn.runs.get());
+        assertTrue(slept[0] >= TimeUnit.MILLISECONDS.toNanos(50),
+                "the thread function's parkNanos was cut short: " + slept[0] + " ns");
     }
 
     @Test
@@ -707,7 +749,8 @@ class ThreadedIrqTest {
                 outcomes.get(0));
         assertTrue(outcomes.get(1).startsWith("disable_irq(40) called from the line's own IRQ thread"));
         assertTrue(outcomes.get(2).startsWith("free_irq(40) called from the line's own IRQ thread"));
-        assertEquals(List.of("allowed", "allowed"), outcomes.subList(3, 5), "disable_irq_nosync/enable_irq do not wait");
+        assertEquals(List.of("allowed", "allowed"), outcomes.subList(3, 5),
+                "disable_irq_nosync/enable_irq do not wait");
         assertEquals(0, irqs.desc(LINE).depth());
         assertTrue(irqs.desc(LINE).hasAction());
     }
