@@ -143,6 +143,7 @@ final class WorkerPool {
         Worker w = new Worker(this, workerName(nextWorkerId), false);
         try {
             w.enterIdle();
+            w.woken = true;                    // a new worker starts awake: leaves idle, looks for work
             workers.add(w);
             w.start();
         } catch (OutOfMemoryError e) {   // unable to create native thread (J-WQ-5)
