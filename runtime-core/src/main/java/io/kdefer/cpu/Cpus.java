@@ -745,6 +745,18 @@ public final class Cpus {
         }
     }
 
+    /**
+     * This CPU if it is online, else the first online CPU: where work found on an offline CPU's queues goes (there
+     * always is one; the last online CPU cannot go offline). A snapshot: the CPU may go offline right after.
+     */
+    public Cpu thisOnlineCpu() {
+        Cpu c = thisCpu();
+        for (int i = 0; !c.online && i < cpus.length; i++) {
+            c = cpus[i];
+        }
+        return c;
+    }
+
     public int onlineCount() {
         int n = 0;
         for (Cpu c : cpus) {
