@@ -14,7 +14,7 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, threaded",
+            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded",
             "  help          print this message");
 
     private Main() {
@@ -27,9 +27,10 @@ public final class Main {
             case "smp", "2" -> Example_02_CrossCpuCall.main(args);
             case "softirq", "3" -> Example_03_Softirq.main(args);
             case "tasklet", "4" -> Example_04_Tasklet.main(args);
+            case "timer", "5" -> Example_05_Timer.main(args);
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             default -> {
-                System.err.println("unknown example: " + name + " (try: irqwork, smp, softirq, tasklet, threaded)");
+                System.err.println("unknown example: " + name + " (try: irqwork, smp, softirq, tasklet, timer, threaded)");
                 System.exit(2);
             }
         }
