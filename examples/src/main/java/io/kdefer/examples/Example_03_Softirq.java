@@ -172,7 +172,8 @@ public final class Example_03_Softirq {
                     + "%d%n", reRaises, blockRuns.get(), softirqs.deferrals(0) - before);
             System.out.print(m.stats().softirqs());
 
-            if (notSoftirq.get() != 0 || received.get() != 2L * packets || runs.get() > irqRaises.get() + appRaises.get()
+            if (notSoftirq.get() != 0 || received.get() != 2L * packets
+                    || runs.get() > irqRaises.get() + appRaises.get()
                     || blockRuns.get() != reRaises + 1) {
                 throw new IllegalStateException("a count does not add up (see above); not in softirq: "
                         + notSoftirq.get());

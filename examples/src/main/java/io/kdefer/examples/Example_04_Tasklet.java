@@ -108,7 +108,7 @@ public final class Example_04_Tasklet {
         System.out.printf("  the callback ran %d times (= the number of true results), in %s, %d overlapping runs;"
                 + " the last flush saw every entry: %s%n", runs[0], new TreeSet<>(where), overlaps.get(),
                 lost == 0 ? "nothing lost" : "LOST " + lost);
-        check(runs[0] == trues.sum(), "runs != trues");
+        check(runs[0] == trues.sum() && flush.runs() == runs[0], "runs != trues");
         check(overlaps.get() == 0, "the tasklet ran concurrently with itself");
         check(lost == 0, "a coalesced schedule() was not seen by a later run");
     }
@@ -165,7 +165,7 @@ public final class Example_04_Tasklet {
         });
         self[0].schedule();
         Thread.sleep(20);
-        self[0].kill();                                // its reschedule during the kill is refused: one more run at most
+        self[0].kill();                                // its reschedule during kill is refused: one more run at most
         int atKill = runs.get();
         boolean scheduled = self[0].isScheduled();
         boolean running = self[0].isRunning();

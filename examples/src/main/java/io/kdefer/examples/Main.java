@@ -30,7 +30,8 @@ public final class Main {
             case "timer", "5" -> Example_05_Timer.main(args);
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             default -> {
-                System.err.println("unknown example: " + name + " (try: irqwork, smp, softirq, tasklet, timer, threaded)");
+                System.err.println("unknown example: " + name
+                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded)");
                 System.exit(2);
             }
         }
