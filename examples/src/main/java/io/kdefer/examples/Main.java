@@ -14,7 +14,7 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp, threaded",
+            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded",
             "  help          print this message");
 
     private Main() {
@@ -25,9 +25,13 @@ public final class Main {
         switch (name) {
             case "irqwork", "1" -> Example_01_IrqWork.main(args);
             case "smp", "2" -> Example_02_CrossCpuCall.main(args);
+            case "softirq", "3" -> Example_03_Softirq.main(args);
+            case "tasklet", "4" -> Example_04_Tasklet.main(args);
+            case "timer", "5" -> Example_05_Timer.main(args);
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             default -> {
-                System.err.println("unknown example: " + name + " (try: irqwork, smp, threaded)");
+                System.err.println("unknown example: " + name
+                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded)");
                 System.exit(2);
             }
         }

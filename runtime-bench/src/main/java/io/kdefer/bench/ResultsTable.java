@@ -18,26 +18,41 @@ import java.util.Map;
  * {@code -prof gc}, and the ratio of each row to the first row of its group (a group is one method of a class that
  * compares implementations through an {@code impl} parameter, else the whole class).
  *
- * <p>Run: {@code java -cp runtime-bench/target/benchmarks.jar io.kdefer.bench.ResultsTable runtime-bench/results/<file>.json}
- * (or {@code ./kdefer perf-table}, which picks the newest file).
+ * <p>Run: {@code java -cp runtime-bench/target/benchmarks.jar io.kdefer.bench.ResultsTable runtime-bench/results/<file>.json
+ * [Class,Class...]} (or {@code ./kdefer perf-table [file] [classes]}, which picks the newest file by default). The
+ * optional comma-separated list of benchmark class simple names keeps only those tables, in that order (one README
+ * section per primitive).
  */
 public final class ResultsTable {
     private ResultsTable() {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: ResultsTable <jmh-results.json>");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: ResultsTable <jmh-results.json> [BenchClass,BenchClass...]");
             System.exit(2);
         }
         Object parsed = new Json(Files.readString(Path.of(args[0]))).value();
         if (!(parsed instanceof List)) {
             throw new IllegalArgumentException(args[0] + " is not a JMH JSON result (expected a list)");
         }
-        System.out.print(render((List<?>) parsed));
+        List<String> only = args.length == 2 ? List.of(args[1].split(",")) : List.of();
+        String out = render((List<?>) parsed, only);
+        for (String c : only) {
+            if (!out.contains("**" + c + "**")) {
+                System.err.println("ResultsTable: no results for benchmark class " + c + " in " + args[0]);
+                System.exit(1);
+            }
+        }
+        System.out.print(out);
     }
 
     static String render(List<?> results) {
+        return render(results, List.of());
+    }
+
+    /** The tables of the classes in {@code only} (in that order), or of every class if it is empty. */
+    static String render(List<?> results, List<String> only) {
         Map<String, List<Map<?, ?>>> byClass = new LinkedHashMap<>();
         String jdk = null;
         for (Object o : results) {
@@ -45,10 +60,21 @@ public final class ResultsTable {
             String bench = (String) r.get("benchmark");
             String cls = bench.substring(0, bench.lastIndexOf('.'));
             cls = cls.substring(cls.lastIndexOf('.') + 1);
-            byClass.computeIfAbsent(cls, k -> new ArrayList<>()).add(r);
+            if (only.isEmpty() || only.contains(cls)) {
+                byClass.computeIfAbsent(cls, k -> new ArrayList<>()).add(r);
+            }
             if (jdk == null) {
                 jdk = r.get("jdkVersion") + " (" + r.get("vmName") + ")";
             }
+        }
+        if (!only.isEmpty()) {
+            Map<String, List<Map<?, ?>>> ordered = new LinkedHashMap<>();
+            for (String c : only) {
+                if (byClass.containsKey(c)) {
+                    ordered.put(c, byClass.get(c));
+                }
+            }
+            byClass = ordered;
         }
         StringBuilder sb = new StringBuilder();
         sb.append("JDK ").append(jdk).append("\n\n");

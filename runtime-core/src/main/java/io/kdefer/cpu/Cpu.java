@@ -26,12 +26,12 @@ import java.util.concurrent.locks.LockSupport;
  *     interrupt signalled?      acknowledge; drop priority (EOImode=1); irq_enter; flow handler; irq_exit
  *                               irq_exit: softirqs pending and !inInterrupt() -&gt; handle them (budgeted)
  *     softirqs still pending?   run them as this CPU's ksoftirqd (only when no hardirq is signalled)
- *     nothing?                  idle: spin briefly, yield, then park (NOHZ: the tick stops while parked)
+ *     nothing?                  idle: spin briefly, then park (NOHZ: the tick stops while parked)
  * </pre>
  *
  * <h2>Run states</h2>
  * <pre>
- *   RUNNING  0  -&gt; PARKED         nothing to do after the spin and yield phases
+ *   RUNNING  0  -&gt; PARKED         nothing to do after the spin phase
  *   PARKED   1  -&gt; RUNNING        woken: a waker's CAS (then one unpark), a deadline, or a spurious return
  *   STOPPED  2                     the machine closed and everything pending ran (or, still busy at the
  *                                  close timeout, it stopped and reported what it left)

@@ -13,7 +13,7 @@ package io.kdefer.cpu;
 public enum IdlePolicy {
     /** Never sleeps: lowest wake-up latency, burns a core per CPU. No NOHZ: the tick keeps running. */
     SPIN,
-    /** The default: spin briefly, then yield, then park until woken (NOHZ idle: no tick while parked). */
+    /** The default: spin briefly (a few microseconds), then park until woken (NOHZ idle: no tick while parked). */
     BACKOFF,
     /** Parks as soon as there is nothing to do. */
     PARK

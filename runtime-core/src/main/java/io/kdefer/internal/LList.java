@@ -107,6 +107,23 @@ public final class LList<T> {
         node.next = next;
     }
 
+    /**
+     * Moves every node of this list onto {@code dest}, oldest first, so that {@code dest}'s consumer sees them in the
+     * order they were pushed here (hotplug: the work of a dead CPU moves to a live one). Lock-free; a node pushed
+     * here concurrently either moves with this batch or stays for the next call.
+     *
+     * @return {@code true} if some push found {@code dest} empty (the caller then signals {@code dest}'s consumer)
+     */
+    public boolean transferTo(LList<T> dest) {
+        boolean wasEmpty = false;
+        for (Node<T> p = reverse(popAll()); p != null; ) {
+            Node<T> next = p.next;          // before the push relinks p
+            wasEmpty |= dest.push(p);
+            p = next;
+        }
+        return wasEmpty;
+    }
+
     /** Reverses a chain taken by {@link #popAll()} in place, giving FIFO (oldest first) order. */
     public static <T> Node<T> reverse(Node<T> first) {
         Node<T> prev = null;

@@ -38,6 +38,11 @@ public final class IrqWorkCore {
      * close step publishes closing before it reads the lists (both volatile), so one of the two raises. Whatever is
      * still on a list after the CPUs stopped (queued later, or stranded on an offline CPU) is reported.
      *
+     * Hotplug (B-IW-13). The dying CPU runs both lists. An application thread's "this CPU" is its home CPU, which
+     * may go offline between the thread's choice of it and its push: the pusher re-reads "online" after the push
+     * and the dead hook runs after "online" was cleared, so one of them moves the lists to a live CPU (the same
+     * argument as SmpCore's notes). Queued items are never dropped.
+     *
      * "Detached" cores (no machine) exist for the jcstress proofs: they run the same claim/push/run code with
      * the IPI replaced by nothing and "this CPU" fixed to 0.
      */
@@ -74,6 +79,11 @@ public final class IrqWorkCore {
             @Override
             public void dying(Cpu cpu) {
                 run(cpu.id());                                               // B-IW-13
+            }
+
+            @Override
+            public void dead(Cpu cpu, Cpu target) {
+                migrate(cpu, target);
             }
         });
         lifecycle.onClose(Lifecycle.Phase.DRAIN, this::flushLazyForClose);
@@ -139,6 +149,33 @@ public final class IrqWorkCore {
             }
         } else if (l.raised.push(w.node)) {
             raise(cpu);
+        }
+        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
+            migrate(cpus.cpu(cpu), cpus.thisOnlineCpu());   // "this CPU" went offline under us (see notes)
+        }
+    }
+
+    /** Moves the lists of the offline {@code dead} to {@code to}; both lists are raised there (no tick needed). */
+    private void migrate(Cpu dead, Cpu to) {
+        Cpu from = dead;
+        while (!from.isOnline()) {
+            Lists src = lists[from.id()];
+            Lists dst = lists[to.id()];
+            boolean moved = !src.raised.isEmpty() || !src.lazy.isEmpty();
+            boolean signal = src.raised.transferTo(dst.raised);
+            signal |= src.lazy.transferTo(dst.raised);      // lazy items need no tick on the new CPU: run them now
+            if (signal) {
+                raise(to.id());
+            }
+            if (moved) {
+                LOG.log(Level.WARNING, "irq_work queued on " + from + " after it went offline runs on " + to
+                        + " (B-IW-13)");
+            }
+            if (to.isOnline()) {
+                return;
+            }
+            from = to;
+            to = cpus.thisOnlineCpu();
         }
     }
 

@@ -27,6 +27,15 @@ public final class SmpCore {
      * queue is covered by the IPI its first entry sent (the flush's getAndSet happens after that push or the
      * push found the queue empty again and sent its own IPI).
      *
+     * Hotplug (B-CSD-6). The dying CPU flushes its queue itself. A sender checks that its target is online, then
+     * pushes; in the kernel stop_machine cannot run between the two, here the target may go offline in between and
+     * the entry would be stranded. So the dead hook moves whatever is still queued to the CPU that takes over the
+     * dead CPU's work, and a sender re-reads "online" after its push and, if the target is gone, moves the queue
+     * itself. The push (a successful CAS) precedes the re-read and the hotplug path clears online before its dead
+     * hook reads the queue, all volatile: either the sender sees the CPU offline or the dead hook sees the entry
+     * (both may; each entry moves once, popAll is atomic). Moved entries run on the new CPU, reported once per
+     * move: the kernel cannot reach this state, and dropping accepted work is worse than running it elsewhere.
+     *
      * Foreign entry types (irq_work) register a runner; the registry is written at boot, before any entry can
      * be queued, and read-only afterwards.
      */
@@ -38,6 +47,7 @@ public final class SmpCore {
     private volatile BiConsumer<Object, Cpu> foreignRunner;     // I after boot
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong ipis = new AtomicLong();
+    private final AtomicLong migrated = new AtomicLong();
 
     public SmpCore(Cpus cpus, Irqs irqs) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
@@ -53,6 +63,18 @@ public final class SmpCore {
             @Override
             public void dying(Cpu cpu) {
                 flush(cpu);                 // B-CSD-6: an offlining CPU runs its queue without waiting for the IPI
+            }
+
+            @Override
+            public void dead(Cpu cpu, Cpu target) {
+                migrate(cpu, target);       // entries pushed between the dying flush and "offline"
+            }
+
+            @Override
+            public void online(Cpu cpu) {
+                if (!queues[cpu.id()].isEmpty()) {
+                    cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), cpu.id());
+                }
             }
         });
     }
@@ -75,6 +97,36 @@ public final class SmpCore {
             ipis.incrementAndGet();
             cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), target.id());
         }
+        if (!target.isOnline()) {
+            migrate(target, cpus.thisOnlineCpu());      // the target went offline after the sender's check (see notes)
+        }
+    }
+
+    /** Moves what is queued on the offline {@code dead} to {@code to} (and on, should {@code to} go offline too). */
+    private void migrate(Cpu dead, Cpu to) {
+        Cpu from = dead;
+        while (!from.isOnline()) {
+            boolean moved = !queues[from.id()].isEmpty();
+            if (queues[from.id()].list.transferTo(queues[to.id()].list)) {
+                ipis.incrementAndGet();
+                cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), to.id());
+            }
+            if (moved) {
+                migrated.incrementAndGet();
+                LOG.log(Level.WARNING, "cross-CPU calls queued for " + from + " after it went offline run on " + to
+                        + " (B-CSD-6)");
+            }
+            if (to.isOnline()) {
+                return;
+            }
+            from = to;
+            to = cpus.thisOnlineCpu();
+        }
+    }
+
+    /** Times entries queued for a CPU that went offline were moved to another CPU (see the notes). */
+    public long migrations() {
+        return migrated.get();
     }
 
     /** CALL_FUNC IPIs sent (one per empty-to-non-empty queue transition). */

@@ -672,6 +672,38 @@ class IrqWorkTest {
         }
 
         @Test
+        @DisplayName("an item queued on a CPU after its dying step is not stranded: it runs on the CPU taking over")
+        void queuedAfterDyingRunsElsewhere() {
+            manual(2);
+            List<Cpu> where = new ArrayList<>();
+            IrqWork hard = new IrqWork(m, () -> where.add(Cpu.current()));
+            IrqWork lazy = IrqWork.lazy(m, () -> where.add(Cpu.current()));
+            Services.get(m, Cpus.class).addHotplugHook(new Cpus.HotplugHook() {
+                @Override
+                public void dying(Cpu cpu) {
+                    // An application thread whose "this CPU" is still the (online) dying cpu/1.
+                    Thread t = new Thread(() -> {
+                        m.bindCurrentThread(1);
+                        assertTrue(hard.queue());
+                        assertTrue(lazy.queue());
+                        m.unbindCurrentThread();
+                    });
+                    t.start();
+                    try {
+                        t.join(10_000);
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            });
+            m.cpu(1).offline();
+            m.runUntilIdle();
+            assertEquals(List.of(m.cpu(0), m.cpu(0)), where, "both ran, on cpu/0, without waiting for a tick");
+            assertFalse(hard.isBusy());
+            assertFalse(lazy.isBusy());
+        }
+
+        @Test
         @DisplayName("queueOn an offline CPU is refused and does not claim")
         void queueOnOfflineRefused() {
             manual(2);

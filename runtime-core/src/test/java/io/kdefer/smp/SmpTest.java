@@ -15,6 +15,7 @@ import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.Cpus;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.Ipi;
 import io.kdefer.irqwork.IrqWork;
@@ -755,5 +756,65 @@ class SmpTest {
         m.runUntilIdle();
         assertNotNull(where.get());
         assertSame(m.cpu(0), where.get());
+    }
+    // ---------------------------------------------------------------------------------------------- hotplug races
+
+    /** Runs {@code body} on a fresh thread bound to {@code cpu} and waits for it (a sender on another CPU). */
+    private void fromCpu(int cpu, Runnable body) {
+        Thread t = new Thread(() -> {
+            m.bindCurrentThread(cpu);
+            try {
+                body.run();
+            } finally {
+                m.unbindCurrentThread();
+            }
+        }, "sender");
+        t.start();
+        try {
+            t.join(10_000);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertFalse(t.isAlive(), "sender finished");
+    }
+
+    @Test
+    @DisplayName("B-CSD-6: a call accepted after the dying flush is not stranded; it runs on the CPU taking over")
+    void acceptedAfterDyingFlushRunsElsewhere() {
+        manual(2);
+        AtomicReference<Cpu> where = new AtomicReference<>();
+        CallSingleData csd = new CallSingleData(() -> where.set(Cpu.current()));
+        // Hooks registered after the runtime's run after its dying flush: cpu/1 is still online, so the send
+        // is accepted and lands on a queue nobody will flush again.
+        Services.get(m, Cpus.class).addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void dying(Cpu cpu) {
+                fromCpu(0, () -> assertTrue(smp.callFunctionSingleAsync(1, csd)));
+            }
+        });
+        m.cpu(1).offline();
+        m.runUntilIdle();
+        assertSame(m.cpu(0), where.get(), "moved by the dead hook to the CPU that took over");
+        assertEquals(1, core().migrations());
+        assertTrue(smp.callFunctionSingleAsync(0, csd), "the csd was released");
+        m.runUntilIdle();
+    }
+
+    @Test
+    @DisplayName("B-CSD-6: a sender that checked 'online' before the CPU died moves its entry itself")
+    void senderRechecksAfterPush() {
+        manual(2);
+        AtomicReference<Cpu> where = new AtomicReference<>();
+        CallSingleData csd = new CallSingleData(() -> where.set(Cpu.current()));
+        m.cpu(1).offline();
+        assertTrue(csd.lock(CallSingleData.TYPE_ASYNC));
+        // The push of a sender whose online check passed before the offline (SmpCore.enqueue is what follows it).
+        fromCpu(0, () -> core().enqueue(m.cpu(1), csd.node));
+        m.runUntilIdle();
+        assertSame(m.cpu(0), where.get());
+        assertEquals(1, core().migrations());
+        m.cpu(1).online();
+        m.runUntilIdle();
+        assertSame(m.cpu(0), where.get(), "ran once");
     }
 }
