@@ -254,7 +254,9 @@ final class Worker extends SleepAwareThread {
         scheduled.remove(w);
         currentWork = w;
         currentPwq = pwq;
-        p.nrBusy++;
+        if (p.nrBusy++ == 0) {
+            wqs.itemStarted(p);                        // the sampler needs the CPU's tick (NOHZ)
+        }
         w.runner = this;
         long seq = w.seqQueued;
         Workqueue wq = pwq.wq;

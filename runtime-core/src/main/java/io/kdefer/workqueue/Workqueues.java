@@ -98,6 +98,13 @@ public final class Workqueues {
     public Workqueues(Machine machine, Cpus cpus, Lifecycle lifecycle, Stats stats) {
         this(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(cpus, "cpus"), cpus.count());
         cpus.addTickHook(this::tick);
+        cpus.addNohzHook(new Cpus.NohzHook() {
+            @Override
+            public boolean needsTick(Cpu cpu) {
+                // The blocked-thread sampler runs on the tick: keep it while an item runs in one of the CPU's pools
+                return cpuPool(cpu.id(), false).nrBusy > 0 || cpuPool(cpu.id(), true).nrBusy > 0;
+            }
+        });
         cpus.addWatchdogCheck(this::checkStalls);
         lifecycle.onClose(Lifecycle.Phase.DRAIN, this::quiesceForClose);
         lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::stopForClose);
@@ -357,6 +364,20 @@ public final class Workqueues {
 
     int thisCpuId() {
         return cpus == null ? 0 : cpus.thisCpu().id();
+    }
+
+    /**
+     * A bound pool started running an item: if its CPU is NOHZ-idle, wake it so that it restarts its tick (the
+     * sampler's clock). Pairs with the CPU's publication of tickStopped before it asks needsTick, which reads
+     * nrBusy: the worker has already written nrBusy, so one of the two sides sees the other.
+     */
+    void itemStarted(WorkerPool p) {
+        if (cpus != null && p.isBound()) {
+            Cpu c = cpus.cpu(p.cpu);
+            if (cpus.tickStopped(c)) {
+                cpus.kick(c);
+            }
+        }
     }
 
     void bindWorker(int cpu) {
