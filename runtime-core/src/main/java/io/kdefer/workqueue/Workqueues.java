@@ -62,6 +62,10 @@ public final class Workqueues {
      *
      * The sampler and the CPU-intensive check run on every tick of the pool's CPU (hardirq context; they take the
      * pool lock only when some worker of the pool runs an item), the stall check on the machine's watchdog thread.
+     * Workers run on their own threads, so a CPU is usually idle (NOHZ, tick stopped) while its pools work: the
+     * CPU keeps its tick while one of its pools runs an item (needsTick), and a pool that starts running an item
+     * kicks its CPU if the tick is stopped (itemStarted). Without this neither the sampler nor the CPU-intensive
+     * check ever ran on an idle CPU (BlockingMixBench, WorkqueueSamplerTest).
      * On a detached core (no machine) tests call sample() and checkStalls() themselves.
      *
      * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ).
