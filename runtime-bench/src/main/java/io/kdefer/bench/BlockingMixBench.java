@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *       tells the pool (the contract, J-WQ-3 a).</li>
  *   <li>{@code workqueueManaged}: the items sleep with {@code Workqueues.managedBlock(() -> Thread.sleep(1))}.</li>
  *   <li>{@code workqueueForeign}: the items call {@code Thread.sleep(1)} directly; only the blocked-thread sampler
- *       on the CPU's tick (J-WQ-3 b) can notice, so this measures the safety net.</li>
+ *       on the CPU's tick (J-WQ-3 b) can notice, so this measures the safety net. The sampler sees a newly blocked
+ *       worker at the next tick (HZ 1000), i.e. about once per sleep here, so expect little overlap: the
+ *       contract (msleep, managedBlock) is what makes the sleeps overlap.</li>
  *   <li>{@code forkJoin}: {@code new ForkJoinPool(N).execute}, {@code Thread.sleep(1)} without a
  *       {@code ManagedBlocker} (so no compensation threads).</li>
  *   <li>{@code threadPool}: {@code ThreadPoolExecutor} with N threads, {@code Thread.sleep(1)}.</li>
