@@ -25,7 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  * device has dropped its line; otherwise the still-high level line would interrupt again and again meanwhile.
  *
  * <p>The thread function hands each reading to a "stats aggregation" {@link Work} on the workqueue
- * {@code sensor_stats} (min / max / mean, then a slow publish that sleeps). While the item is pending, further
+ * {@code sensor_stats} (min and max, then a slow publish that sleeps). While the item is pending, further
  * readings only add to its input and {@code queue()} returns {@code false}: one run takes the whole burst, and it
  * still sees every reading queued before its PENDING bit was cleared (MO-WQ-2). Checked: every reading was
  * aggregated exactly once, and the runs equal the {@code queue()} calls that returned {@code true}.
@@ -144,8 +144,8 @@ final class I2cSensor implements DemoPart {
         return String.format("i2c sensor        level SPI %d -> cpu/%d   readings %6d raised, %6d handled (last %d)"
                         + "%n                  threaded, ONESHOT: %s; slept %d us per reading on the bus;"
                         + " interrupts taken %d"
-                        + "%n                  workqueue %s: %d readings aggregated (%s) in %d runs on %s; queue()"
-                        + " %d true, %d coalesced (false: already pending), up to %d readings per run;"
+                        + "%n                  workqueue %s: %d readings aggregated (%s) in %d runs (last on %s);"
+                        + " queue() %d true, %d coalesced (false: already pending), up to %d readings per run;"
                         + " min %d max %d",
                 IRQ, machine.irqs().desc(IRQ).affinity(), raised.get(), handled.get(), lastSample, threadContext,
                 TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(IRQ).count(),
