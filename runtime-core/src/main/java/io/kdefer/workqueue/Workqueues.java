@@ -122,8 +122,9 @@ public final class Workqueues {
     }
 
     /**
-     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, real
-     * worker threads, "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
+     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, no worker
+     * threads (a test plays a worker on its own thread with {@link Worker#detached} and {@link Worker#runOnce()}),
+     * "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
      * {@link DelayedWork#fireTimer()}.
      */
     static Workqueues detached(int cpus) {
@@ -315,6 +316,11 @@ public final class Workqueues {
     }
 
     // ------------------------------------------------------------------------------------------ internal
+
+    /** No machine behind this core: pools start no worker threads ({@link #detached(int)}). */
+    boolean isDetached() {
+        return machine == null;
+    }
 
     int cpuCount() {
         return nCpus;
