@@ -180,7 +180,8 @@ public final class Workqueues {
 
     /**
      * kernel: alloc_ordered_workqueue() (B-WQ-17): unbound, max_active 1, at most one item executing at a time, in
-     * queueing order.
+     * queueing order: an item queued after another returned starts after that one returned and sees its stores
+     * (MO-WQ-4, proven by {@code Workqueue_04_OrderedRunsInOrder}).
      */
     public Workqueue allocOrdered(String name, int flags) {
         Objects.requireNonNull(name, "name");
