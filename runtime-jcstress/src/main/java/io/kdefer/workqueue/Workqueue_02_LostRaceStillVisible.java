@@ -47,9 +47,9 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-11-23):
  * false, 1: 2,188,381; true, 0: 174,630; true, 1: 602; forbidden: 0. With {@code Work.claim()} rewritten as a
  * compare-and-exchange loop that returns on "already pending" (a mutant, not committed) the same run observed
- * {@code false, 0} twice and failed. A clear without the full fence was not tried; on x86 it would likely go unseen,
- * because the pool-lock release between the clear and the function is a locked instruction there (the fence is for the
- * JMM and for weaker hardware).
+ * {@code false, 0} twice and failed (6 times in a second run). A clear written as a release store without the fence
+ * (another mutant) passed a quick run here: on x86 the pool-lock release between the clear and the function is a
+ * locked instruction, so the hardware orders it anyway; the fence is for the JMM and for weaker hardware.
  */
 @JCStressTest
 @Description("MO-WQ-2: queue() == false (already pending) still publishes prior stores to the pending run")
