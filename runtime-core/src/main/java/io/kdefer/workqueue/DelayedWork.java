@@ -38,9 +38,14 @@ import java.util.Objects;
  * <h2>Memory ordering</h2>
  * <pre>
  *   x = 1; wq.queueDelayed(dw, d);        [function] r = x;
- *   Forbids: r == 0 (the arming is published through the timer base lock, the queueing through the claim;
- *            MO-WQ-8, Workqueue_08)
+ *   Forbids: r == 0 (the arming is published through the timer base lock, the queueing through the claim)
+ *                                              (MO-WQ-8, Workqueue_08_DelayedTimerPublishes.ArmPublishes)
+ *   r0 = wq.modDelayed(dw, d)  racing the timer's expiry
+ *   Forbids: the item lost, run twice, or left PENDING on no list
+ *                                              (MO-WQ-8, Workqueue_08_DelayedTimerPublishes.ModVsFire)
  * </pre>
+ * The jcstress proofs use a detached core's stand-in timer; the machine timer's own arm/fire hand-off is
+ * {@code TimerList_01_ArmPublishes}.
  */
 public final class DelayedWork {
     /* Implementation notes

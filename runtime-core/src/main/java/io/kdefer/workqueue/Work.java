@@ -45,7 +45,8 @@ import java.util.Objects;
  *   <li>PENDING is cleared before the function runs, so the function (or anyone) may queue it again; it then runs
  *       again after the current run, on the same pool (B-WQ-3, §13.8).</li>
  *   <li>Never runs on two workers at once, system-wide, while it is queued on one workqueue (B-WQ-4): a queue to
- *       another CPU while it runs is redirected to the pool that runs it.</li>
+ *       another CPU while it runs is redirected to the pool that runs it; each run happens-before the next
+ *       (MO-WQ-3, {@code Workqueue_03_NoOverlappingRuns}).</li>
  *   <li>{@link #flush()} waits for the last queued instance only (B-WQ-11); {@link #cancelSync()} returns with
  *       the item neither pending nor running, also for a self-requeueing item; queue attempts during it fail
  *       (B-WQ-9). Both refuse atomic context.</li>
@@ -56,11 +57,17 @@ import java.util.Objects;
  * <h2>Memory ordering</h2>
  * <pre>
  *   x = 1; r0 = wq.queue(w);        [function] r1 = x;
- *   Forbids: r0 == true  &amp;&amp; r1 == 0                                         (MO-WQ-1, Workqueue_01)
+ *   Forbids: r0 == true  &amp;&amp; r1 == 0                              (MO-WQ-1, Workqueue_01_QueueReleasesStores)
  *   Forbids: r0 == false &amp;&amp; the run whose PENDING-clear followed the failed claim reads r1 == 0
- *            (getAndBitwiseOr claim vs getAndSet clear + fullFence)        (MO-WQ-2, Workqueue_02)
+ *            (getAndBitwiseOr claim vs getAndSet clear + fullFence)  (MO-WQ-2, Workqueue_02_LostRaceStillVisible)
  *   [function] y = 1;               r = w.flush(); s = y;
- *   Forbids: r == true &amp;&amp; s == 0     (completion recorded under the pool lock the flusher takes; MO-WQ-5)
+ *   Forbids: s == 0 when r == true, and when r == false for a run that had completed
+ *            (completion recorded under the pool lock the flusher takes)    (MO-WQ-5, Workqueue_05_FlushSeesRun)
+ *   [function] z = 1;               r = w.cancelSync(); s = z;
+ *   Forbids: cancelSync returning while the function runs, or s == 0 for a run that started before it;
+ *            a queue() racing it is accepted (then cancelled or run) or refused, never lost
+ *                                                                   (MO-WQ-6, Workqueue_06_CancelSyncWaitsForRun)
+ *   successive runs: no overlap, each happens-before the next       (MO-WQ-3, Workqueue_03_NoOverlappingRuns)
  * </pre>
  */
 public final class Work {
@@ -131,7 +138,9 @@ public final class Work {
     }
 
     /**
-     * kernel: flush_work(): waits until the last queued instance has finished executing (B-WQ-11).
+     * kernel: flush_work(): waits until the last queued instance has finished executing (B-WQ-11). On return the
+     * caller sees that run's stores; on {@code false} it sees every completed run's stores (MO-WQ-5, proven by
+     * {@code Workqueue_05_FlushSeesRun}).
      *
      * @return {@code true} if it waited for an instance, {@code false} if the item was idle
      * @throws IllegalStateException in atomic context, or if waiting would deadlock (the item runs on the calling
@@ -159,7 +168,9 @@ public final class Work {
 
     /**
      * kernel: cancel_work_sync(): cancels and waits for a running instance; concurrent queue attempts fail while it
-     * runs (B-WQ-9).
+     * runs (B-WQ-9). On return the item is not running and the stores of a run that started before the call are
+     * visible; a racing queue() either wins (and is cancelled, or queued after the cancel) or returns false
+     * (MO-WQ-6, proven by {@code Workqueue_06_CancelSyncWaitsForRun}).
      *
      * @return {@code true} if it was pending
      * @throws IllegalStateException in atomic context, or when called from the item's own function
@@ -245,7 +256,13 @@ public final class Work {
         return data;
     }
 
-    /** B-WQ-1 claim: one volatile RMW, also when PENDING is already set (§13.1). */
+    /**
+     * B-WQ-1 claim: one volatile RMW, also when PENDING is already set (§13.1). The claim of every queue path
+     * ({@code Workqueue.queue*}, {@code queueDelayed*}, grab-pending). Pairs with {@link #clearPendingForRun}: a
+     * claim that finds PENDING set still publishes the caller's prior stores to the run whose clear follows it
+     * (MO-WQ-2, proven by {@code Workqueue_02_LostRaceStillVisible}; a compare-and-set loop that returns on
+     * failure here makes that test fail).
+     */
     long claim() {
         return (long) DATA.getAndBitwiseOr(this, PENDING);
     }
@@ -255,7 +272,10 @@ public final class Work {
         DATA.setVolatile(this, v);
     }
 
-    /** B-WQ-29: a worker takes the item: record the pool and clear PENDING, then a full fence (MO-WQ-2). */
+    /**
+     * B-WQ-29: a worker takes the item: record the pool and clear PENDING, then a full fence (MO-WQ-2, proven by
+     * {@code Workqueue_02_LostRaceStillVisible}). Called only by {@code Worker.processOne}.
+     */
     void clearPendingForRun(int poolId) {
         DATA.getAndSet(this, offq(poolId, 0));
         VarHandle.fullFence();   // pairs with the claim's getAndBitwiseOr; nothing the function reads moves above

@@ -204,18 +204,65 @@ final class Worker extends SleepAwareThread {
                     if (!p.mayStartWorking() && p.manage()) {
                         continue;                                        // re-check after managing
                     }
-                    setPrep(false);
-                    do {
-                        Work w = p.worklist.first();
-                        if (assignWork(w)) {
-                            processScheduled();
-                        }
-                    } while (p.keepWorking());
-                    setPrep(true);
+                    workBatch();
                     break;
                 }
                 enterIdle();
             }
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    /**
+     * B-WQ-28, the working part of one wake-up: counted (leaves PREP), takes the first worklist item while
+     * keepWorking holds, back to PREP. Lock held; the worklist is not empty on entry.
+     */
+    private void workBatch() {
+        WorkerPool p = pool;
+        setPrep(false);
+        do {
+            Work w = p.worklist.first();
+            if (assignWork(w)) {
+                processScheduled();
+            }
+        } while (p.keepWorking());
+        setPrep(true);
+    }
+
+    // ------------------------------------------------------------------------------------------ detached cores
+
+    /**
+     * Detached cores only (jcstress proofs, {@link Workqueues#detached(int)}): a worker of {@code pool} whose thread
+     * is never started; the test's actor thread plays it with {@link #runOnce()}.
+     */
+    static Worker detached(WorkerPool pool) {
+        if (!pool.wqs.isDetached()) {
+            throw new IllegalStateException("detached workers exist only on a detached core");
+        }
+        pool.lock.lock();
+        try {
+            return new Worker(pool, pool.workerName(pool.nextWorkerId++), false);
+        } finally {
+            pool.lock.unlock();
+        }
+    }
+
+    /**
+     * Detached cores only: the calling thread acts as this worker for one wake-up — the same {@code workBatch},
+     * {@code assignWork} and {@code processOne} (PENDING clear, function, completion) a worker thread runs.
+     *
+     * @return {@code false} if the pool's worklist was empty (nothing done)
+     */
+    boolean runOnce() {
+        WorkerPool p = pool;
+        p.lock.lock();
+        try {
+            if (p.worklist.isEmpty()) {
+                return false;
+            }
+            workBatch();
+            return true;
         } finally {
             p.lock.unlock();
         }

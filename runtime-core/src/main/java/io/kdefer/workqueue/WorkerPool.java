@@ -59,7 +59,7 @@ final class WorkerPool {
     boolean managerActive;                      // L(lock)
     int flushWaiters;                           // L(lock)
     boolean dying;                              // L(lock): close: workers exit when idle
-    private int nextWorkerId;                   // L(lock)
+    int nextWorkerId;                           // L(lock)
     long watchdogTs;                            // L(lock): last forward progress (System.nanoTime)
     long stallReportedTs;                       // L(lock)
     long stalls;                                // L(lock)
@@ -127,7 +127,7 @@ final class WorkerPool {
         Worker w = idle.peekFirst();
         if (w != null) {
             w.wake();
-        } else if (workers.isEmpty() && !managerActive && !dying) {
+        } else if (workers.isEmpty() && !managerActive && !dying && !wqs.isDetached()) {
             if (createWorker() == null) {
                 sendMayday();
             }

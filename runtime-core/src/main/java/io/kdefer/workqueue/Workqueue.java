@@ -52,9 +52,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Memory ordering</h2>
  * <pre>
  *   x = 1; wq.queue(w)  --hb--&gt;  wq.flush(); r = y;        [w] y = x;
- *   Forbids: flush returns before w finished, or r reads the old y (MO-WQ-7: pool lock hand-off)
+ *   Forbids: flush returns before w finished, or r reads the old y
+ *            (pool lock hand-off)                             (MO-WQ-7, Workqueue_07_QueueFlushSeesAll)
  *   oq.queue(w1); oq.queue(w2) on an ordered queue; w1 writes a, w2 reads a
- *   Forbids: w2 starts before w1 returned, or reads the old a (MO-WQ-4)
+ *   Forbids: w2 starts before w1 returned, or reads the old a  (MO-WQ-4, Workqueue_04_OrderedRunsInOrder)
  * </pre>
  */
 public final class Workqueue {
@@ -152,6 +153,10 @@ public final class Workqueue {
     /**
      * kernel: queue_work(): queues on this CPU's pool (the calling thread's CPU, or its home CPU).
      *
+     * <p>Ordering: {@code true} publishes the caller's prior stores to the run it requested (MO-WQ-1, proven by
+     * {@code Workqueue_01_QueueReleasesStores}); {@code false} because the item was already pending publishes them
+     * to that pending run (MO-WQ-2, {@code Workqueue_02_LostRaceStillVisible}).
+     *
      * @return {@code true} if this call made the item pending; {@code false} if it already was, is disabled, or
      *         the queue refuses it (draining, destroyed)
      */
@@ -187,7 +192,8 @@ public final class Workqueue {
     }
 
     /**
-     * kernel: queue_delayed_work(): first wins.
+     * kernel: queue_delayed_work(): first wins. The run the timer queues sees the caller's prior stores (MO-WQ-8,
+     * proven by {@code Workqueue_08_DelayedTimerPublishes.ArmPublishes}).
      *
      * @return {@code true} if this call made it pending
      * @throws IllegalArgumentException for a negative delay
@@ -216,7 +222,9 @@ public final class Workqueue {
     }
 
     /**
-     * kernel: mod_delayed_work(): last wins; takes the item from whatever state it is in and re-arms it.
+     * kernel: mod_delayed_work(): last wins; takes the item from whatever state it is in and re-arms it. Racing
+     * the timer's expiry it never loses, duplicates or wedges the item (MO-WQ-8, proven by
+     * {@code Workqueue_08_DelayedTimerPublishes.ModVsFire}).
      *
      * @return {@code true} if it was pending (timer or queue modified); {@code false} if it was idle and is now
      *         pending (or disabled and left idle)
@@ -346,7 +354,9 @@ public final class Workqueue {
     // ------------------------------------------------------------------------------------------ flush, drain
 
     /**
-     * kernel: flush_workqueue(): waits until every item queued before this call has finished (B-WQ-13).
+     * kernel: flush_workqueue(): waits until every item queued before this call has finished (B-WQ-13), on
+     * every pool this queue feeds; the caller then sees their stores (MO-WQ-7, proven by
+     * {@code Workqueue_07_QueueFlushSeesAll}).
      *
      * @throws IllegalStateException in atomic context, or from one of this queue's own items (deadlock)
      */

@@ -133,8 +133,9 @@ public final class Workqueues {
     }
 
     /**
-     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, real
-     * worker threads, "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
+     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, no worker
+     * threads (a test plays a worker on its own thread with {@link Worker#detached} and {@link Worker#runOnce()}),
+     * "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
      * {@link DelayedWork#fireTimer()}.
      */
     static Workqueues detached(int cpus) {
@@ -190,7 +191,8 @@ public final class Workqueues {
 
     /**
      * kernel: alloc_ordered_workqueue() (B-WQ-17): unbound, max_active 1, at most one item executing at a time, in
-     * queueing order.
+     * queueing order: an item queued after another returned starts after that one returned and sees its stores
+     * (MO-WQ-4, proven by {@code Workqueue_04_OrderedRunsInOrder}).
      */
     public Workqueue allocOrdered(String name, int flags) {
         Objects.requireNonNull(name, "name");
@@ -326,6 +328,11 @@ public final class Workqueues {
     }
 
     // ------------------------------------------------------------------------------------------ internal
+
+    /** No machine behind this core: pools start no worker threads ({@link #detached(int)}). */
+    boolean isDetached() {
+        return machine == null;
+    }
 
     int cpuCount() {
         return nCpus;
