@@ -43,6 +43,7 @@ final class WorkerPool {
      * MAYDAY_INITIAL_TIMEOUT and every MAYDAY_INTERVAL, and retries every CREATE_COOLDOWN (B-WQ-34).
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
+    private static final int STALL_STACK_DEPTH = 24;      // frames of each busy worker printed in a stall report
 
     final Workqueues wqs;                       // I
     final int id;                               // I: index in wqs.pools
@@ -140,7 +141,7 @@ final class WorkerPool {
             creationFailures++;
             return null;
         }
-        Worker w = new Worker(this, workerName(nextWorkerId), false);
+        Worker w = new Worker(this, workerName(nextWorkerId));
         try {
             w.enterIdle();
             w.woken = true;                    // a new worker starts awake: leaves idle, looks for work
@@ -224,9 +225,13 @@ final class WorkerPool {
                 if (cur != null) {
                     sb.append("\n  ").append(w.getName()).append(" runs ").append(cur).append(" (")
                             .append(w.getState()).append(')');
+                    StackTraceElement[] stack = w.getStackTrace();
+                    for (int i = 0; i < Math.min(stack.length, STALL_STACK_DEPTH); i++) {
+                        sb.append("\n      at ").append(stack[i]);
+                    }
                     if (where == null) {
                         where = new Throwable(w.getName() + " stack");
-                        where.setStackTrace(w.getStackTrace());
+                        where.setStackTrace(stack);
                     }
                 }
             }
