@@ -89,7 +89,6 @@ public final class Workqueue {
     private final ArrayDeque<Pwq> maydays = new ArrayDeque<>();        // L(maydayLock)
     private boolean rescuerStop;                                       // L(maydayLock)
     final Stats stats = new Stats();           // A: counters
-    private volatile WorkqueueExecutorService executorService;         // A: created once
 
     /** wq_monitor counters. */
     static final class Stats {
@@ -614,23 +613,16 @@ public final class Workqueue {
     }
 
     /**
-     * An {@link ExecutorService} view of this queue that follows the JDK's contract: {@code shutdown()} stops
+     * A new {@link ExecutorService} view of this queue that follows the JDK's contract: {@code shutdown()} stops
      * accepting tasks and lets the accepted ones run (it does not wait: use {@code awaitTermination});
-     * {@code shutdownNow()} also cancels the not-yet-started ones (returned) and interrupts the running ones.
-     * The view is created once per queue; shutting it down does not destroy the queue.
+     * {@code shutdownNow()} also takes back the not-yet-started ones (returned, never run) and interrupts the
+     * running ones. Each call returns a separate view with its own lifecycle (so one component shutting its view
+     * of {@code system()} down does not stop another's); shutting a view down never destroys the queue. Its
+     * blocking calls ({@code Future.get}, {@code invokeAll}, {@code invokeAny}, {@code awaitTermination}) count
+     * as sleeping on a worker (B-WQ-30).
      */
     public ExecutorService asExecutorService() {
-        WorkqueueExecutorService es = executorService;
-        if (es == null) {
-            synchronized (this) {
-                es = executorService;
-                if (es == null) {
-                    es = new WorkqueueExecutorService(this);
-                    executorService = es;
-                }
-            }
-        }
-        return es;
+        return new WorkqueueExecutorService(this);
     }
 
     // ------------------------------------------------------------------------------------------ stats
