@@ -324,6 +324,13 @@ public final class Workqueue {
         WorkerPool pool = p.pool;
         pool.lock.lock();
         try {
+            if (pool.dying) {
+                // close stopped this pool's workers after refuses() passed: re-checked under the lock that set
+                // dying, so an accepted item is always on the worklist before the workers drain it and exit
+                warnRefused("closed machine's");
+                w.release(w.data(), 0);
+                return false;
+            }
             w.seqQueued = w.seqQueued + 1;
             int color = p.workColor;
             p.nrInFlight[color]++;
