@@ -83,6 +83,7 @@ public final class Workqueue {
     private volatile int draining;             // A: nesting count of drain()
     private volatile boolean destroyed;        // A
     private volatile boolean warnedDrain;      // R
+    private volatile boolean warnedReclaimFlush;   // R: B-WQ-42 warning given once
     private final ReentrantLock flushLock = new ReentrantLock(true);   // I: serialises flushers
     private final ReentrantLock maydayLock = new ReentrantLock();      // I
     private final Condition maydayCond = maydayLock.newCondition();    // I
@@ -289,6 +290,24 @@ public final class Workqueue {
         }
     }
 
+    /**
+     * B-WQ-42 check_flush_dependency: an item of a MEM_RECLAIM queue that waits for a queue without a rescuer can
+     * lose its forward-progress guarantee (that queue may need a new worker, which may not be creatable under
+     * memory pressure). Warns once per flushed queue; the flush still proceeds, as in the kernel.
+     */
+    static void checkFlushDependency(Workqueue target) {
+        Worker self = Worker.current();
+        if (self == null || self.currentPwq == null || target.rescuer != null) {
+            return;
+        }
+        Workqueue mine = self.currentPwq.wq;
+        if (mine.rescuer != null && !target.warnedReclaimFlush) {
+            target.warnedReclaimFlush = true;
+            LOG.log(Level.WARNING, "workqueue: WQ_MEM_RECLAIM " + mine.name() + " is flushing !WQ_MEM_RECLAIM "
+                    + target.name() + " (reported once per flushed queue)");
+        }
+    }
+
     /** B-WQ-41 is_chained_work: the calling thread is a worker executing an item of this queue. */
     boolean isChained() {
         Worker self = Worker.current();
@@ -362,6 +381,7 @@ public final class Workqueue {
             throw new IllegalStateException("flush of workqueue " + name + " from one of its own items would wait "
                     + "for itself (deadlock)");
         }
+        checkFlushDependency(this);
         SleepAwareThread token = SleepAwareThread.blockBegin();
         flushLock.lock();
         try {
