@@ -262,9 +262,13 @@ final class WorkerPool {
                 boolean blocked = s == Thread.State.BLOCKED || s == Thread.State.WAITING
                         || s == Thread.State.TIMED_WAITING;
                 if (blocked && !w.sampledSleeping) {
+                    // may over-count: a worker parked on this pool's lock (its sleep hook or an item's epilogue)
+                    // also looks WAITING; the cost is a spare wake-up, never a missed one (J-WQ-3 b)
                     w.setSampledSleeping(true);
-                    w.currentPwq.wq.stats.cmWakeups.incrementAndGet();
-                    kick();
+                    if (needMoreWorker()) {
+                        w.currentPwq.wq.stats.cmWakeups.incrementAndGet();   // as Worker.sleeping(): a real wake
+                        kick();
+                    }
                 } else if (!blocked && w.sampledSleeping) {
                     w.setSampledSleeping(false);
                 } else if (!blocked && w.counted() && now - w.runStartNanos >= intensiveNanos) {
