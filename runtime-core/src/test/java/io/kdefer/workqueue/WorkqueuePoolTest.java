@@ -375,6 +375,72 @@ class WorkqueuePoolTest {
         hog.flush();
     }
 
+    // ------------------------------------------------------------------------------------------ B-WQ-27
+
+    /** B-WQ-27: kick_pool wakes the most recently idled worker (the idle list is LIFO). */
+    @Test
+    void kickWakesTheMostRecentlyIdledWorker() throws Exception {
+        Workqueue wq = wqs.system();
+        Completion openA = gate();
+        Completion openB = gate();
+        AtomicReference<Thread> aThread = new AtomicReference<>();
+        AtomicReference<Thread> bThread = new AtomicReference<>();
+        CountDownLatch both = new CountDownLatch(2);
+        Work a = new Work(() -> {
+            aThread.set(Thread.currentThread());
+            both.countDown();
+            try {
+                openA.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Work b = new Work(() -> {
+            bThread.set(Thread.currentThread());
+            both.countDown();
+            try {
+                openB.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(wq.queueOn(0, a));
+        assertTrue(wq.queueOn(0, b));
+        await(both);
+        openA.complete();
+        assertTrue(a.flush() || !a.isRunning());
+        openB.complete();
+        assertTrue(b.flush() || !b.isRunning());
+        // settle: every worker idle, parked and not woken (a woken spare re-enters the idle list at its head)
+        AtomicReference<Worker> first = new AtomicReference<>();
+        eventually(() -> {
+            pool.lock.lock();
+            try {
+                if (pool.idle.size() != pool.workers.size()) {
+                    return false;
+                }
+                long prev = Long.MAX_VALUE;
+                for (Worker w : pool.idle) {
+                    if (w.woken || w.getState() != Thread.State.TIMED_WAITING) {
+                        return false;
+                    }
+                    assertTrue(w.idleSinceNanos <= prev, "idle list is LIFO: most recently idled first");
+                    prev = w.idleSinceNanos;
+                }
+                first.set(pool.idle.peekFirst());
+                return true;
+            } finally {
+                pool.lock.unlock();
+            }
+        }, "all workers idle");
+        assertTrue(workers() >= 3, "a's, b's and a spare");
+        AtomicReference<Thread> xThread = new AtomicReference<>();
+        Work x = new Work(() -> xThread.set(Thread.currentThread()));
+        assertTrue(wq.queueOn(0, x));
+        wq.flush();
+        assertEquals(first.get(), xThread.get(), "the most recently idled worker ran x");
+    }
+
     // ------------------------------------------------------------------------------------------ B-WQ-36
 
     /**
