@@ -213,6 +213,9 @@ final class WorkerPool {
     void checkStall(long now, long threshNanos) {
         lock.lock();
         try {
+            if (workers.isEmpty() && !worklist.isEmpty() && !dying && !managerActive) {
+                kick();            // the first worker could not be created: retry at the watchdog's cadence (B-WQ-33)
+            }
             if (worklist.isEmpty() || now - watchdogTs < threshNanos || stallReportedTs == watchdogTs) {
                 return;
             }

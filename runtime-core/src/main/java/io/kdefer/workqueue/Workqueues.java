@@ -67,9 +67,9 @@ public final class Workqueues {
      * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ). A worker reads
      * idleTimeoutNanos when it starts an idle wait, so a change applies to waits started afterwards.
      *
-     * Known gap: a pool with no worker at all whose first creation fails retries only at its next kick (the next
-     * queue to it); MEM_RECLAIM queues are rescued meanwhile, others wait. The kernel creates the first worker
-     * when the pool is set up, and its manager retries every CREATE_COOLDOWN.
+     * A pool with no worker at all whose first creation failed retries at its next kick (the next queue to it) and
+     * on every run of the stall check (the machine's watchdog thread); MEM_RECLAIM queues are rescued meanwhile.
+     * The kernel creates the first worker when the pool is set up, and its manager retries every CREATE_COOLDOWN.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
 

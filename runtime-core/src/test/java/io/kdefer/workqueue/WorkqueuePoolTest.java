@@ -477,7 +477,8 @@ class WorkqueuePoolTest {
 
     /**
      * B-WQ-34/35, J-WQ-5: when no worker can be created, the pool sends a mayday and the MEM_RECLAIM queue's
-     * rescuer runs its items; mayday and rescued are counted.
+     * rescuer runs its items; mayday and rescued are counted. B-WQ-33: creation is retried (here by the
+     * watchdog's check) once it works again, and the other queue's item runs.
      */
     @Test
     void rescuerRunsAMemReclaimQueueWhenWorkerCreationFails() throws Exception {
@@ -500,9 +501,11 @@ class WorkqueuePoolTest {
         }
         assertTrue(reclaim.stats.mayday.get() >= 1);
         assertEquals(n, reclaim.stats.rescued.get());
-        wqs.failWorkerCreation(null);
         CountDownLatch normal = new CountDownLatch(1);
         assertTrue(wqs.system().queueOn(0, new Work(normal::countDown)));
+        assertEquals(1, normal.getCount(), "not MEM_RECLAIM: waits for a worker");
+        wqs.failWorkerCreation(null);
+        wqs.checkStalls();                               // the watchdog's periodic check retries the creation
         await(normal);
     }
 
