@@ -48,7 +48,9 @@ final class Pwq {
             nrActive--;
             activateInactive();
         }
-        if (nrInFlight[color] == 0 && pool.flushWaiters > 0) {
+        // Waiters re-check their own condition: a flush waits for a colour to drain, freeze (waitNoActive) for
+        // nrActive to reach 0 while inactive items of the same colour stay, so signal on either.
+        if (pool.flushWaiters > 0 && (nrInFlight[color] == 0 || wasActive && nrActive == 0)) {
             pool.flushCond.signalAll();
         }
     }

@@ -434,6 +434,7 @@ public final class Work {
                     }
                     Workqueue mine = self.currentPwq != null ? self.currentPwq.wq : null;
                     Workqueue its = queuedHere ? q.wq : runner.currentPwq.wq;
+                    Workqueue.checkFlushDependency(its);
                     if (mine != null && mine == its && mine.isSerializing()) {
                         throw new IllegalStateException("flush of " + this + " from a work item of the same "
                                 + (mine.isOrdered() ? "ordered" : "max_active 1") + " workqueue " + mine.name()

@@ -5,6 +5,8 @@ package io.kdefer.workqueue;
 
 import io.kdefer.sync.SleepAwareThread;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.concurrent.locks.Condition;
 
 /**
@@ -42,7 +44,28 @@ final class Worker extends SleepAwareThread {
     long idleSinceNanos;                        // L(pool.lock)
     private int sleepDepth;                     // O(this thread)
 
-    Worker(WorkerPool pool, String name, boolean rescuer) {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    /**
+     * Whether the wq_monitor CPUtime column is thread CPU time (ThreadMXBean, HotSpot on Linux: one
+     * clock_gettime(CLOCK_THREAD_CPUTIME_ID) per reading) or, where the JVM cannot measure it, wall time.
+     */
+    static final boolean THREAD_CPU_TIME = cpuTimeSupported();
+
+    private static boolean cpuTimeSupported() {
+        try {
+            return THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled();
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** This thread's CPU time, or wall time when the JVM cannot measure CPU time (see THREAD_CPU_TIME). */
+    static long cpuNanos() {
+        return THREAD_CPU_TIME ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    /** A pool worker; rescuers come from {@link #rescuer(Workqueue)}. */
+    Worker(WorkerPool pool, String name) {
         this(pool.wqs, pool, name, null);
     }
 
@@ -315,9 +338,9 @@ final class Worker extends SleepAwareThread {
         w.pwq = null;
         w.clearPendingForRun(p.id);                    // last update to the item, then a full fence (MO-WQ-2)
         sleepDepth = 0;
-        long t0 = System.nanoTime();
-        runStartNanos = t0;
+        runStartNanos = System.nanoTime();
         p.lock.unlock();
+        long t0 = cpuNanos();
         try {
             w.fn.run();
         } catch (Throwable t) {
@@ -325,7 +348,7 @@ final class Worker extends SleepAwareThread {
             w.reportFailure(wq, t);
         } finally {
             Thread.interrupted();                      // an interrupt aimed at this item does not leak to the next
-            long dt = System.nanoTime() - t0;
+            long dt = cpuNanos() - t0;
             p.lock.lock();
             wq.stats.cpuNanos.addAndGet(dt);
             wq.stats.total.incrementAndGet();

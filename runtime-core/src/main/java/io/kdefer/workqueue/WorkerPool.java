@@ -43,6 +43,7 @@ final class WorkerPool {
      * MAYDAY_INITIAL_TIMEOUT and every MAYDAY_INTERVAL, and retries every CREATE_COOLDOWN (B-WQ-34).
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
+    private static final int STALL_STACK_DEPTH = 24;      // frames of each busy worker printed in a stall report
 
     final Workqueues wqs;                       // I
     final int id;                               // I: index in wqs.pools
@@ -140,7 +141,7 @@ final class WorkerPool {
             creationFailures++;
             return null;
         }
-        Worker w = new Worker(this, workerName(nextWorkerId), false);
+        Worker w = new Worker(this, workerName(nextWorkerId));
         try {
             w.enterIdle();
             w.woken = true;                    // a new worker starts awake: leaves idle, looks for work
@@ -212,6 +213,9 @@ final class WorkerPool {
     void checkStall(long now, long threshNanos) {
         lock.lock();
         try {
+            if (workers.isEmpty() && !worklist.isEmpty() && !dying && !managerActive) {
+                kick();            // the first worker could not be created: retry at the watchdog's cadence (B-WQ-33)
+            }
             if (worklist.isEmpty() || now - watchdogTs < threshNanos || stallReportedTs == watchdogTs) {
                 return;
             }
@@ -224,9 +228,13 @@ final class WorkerPool {
                 if (cur != null) {
                     sb.append("\n  ").append(w.getName()).append(" runs ").append(cur).append(" (")
                             .append(w.getState()).append(')');
+                    StackTraceElement[] stack = w.getStackTrace();
+                    for (int i = 0; i < Math.min(stack.length, STALL_STACK_DEPTH); i++) {
+                        sb.append("\n      at ").append(stack[i]);
+                    }
                     if (where == null) {
                         where = new Throwable(w.getName() + " stack");
-                        where.setStackTrace(w.getStackTrace());
+                        where.setStackTrace(stack);
                     }
                 }
             }
@@ -257,9 +265,13 @@ final class WorkerPool {
                 boolean blocked = s == Thread.State.BLOCKED || s == Thread.State.WAITING
                         || s == Thread.State.TIMED_WAITING;
                 if (blocked && !w.sampledSleeping) {
+                    // may over-count: a worker parked on this pool's lock (its sleep hook or an item's epilogue)
+                    // also looks WAITING; the cost is a spare wake-up, never a missed one (J-WQ-3 b)
                     w.setSampledSleeping(true);
-                    w.currentPwq.wq.stats.cmWakeups.incrementAndGet();
-                    kick();
+                    if (needMoreWorker()) {
+                        w.currentPwq.wq.stats.cmWakeups.incrementAndGet();   // as Worker.sleeping(): a real wake
+                        kick();
+                    }
                 } else if (!blocked && w.sampledSleeping) {
                     w.setSampledSleeping(false);
                 } else if (!blocked && w.counted() && now - w.runStartNanos >= intensiveNanos) {

@@ -84,13 +84,13 @@ public final class Workqueue {
     private volatile int draining;             // A: nesting count of drain()
     private volatile boolean destroyed;        // A
     private volatile boolean warnedDrain;      // R
+    private volatile boolean warnedReclaimFlush;   // R: B-WQ-42 warning given once
     private final ReentrantLock flushLock = new ReentrantLock(true);   // I: serialises flushers
     private final ReentrantLock maydayLock = new ReentrantLock();      // I
     private final Condition maydayCond = maydayLock.newCondition();    // I
     private final ArrayDeque<Pwq> maydays = new ArrayDeque<>();        // L(maydayLock)
     private boolean rescuerStop;                                       // L(maydayLock)
     final Stats stats = new Stats();           // A: counters
-    private volatile WorkqueueExecutorService executorService;         // A: created once
 
     /** wq_monitor counters. */
     static final class Stats {
@@ -298,6 +298,24 @@ public final class Workqueue {
         }
     }
 
+    /**
+     * B-WQ-42 check_flush_dependency: an item of a MEM_RECLAIM queue that waits for a queue without a rescuer can
+     * lose its forward-progress guarantee (that queue may need a new worker, which may not be creatable under
+     * memory pressure). Warns once per flushed queue; the flush still proceeds, as in the kernel.
+     */
+    static void checkFlushDependency(Workqueue target) {
+        Worker self = Worker.current();
+        if (self == null || self.currentPwq == null || target.rescuer != null) {
+            return;
+        }
+        Workqueue mine = self.currentPwq.wq;
+        if (mine.rescuer != null && !target.warnedReclaimFlush) {
+            target.warnedReclaimFlush = true;
+            LOG.log(Level.WARNING, "workqueue: WQ_MEM_RECLAIM " + mine.name() + " is flushing !WQ_MEM_RECLAIM "
+                    + target.name() + " (reported once per flushed queue)");
+        }
+    }
+
     /** B-WQ-41 is_chained_work: the calling thread is a worker executing an item of this queue. */
     boolean isChained() {
         Worker self = Worker.current();
@@ -333,6 +351,13 @@ public final class Workqueue {
         WorkerPool pool = p.pool;
         pool.lock.lock();
         try {
+            if (pool.dying) {
+                // close stopped this pool's workers after refuses() passed: re-checked under the lock that set
+                // dying, so an accepted item is always on the worklist before the workers drain it and exit
+                warnRefused("closed machine's");
+                w.release(w.data(), 0);
+                return false;
+            }
             w.seqQueued = w.seqQueued + 1;
             int color = p.workColor;
             p.nrInFlight[color]++;
@@ -366,6 +391,7 @@ public final class Workqueue {
             throw new IllegalStateException("flush of workqueue " + name + " from one of its own items would wait "
                     + "for itself (deadlock)");
         }
+        checkFlushDependency(this);
         SleepAwareThread token = SleepAwareThread.blockBegin();
         flushLock.lock();
         try {
@@ -624,23 +650,16 @@ public final class Workqueue {
     }
 
     /**
-     * An {@link ExecutorService} view of this queue that follows the JDK's contract: {@code shutdown()} stops
+     * A new {@link ExecutorService} view of this queue that follows the JDK's contract: {@code shutdown()} stops
      * accepting tasks and lets the accepted ones run (it does not wait: use {@code awaitTermination});
-     * {@code shutdownNow()} also cancels the not-yet-started ones (returned) and interrupts the running ones.
-     * The view is created once per queue; shutting it down does not destroy the queue.
+     * {@code shutdownNow()} also takes back the not-yet-started ones (returned, never run) and interrupts the
+     * running ones. Each call returns a separate view with its own lifecycle (so one component shutting its view
+     * of {@code system()} down does not stop another's); shutting a view down never destroys the queue. Its
+     * blocking calls ({@code Future.get}, {@code invokeAll}, {@code invokeAny}, {@code awaitTermination}) count
+     * as sleeping on a worker (B-WQ-30).
      */
     public ExecutorService asExecutorService() {
-        WorkqueueExecutorService es = executorService;
-        if (es == null) {
-            synchronized (this) {
-                es = executorService;
-                if (es == null) {
-                    es = new WorkqueueExecutorService(this);
-                    executorService = es;
-                }
-            }
-        }
-        return es;
+        return new WorkqueueExecutorService(this);
     }
 
     // ------------------------------------------------------------------------------------------ stats

@@ -7,13 +7,19 @@ import io.kdefer.cpu.CpuContext;
 import io.kdefer.sync.SleepAwareThread;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -115,6 +121,100 @@ final class WorkqueueExecutorService extends AbstractExecutorService {
             }
             throw new RejectedExecutionException("workqueue " + wq.name() + " refused the task (draining or "
                     + "destroyed)");
+        }
+    }
+
+    // The JDK's own waits (FutureTask.get, the completion-service poll of invokeAny) park without telling the
+    // pool; bracket them so that a worker waiting for tasks of its own pool lets another worker run them (B-WQ-30).
+
+    @Override
+    protected <T> java.util.concurrent.RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+        return new SleepAwareFuture<>(java.util.concurrent.Executors.callable(runnable, value));
+    }
+
+    @Override
+    protected <T> java.util.concurrent.RunnableFuture<T> newTaskFor(Callable<T> callable) {
+        return new SleepAwareFuture<>(callable);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        CpuContext.mightSleep("ExecutorService.invokeAll");
+        SleepAwareThread token = SleepAwareThread.blockBegin();
+        try {
+            return super.invokeAll(tasks);
+        } finally {
+            SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        CpuContext.mightSleep("ExecutorService.invokeAll");
+        SleepAwareThread token = SleepAwareThread.blockBegin();
+        try {
+            return super.invokeAll(tasks, timeout, unit);
+        } finally {
+            SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        CpuContext.mightSleep("ExecutorService.invokeAny");
+        SleepAwareThread token = SleepAwareThread.blockBegin();
+        try {
+            return super.invokeAny(tasks);
+        } finally {
+            SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        CpuContext.mightSleep("ExecutorService.invokeAny");
+        SleepAwareThread token = SleepAwareThread.blockBegin();
+        try {
+            return super.invokeAny(tasks, timeout, unit);
+        } finally {
+            SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    /** A FutureTask whose waiting get() counts as sleeping on a worker. */
+    private static final class SleepAwareFuture<T> extends FutureTask<T> {
+        SleepAwareFuture(Callable<T> c) {
+            super(c);
+        }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            if (isDone()) {
+                return super.get();
+            }
+            CpuContext.mightSleep("Future.get");
+            SleepAwareThread token = SleepAwareThread.blockBegin();
+            try {
+                return super.get();
+            } finally {
+                SleepAwareThread.blockEnd(token);
+            }
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            if (isDone()) {
+                return super.get(timeout, unit);
+            }
+            CpuContext.mightSleep("Future.get");
+            SleepAwareThread token = SleepAwareThread.blockBegin();
+            try {
+                return super.get(timeout, unit);
+            } finally {
+                SleepAwareThread.blockEnd(token);
+            }
         }
     }
 

@@ -68,7 +68,12 @@ public final class Workqueues {
      * check ever ran on an idle CPU (BlockingMixBench, WorkqueueSamplerTest).
      * On a detached core (no machine) tests call sample() and checkStalls() themselves.
      *
-     * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ).
+     * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ). A worker reads
+     * idleTimeoutNanos when it starts an idle wait, so a change applies to waits started afterwards.
+     *
+     * A pool with no worker at all whose first creation failed retries at its next kick (the next queue to it) and
+     * on every run of the stall check (the machine's watchdog thread); MEM_RECLAIM queues are rescued meanwhile.
+     * The kernel creates the first worker when the pool is set up, and its manager retries every CREATE_COOLDOWN.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
 
@@ -312,10 +317,18 @@ public final class Workqueues {
         return n;
     }
 
-    /** The wq_monitor table: total, infl, CPUtime (ms of wall time in items), CPUhog, CMW/RPR, mayday, rescued. */
+    /**
+     * The wq_monitor table, one row per workqueue: {@code total} items executed; {@code infl} items queued or
+     * running now; {@code CPUtime} ms of thread CPU time spent in items (ThreadMXBean; where the JVM cannot
+     * measure thread CPU time it is wall time, and the header says {@code CPUtime(wall)}); {@code CPUhog} items
+     * marked CPU_INTENSIVE automatically (B-WQ-31); {@code CMW/RPR} concurrency-management wake-ups (a worker
+     * blocked and another was woken) / repatriations (always 0: no affinity scopes here, J-WQ-7); {@code mayday}
+     * and {@code rescued} for MEM_RECLAIM queues, "-" otherwise.
+     */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-24s %10s %6s %10s %7s %9s %7s %8s%n", "", "total", "infl", "CPUtime", "CPUhog",
+        sb.append(String.format("%-24s %10s %6s %10s %7s %9s %7s %8s%n", "", "total", "infl",
+                Worker.THREAD_CPU_TIME ? "CPUtime" : "CPUtime(wall)", "CPUhog",
                 "CMW/RPR", "mayday", "rescued"));
         for (Workqueue wq : queues) {
             Workqueue.Stats s = wq.stats;
@@ -443,6 +456,10 @@ public final class Workqueues {
 
     /** Close, DRAIN phase: flush every queue until idle (CPUs still run, so timers and IRQs may still queue). */
     private void quiesceForClose() {
+        if (frozen) {
+            LOG.log(Level.WARNING, "close: workqueues are frozen; thawing so that the held items run");
+            thaw();
+        }
         quiesce();
     }
 

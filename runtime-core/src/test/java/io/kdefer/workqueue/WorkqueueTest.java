@@ -258,6 +258,20 @@ class WorkqueueTest {
         AtomicBoolean flushed = new AtomicBoolean();
         Thread flusher = new Thread(() -> flushed.set(w.flush()));
         flusher.start();
+        WorkerPool pool = oq.pwqs[0].pool;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(T);
+        while (true) {                      // open the gate only once the flusher waits (else flush may find w idle)
+            pool.lock.lock();
+            try {
+                if (w.flushWaiters > 0) {
+                    break;
+                }
+            } finally {
+                pool.lock.unlock();
+            }
+            assertTrue(System.nanoTime() < end, "flusher never waited");
+            Thread.onSpinWait();
+        }
         opener.start();
         flusher.join(T * 1000);
         assertTrue(flushed.get());
@@ -293,8 +307,15 @@ class WorkqueueTest {
         AtomicBoolean requeueRefused = new AtomicBoolean();
         Work[] self = new Work[1];
         self[0] = new Work(() -> {
-            runs.incrementAndGet();
             running.countDown();
+            if (runs.incrementAndGet() == 3) {
+                // hold the third run until cancelSync has disabled the item, so the requeue below races it
+                // deterministically (otherwise cancelSync may grab the item between two runs)
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(T);
+                while (self[0].disableCount() == 0 && System.nanoTime() < end) {
+                    Thread.onSpinWait();
+                }
+            }
             if (!wq.queue(self[0])) {
                 requeueRefused.set(true);
             }
