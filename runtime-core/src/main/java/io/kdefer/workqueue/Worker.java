@@ -265,7 +265,7 @@ final class Worker extends SleepAwareThread {
         }
         pool.lock.lock();
         try {
-            return new Worker(pool, pool.workerName(pool.nextWorkerId++), false);
+            return new Worker(pool, pool.workerName(pool.nextWorkerId++));
         } finally {
             pool.lock.unlock();
         }
