@@ -17,6 +17,8 @@ final class Pwq {
     int nrActive;                       // L(pool.lock): on the worklist or running (not inactive)
     int workColor;                      // L(pool.lock): colour given to newly queued items
     boolean onMayday;                   // L(wq.maydayLock)
+    long executed;                      // L(pool.lock): items run to completion (wq_monitor total)
+    long runNanos;                      // L(pool.lock): their run time minus recorded sleeps (CPUtime)
 
     Pwq(Workqueue wq, WorkerPool pool) {
         this.wq = wq;

@@ -5,8 +5,6 @@ package io.kdefer.workqueue;
 
 import io.kdefer.sync.SleepAwareThread;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.concurrent.locks.Condition;
 
 /**
@@ -43,26 +41,8 @@ final class Worker extends SleepAwareThread {
     long runStartNanos;                         // L(pool.lock)
     long idleSinceNanos;                        // L(pool.lock)
     private int sleepDepth;                     // O(this thread)
-
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    /**
-     * Whether the wq_monitor CPUtime column is thread CPU time (ThreadMXBean, HotSpot on Linux: one
-     * clock_gettime(CLOCK_THREAD_CPUTIME_ID) per reading) or, where the JVM cannot measure it, wall time.
-     */
-    static final boolean THREAD_CPU_TIME = cpuTimeSupported();
-
-    private static boolean cpuTimeSupported() {
-        try {
-            return THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled();
-        } catch (UnsupportedOperationException e) {
-            return false;
-        }
-    }
-
-    /** This thread's CPU time, or wall time when the JVM cannot measure CPU time (see THREAD_CPU_TIME). */
-    static long cpuNanos() {
-        return THREAD_CPU_TIME ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
-    }
+    private long sleepStartNanos;               // O(this thread): start of the outermost recorded sleep
+    private long sleptNanos;                    // O(this thread): recorded sleep within the current item
 
     /** A pool worker; rescuers come from {@link #rescuer(Workqueue)}. */
     Worker(WorkerPool pool, String name) {
@@ -137,6 +117,7 @@ final class Worker extends SleepAwareThread {
         if (currentWork == null || sleepDepth++ > 0) {
             return;
         }
+        sleepStartNanos = System.nanoTime();
         WorkerPool p = pool;
         p.lock.lock();
         try {
@@ -158,11 +139,13 @@ final class Worker extends SleepAwareThread {
         if (currentWork == null || --sleepDepth > 0) {
             return;
         }
+        long now = System.nanoTime();
+        sleptNanos += now - sleepStartNanos;
         WorkerPool p = pool;
         p.lock.lock();
         try {
             setSleeping(false);
-            runStartNanos = System.nanoTime();
+            runStartNanos = now;
         } finally {
             p.lock.unlock();
         }
@@ -334,13 +317,14 @@ final class Worker extends SleepAwareThread {
             setCpuIntensive(true);
         }
         p.kick();                                      // chains execution for uncounted workers
-        p.watchdogTs = System.nanoTime();
+        long t0 = System.nanoTime();                   // the item's only clock reads: here and at its end
+        p.watchdogTs = t0;
         w.pwq = null;
         w.clearPendingForRun(p.id);                    // last update to the item, then a full fence (MO-WQ-2)
         sleepDepth = 0;
-        runStartNanos = System.nanoTime();
+        sleptNanos = 0;
+        runStartNanos = t0;
         p.lock.unlock();
-        long t0 = cpuNanos();
         try {
             w.fn.run();
         } catch (Throwable t) {
@@ -348,10 +332,10 @@ final class Worker extends SleepAwareThread {
             w.reportFailure(wq, t);
         } finally {
             Thread.interrupted();                      // an interrupt aimed at this item does not leak to the next
-            long dt = cpuNanos() - t0;
+            long ran = Math.max(0, System.nanoTime() - t0 - sleptNanos);
             p.lock.lock();
-            wq.stats.cpuNanos.addAndGet(dt);
-            wq.stats.total.incrementAndGet();
+            pwq.executed++;                            // per pwq under the pool lock: no shared atomic per item
+            pwq.runNanos += ran;
             if (rescuer) {
                 wq.stats.rescued.incrementAndGet();
             }

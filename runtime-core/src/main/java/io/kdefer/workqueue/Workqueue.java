@@ -94,8 +94,6 @@ public final class Workqueue {
 
     /** wq_monitor counters. */
     static final class Stats {
-        final AtomicLong total = new AtomicLong();
-        final AtomicLong cpuNanos = new AtomicLong();
         final AtomicLong cpuHog = new AtomicLong();
         final AtomicLong cmWakeups = new AtomicLong();
         final AtomicLong mayday = new AtomicLong();
@@ -682,9 +680,32 @@ public final class Workqueue {
         return stats.failures.get();
     }
 
-    /** Items executed. */
+    /** Items executed (the wq_monitor {@code total}). */
     public long executed() {
-        return stats.total.get();
+        long n = 0;
+        for (Pwq p : pwqs) {
+            p.pool.lock.lock();
+            try {
+                n += p.executed;
+            } finally {
+                p.pool.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    /** Run time of executed items minus the time they were recorded sleeping (the wq_monitor {@code CPUtime}). */
+    long runNanos() {
+        long n = 0;
+        for (Pwq p : pwqs) {
+            p.pool.lock.lock();
+            try {
+                n += p.runNanos;
+            } finally {
+                p.pool.lock.unlock();
+            }
+        }
+        return n;
     }
 
     @Override
