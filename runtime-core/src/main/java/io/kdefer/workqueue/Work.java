@@ -11,6 +11,7 @@ import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * A function run later by a worker thread, in task context where it may sleep (kernel: work_struct).
@@ -383,23 +384,7 @@ public final class Work {
             return;
         }
         WorkerPool pool = r.pool;
-        SleepAwareThread token = SleepAwareThread.blockBegin();
-        pool.lock.lock();
-        try {
-            while (runner != null && runner.pool == pool) {
-                flushWaiters++;
-                pool.flushWaiters++;
-                try {
-                    pool.flushCond.awaitUninterruptibly();
-                } finally {
-                    flushWaiters--;
-                    pool.flushWaiters--;
-                }
-            }
-        } finally {
-            pool.lock.unlock();
-            SleepAwareThread.blockEnd(token);
-        }
+        awaitOnPool(pool, () -> runner == null || runner.pool != pool);
         if (runner != null) {
             waitNotRunning();                               // it moved to another pool (queued on another wq)
         }
@@ -450,10 +435,20 @@ public final class Work {
             }
             break;
         }
+        long until = target;
+        awaitOnPool(pool, () -> seqDone >= until);
+        return true;
+    }
+
+    /**
+     * Sleeps (recorded, so a worker calling it lets its pool run another) on {@code pool}'s flush condition until
+     * {@code done}, evaluated under the pool lock, holds; completions and cancellations of this item signal it.
+     */
+    private void awaitOnPool(WorkerPool pool, BooleanSupplier done) {
         SleepAwareThread token = SleepAwareThread.blockBegin();
         pool.lock.lock();
         try {
-            while (seqDone < target) {
+            while (!done.getAsBoolean()) {
                 flushWaiters++;
                 pool.flushWaiters++;
                 try {
@@ -467,7 +462,6 @@ public final class Work {
             pool.lock.unlock();
             SleepAwareThread.blockEnd(token);
         }
-        return true;
     }
 
     void reportFailure(Workqueue wq, Throwable t) {

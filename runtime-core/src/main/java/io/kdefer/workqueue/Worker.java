@@ -50,7 +50,7 @@ final class Worker extends SleepAwareThread {
     }
 
     private Worker(Workqueues wqs, WorkerPool pool, String name, Workqueue rescuerOf) {
-        super(null, name);
+        super(null, name, false);
         this.wqs = wqs;
         this.pool = pool;
         this.rescuer = rescuerOf != null;

@@ -84,11 +84,13 @@ public final class Workqueues {
     private final int nCpus;                    // I
     private final WorkerPool[] pools;           // I
     private final List<Workqueue> queues = new CopyOnWriteArrayList<>();   // A
-    private final Workqueue system;             // I
-    private final Workqueue systemHighpri;      // I
-    private final Workqueue systemLong;         // I
-    private final Workqueue systemUnbound;      // I
-    private final Workqueue systemFreezable;    // I
+    // I on a machine (built at boot); on a detached core built on first use by the single setup thread, which
+    // keeps a jcstress state (one core per sample) cheap
+    private Workqueue system;
+    private Workqueue systemHighpri;
+    private Workqueue systemLong;
+    private Workqueue systemUnbound;
+    private Workqueue systemFreezable;
     private volatile boolean frozen;            // A
     private volatile boolean closed;            // A
     private volatile BooleanSupplier creationFault;   // A: test hook (J-WQ-5)
@@ -130,11 +132,13 @@ public final class Workqueues {
         }
         pools[2 * n] = new WorkerPool(this, 2 * n, -1, false);
         pools[2 * n + 1] = new WorkerPool(this, 2 * n + 1, -1, true);
-        system = alloc("events", 0, 0);
-        systemHighpri = alloc("events_highpri", WorkqueueFlags.HIGHPRI, 0);
-        systemLong = alloc("events_long", 0, 0);
-        systemUnbound = alloc("events_unbound", WorkqueueFlags.UNBOUND, Workqueue.MAX_ACTIVE);
-        systemFreezable = alloc("events_freezable", WorkqueueFlags.FREEZABLE, 0);
+        if (machine != null) {
+            system();
+            systemHighpri();
+            systemLong();
+            systemUnbound();
+            systemFreezable();
+        }
     }
 
     /**
@@ -154,27 +158,32 @@ public final class Workqueues {
 
     /** system_wq ("events"): per-CPU, max_active 1024. */
     public Workqueue system() {
-        return system;
+        Workqueue q = system;
+        return q != null ? q : (system = alloc("events", 0, 0));
     }
 
     /** system_highpri_wq: the high-priority per-CPU pools. */
     public Workqueue systemHighpri() {
-        return systemHighpri;
+        Workqueue q = systemHighpri;
+        return q != null ? q : (systemHighpri = alloc("events_highpri", WorkqueueFlags.HIGHPRI, 0));
     }
 
     /** system_long_wq: for items that may run long. */
     public Workqueue systemLong() {
-        return systemLong;
+        Workqueue q = systemLong;
+        return q != null ? q : (systemLong = alloc("events_long", 0, 0));
     }
 
     /** system_unbound_wq: the unbound pool, max_active 2048. */
     public Workqueue systemUnbound() {
-        return systemUnbound;
+        Workqueue q = systemUnbound;
+        return q != null ? q : (systemUnbound = alloc("events_unbound", WorkqueueFlags.UNBOUND, Workqueue.MAX_ACTIVE));
     }
 
     /** system_freezable_wq: stops activating items during {@link #freeze()}. */
     public Workqueue systemFreezable() {
-        return systemFreezable;
+        Workqueue q = systemFreezable;
+        return q != null ? q : (systemFreezable = alloc("events_freezable", WorkqueueFlags.FREEZABLE, 0));
     }
 
     /**
