@@ -17,6 +17,7 @@ import io.kdefer.softirq.Softirqs;
 import io.kdefer.tasklet.TaskletCore;
 import io.kdefer.time.TimerCore;
 import io.kdefer.trace.Stats;
+import io.kdefer.workqueue.Workqueues;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -53,8 +54,9 @@ public final class Machine implements AutoCloseable {
      * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
      * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick, NOHZ and close hooks), TaskletCore (HI and
      * TASKLET softirqs, hotplug hook), TimerCore (TIMER softirq, tick, NOHZ and hotplug hooks), Stats, the timer
-     * PPI's handler; then the CPU threads start. Subsystems find each other's internal
-     * state through the services map, filled before the machine is published and read-only afterwards.
+     * PPI's handler, Workqueues (tick hook: worker sampler; watchdog check: stalls; close: flush, then stop
+     * workers); then the CPU threads start. Subsystems find each other's internal state through the services
+     * map, filled before the machine is published and read-only afterwards.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer");
 
@@ -77,6 +79,7 @@ public final class Machine implements AutoCloseable {
     private final TaskletCore tasklets;        // I
     private final TimerCore timers;            // I
     private final Stats stats;                 // I
+    private final Workqueues workqueues;       // I
     private final Lifecycle lifecycle = new Lifecycle();       // I
     private final Map<Class<?>, Object> services = new HashMap<>();   // I: filled during boot
     private boolean closed;                    // L(this)
@@ -111,6 +114,8 @@ public final class Machine implements AutoCloseable {
         services.put(TimerCore.class, timers);
         services.put(Stats.class, stats);
         services.put(Lifecycle.class, lifecycle);
+        this.workqueues = new Workqueues(this, cpus, lifecycle, stats);   // needs the services (delayed-work timers)
+        services.put(Workqueues.class, workqueues);
     }
 
     /** Boots a THREADED machine with one CPU per available processor. */
@@ -165,6 +170,11 @@ public final class Machine implements AutoCloseable {
 
     public Softirqs softirqs() {
         return softirqs;
+    }
+
+    /** The workqueues (CMWQ) and their shared worker pools. */
+    public Workqueues workqueues() {
+        return workqueues;
     }
 
     /** Cross-CPU function calls. */

@@ -7,7 +7,11 @@ import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
+import io.kdefer.sync.Delay;
+import io.kdefer.workqueue.Work;
+import io.kdefer.workqueue.Workqueue;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,6 +23,12 @@ import java.util.concurrent.locks.LockSupport;
  * transfer time), which hardirq context may not do. So the handler is thread-only: no primary handler (the default
  * one wakes the thread), {@code ONESHOT} so the line stays masked until the thread has read the sensor and the
  * device has dropped its line; otherwise the still-high level line would interrupt again and again meanwhile.
+ *
+ * <p>The thread function hands each reading to a "stats aggregation" {@link Work} on the workqueue
+ * {@code sensor_stats} (min and max, then a slow publish that sleeps). While the item is pending, further
+ * readings only add to its input and {@code queue()} returns {@code false}: one run takes the whole burst, and it
+ * still sees every reading queued before its PENDING bit was cleared (MO-WQ-2). Checked: every reading was
+ * aggregated exactly once, and the runs equal the {@code queue()} calls that returned {@code true}.
  */
 final class I2cSensor implements DemoPart {
     static final int IRQ = 45;
@@ -31,6 +41,19 @@ final class I2cSensor implements DemoPart {
     private final AtomicLong sleptInThread = new AtomicLong();
     private volatile long lastSample;
     private volatile String threadContext = "(never ran)";
+    private final ConcurrentLinkedQueue<Integer> toAggregate = new ConcurrentLinkedQueue<>();
+    private volatile long handledSum;                              // the IRQ thread only
+    private volatile long queuedTrue;                              // the IRQ thread only
+    private volatile long coalesced;                               // the IRQ thread only
+    private volatile long aggregateRuns;                           // the work function only (non-reentrant)
+    private volatile long aggregated;
+    private volatile long aggregatedSum;
+    private volatile int largestBatch;
+    private volatile int min = Integer.MAX_VALUE;
+    private volatile int max = Integer.MIN_VALUE;
+    private volatile String workerName = "(never ran)";
+    private Workqueue statsWq;
+    private Work aggregate;
     private volatile boolean running;
     private Thread device;
     private Machine machine;
@@ -40,6 +63,8 @@ final class I2cSensor implements DemoPart {
         machine = m;
         int cpu = Math.min(1, m.cpuCount() - 1);
         m.irqs().setAffinity(IRQ, cpu);
+        statsWq = m.workqueues().alloc("sensor_stats", 0, 0);
+        aggregate = new Work(this::aggregate);
         m.irqs().requestThreaded(IRQ, null, (irq, dev) -> {
             if (dataReady.get() == 0) {
                 return IrqReturn.NONE;
@@ -47,7 +72,15 @@ final class I2cSensor implements DemoPart {
             long t0 = System.nanoTime();
             LockSupport.parkNanos(TRANSFER_NANOS);              // "reading the bus": the thread sleeps
             sleptInThread.addAndGet(System.nanoTime() - t0);
-            lastSample = sample;
+            int v = sample;
+            lastSample = v;
+            handledSum += v;
+            toAggregate.add(v);
+            if (statsWq.queue(aggregate)) {                     // this CPU's pool; false: the pending run takes it
+                queuedTrue++;
+            } else {
+                coalesced++;
+            }
             m.gic().deassertLine(IRQ);                          // the read clears "data ready": the line drops
             dataReady.set(0);
             handled.incrementAndGet();
@@ -73,6 +106,26 @@ final class I2cSensor implements DemoPart {
         device.start();
     }
 
+    /** The stats aggregation work function: a kworker of cpu/1's pool, task context. */
+    private void aggregate() {
+        aggregateRuns++;
+        int n = 0;
+        for (Integer v; (v = toAggregate.poll()) != null; ) {
+            n++;
+            aggregatedSum += v;
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        aggregated += n;
+        largestBatch = Math.max(largestBatch, n);
+        workerName = Thread.currentThread().getName();
+        try {
+            Delay.msleep(3);                                    // "publish to the hwmon log": a worker may sleep
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void stop(Machine m) throws InterruptedException {
         running = false;
@@ -82,6 +135,7 @@ final class I2cSensor implements DemoPart {
             Thread.sleep(1);
         }
         m.irqs().synchronize(IRQ);                              // the last thread run finished (MO-TI-4)
+        aggregate.flush();                                      // ... and the aggregation it queued (MO-WQ-5)
     }
 
     @Override
@@ -89,13 +143,20 @@ final class I2cSensor implements DemoPart {
         long n = Math.max(1, handled.get());
         return String.format("i2c sensor        level SPI %d -> cpu/%d   readings %6d raised, %6d handled (last %d)"
                         + "%n                  threaded, ONESHOT: %s; slept %d us per reading on the bus;"
-                        + " interrupts taken %d",
+                        + " interrupts taken %d"
+                        + "%n                  workqueue %s: %d readings aggregated (%s) in %d runs (last on %s);"
+                        + " queue() %d true, %d coalesced (false: already pending), up to %d readings per run;"
+                        + " min %d max %d",
                 IRQ, machine.irqs().desc(IRQ).affinity(), raised.get(), handled.get(), lastSample, threadContext,
-                TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(IRQ).count());
+                TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(IRQ).count(),
+                statsWq.name(), aggregated, aggregatedSum == handledSum ? "sum ok" : "sum WRONG", aggregateRuns,
+                workerName, queuedTrue, coalesced, largestBatch, min, max);
     }
 
     @Override
     public boolean ok() {
-        return raised.get() == handled.get() && machine.irqs().desc(IRQ).count() == handled.get();
+        return raised.get() == handled.get() && machine.irqs().desc(IRQ).count() == handled.get()
+                && aggregated == handled.get() && aggregatedSum == handledSum && aggregateRuns == queuedTrue
+                && queuedTrue + coalesced == handled.get();
     }
 }

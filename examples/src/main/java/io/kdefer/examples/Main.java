@@ -14,7 +14,7 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded",
+            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue",
             "  help          print this message");
 
     private Main() {
@@ -29,9 +29,10 @@ public final class Main {
             case "tasklet", "4" -> Example_04_Tasklet.main(args);
             case "timer", "5" -> Example_05_Timer.main(args);
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
+            case "workqueue", "7" -> Example_07_Workqueue.main(args);
             default -> {
                 System.err.println("unknown example: " + name
-                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded)");
+                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded, workqueue)");
                 System.exit(2);
             }
         }

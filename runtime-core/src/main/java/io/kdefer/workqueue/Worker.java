@@ -1,0 +1,410 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.workqueue;
+
+import io.kdefer.sync.SleepAwareThread;
+
+import java.util.concurrent.locks.Condition;
+
+/**
+ * A worker thread of a pool ({@code kworker/N:M}, {@code kworker/N:MH}, {@code kworker/uP:M}) or a workqueue's
+ * rescuer ({@code kworker/R-name}) (kernel: struct worker).
+ *
+ * <h2>States (B-WQ-28)</h2>
+ * <pre>
+ *   IDLE      on pool.idle, prep           -&gt; PREP      woken by kick() (or created): leaves idle
+ *   PREP      not counted                  -&gt; IDLE      !needMoreWorker
+ *                                          -&gt; MANAGER   last idle one left and no manager: create a spare
+ *                                          -&gt; RUNNING   counted in nrRunning (bound pools)
+ *   RUNNING   runs items while keepWorking -&gt; SLEEPING  blocks in a runtime primitive / managedBlock / sampled
+ *                                          -&gt; PREP      keepWorking false
+ *   SLEEPING  not counted; kick()ed pool   -&gt; RUNNING   the block ended
+ *   DEAD      left pool.workers            (culled after the idle timeout, or the machine closed)
+ * </pre>
+ */
+final class Worker extends SleepAwareThread {
+    final Workqueues wqs;                       // I
+    final boolean rescuer;                      // I
+    final Workqueue rescuerOf;                  // I: for rescuers
+    volatile WorkerPool pool;                   // O(this thread) for rescuers (attach); I for pool workers
+    private final Condition wakeCond;           // I: of pool.lock (pool workers only)
+    final WorkList scheduled = new WorkList();  // L(pool.lock)
+    volatile Work currentWork;                  // L(pool.lock) writes; racy reads by the sampler/watchdog
+    Pwq currentPwq;                             // L(pool.lock)
+    boolean woken;                              // L(pool.lock)
+    boolean prep = true;                        // L(pool.lock)
+    boolean cpuIntensive;                       // L(pool.lock)
+    boolean autoIntensive;                      // L(pool.lock)
+    boolean sleeping;                           // L(pool.lock)
+    boolean sampledSleeping;                    // L(pool.lock)
+    long runStartNanos;                         // L(pool.lock)
+    long idleSinceNanos;                        // L(pool.lock)
+    private int sleepDepth;                     // O(this thread)
+    private long sleepStartNanos;               // O(this thread): start of the outermost recorded sleep
+    private long sleptNanos;                    // O(this thread): recorded sleep within the current item
+
+    /** A pool worker; rescuers come from {@link #rescuer(Workqueue)}. */
+    Worker(WorkerPool pool, String name) {
+        this(pool.wqs, pool, name, null);
+    }
+
+    private Worker(Workqueues wqs, WorkerPool pool, String name, Workqueue rescuerOf) {
+        super(null, name, false);
+        this.wqs = wqs;
+        this.pool = pool;
+        this.rescuer = rescuerOf != null;
+        this.rescuerOf = rescuerOf;
+        this.wakeCond = pool != null ? pool.lock.newCondition() : null;
+        setDaemon(true);
+        if (pool != null && pool.highpri || rescuerOf != null) {
+            setPriority(Thread.MAX_PRIORITY);                 // nice -20 (a hint on most JVMs)
+        }
+    }
+
+    static Worker rescuer(Workqueue wq) {
+        return new Worker(wq.wqs, null, "kworker/R-" + wq.name(), wq);
+    }
+
+    /** The worker the calling thread is, or null. */
+    static Worker current() {
+        Thread t = Thread.currentThread();
+        return t instanceof Worker ? (Worker) t : null;
+    }
+
+    // ------------------------------------------------------------------------------------------ accounting
+
+    /** Counted in pool.nrRunning (B-WQ-30). Lock held. */
+    boolean counted() {
+        WorkerPool p = pool;
+        return p != null && p.isBound() && !rescuer && !prep && !cpuIntensive && !sleeping && !sampledSleeping;
+    }
+
+    private void adjust(boolean before) {
+        boolean after = counted();
+        if (before != after) {
+            pool.nrRunning += after ? 1 : -1;
+        }
+    }
+
+    void setPrep(boolean v) {
+        boolean b = counted();
+        prep = v;
+        adjust(b);
+    }
+
+    void setCpuIntensive(boolean v) {
+        boolean b = counted();
+        cpuIntensive = v;
+        adjust(b);
+    }
+
+    void setSleeping(boolean v) {
+        boolean b = counted();
+        sleeping = v;
+        adjust(b);
+    }
+
+    void setSampledSleeping(boolean v) {
+        boolean b = counted();
+        sampledSleeping = v;
+        adjust(b);
+    }
+
+    /** wq_worker_sleeping: the item this worker runs blocks. */
+    @Override
+    protected void sleeping() {
+        if (currentWork == null || sleepDepth++ > 0) {
+            return;
+        }
+        sleepStartNanos = System.nanoTime();
+        WorkerPool p = pool;
+        p.lock.lock();
+        try {
+            setSleeping(true);
+            if (p.needMoreWorker()) {
+                if (currentPwq != null) {
+                    currentPwq.wq.stats.cmWakeups.incrementAndGet();
+                }
+                p.kick();
+            }
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    /** wq_worker_running: the block ended. */
+    @Override
+    protected void running() {
+        if (currentWork == null || --sleepDepth > 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        sleptNanos += now - sleepStartNanos;
+        WorkerPool p = pool;
+        p.lock.lock();
+        try {
+            setSleeping(false);
+            runStartNanos = now;
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ idle
+
+    void enterIdle() {
+        idleSinceNanos = System.nanoTime();
+        pool.idle.addFirst(this);
+    }
+
+    private void leaveIdle() {
+        pool.idle.remove(this);
+    }
+
+    /** kick(): wake this idle worker. Lock held. */
+    void wake() {
+        woken = true;
+        if (wakeCond != null) {
+            wakeCond.signal();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ loop
+
+    @Override
+    public void run() {
+        if (rescuer) {
+            rescuerLoop();
+            return;
+        }
+        WorkerPool p = pool;
+        if (p.isBound()) {
+            wqs.bindWorker(p.cpu);
+        }
+        p.lock.lock();
+        try {
+            while (true) {
+                // IDLE (on p.idle)
+                while (!woken && !p.dying) {
+                    long left;
+                    try {
+                        left = wakeCond.awaitNanos(wqs.idleTimeoutNanos);
+                    } catch (InterruptedException e) {
+                        continue;
+                    }
+                    if (left <= 0 && !woken && p.tooManyWorkers() && p.idle.peekLast() == this
+                            && System.nanoTime() - idleSinceNanos >= wqs.idleTimeoutNanos) {
+                        leaveIdle();                                     // B-WQ-36: cull the oldest idle worker
+                        p.workers.remove(this);
+                        return;
+                    }
+                }
+                woken = false;
+                leaveIdle();
+                if (p.dying && p.worklist.isEmpty()) {
+                    p.workers.remove(this);
+                    return;
+                }
+                while (p.needMoreWorker()) {
+                    if (!p.mayStartWorking() && p.manage()) {
+                        continue;                                        // re-check after managing
+                    }
+                    workBatch();
+                    break;
+                }
+                enterIdle();
+            }
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    /**
+     * B-WQ-28, the working part of one wake-up: counted (leaves PREP), takes the first worklist item while
+     * keepWorking holds, back to PREP. Lock held; the worklist is not empty on entry.
+     */
+    private void workBatch() {
+        WorkerPool p = pool;
+        setPrep(false);
+        do {
+            Work w = p.worklist.first();
+            if (assignWork(w)) {
+                processScheduled();
+            }
+        } while (p.keepWorking());
+        setPrep(true);
+    }
+
+    // ------------------------------------------------------------------------------------------ detached cores
+
+    /**
+     * Detached cores only (jcstress proofs, {@link Workqueues#detached(int)}): a worker of {@code pool} whose thread
+     * is never started; the test's actor thread plays it with {@link #runOnce()}.
+     */
+    static Worker detached(WorkerPool pool) {
+        if (!pool.wqs.isDetached()) {
+            throw new IllegalStateException("detached workers exist only on a detached core");
+        }
+        pool.lock.lock();
+        try {
+            return new Worker(pool, pool.workerName(pool.nextWorkerId++));
+        } finally {
+            pool.lock.unlock();
+        }
+    }
+
+    /**
+     * Detached cores only: the calling thread acts as this worker for one wake-up — the same {@code workBatch},
+     * {@code assignWork} and {@code processOne} (PENDING clear, function, completion) a worker thread runs.
+     *
+     * @return {@code false} if the pool's worklist was empty (nothing done)
+     */
+    boolean runOnce() {
+        WorkerPool p = pool;
+        p.lock.lock();
+        try {
+            if (p.worklist.isEmpty()) {
+                return false;
+            }
+            workBatch();
+            return true;
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    /**
+     * B-WQ-28 assign_work: moves {@code w} to this worker's scheduled list, unless another worker of this pool
+     * runs it right now (collision): then to that worker's list, which it processes before going idle (B-WQ-4).
+     *
+     * @return whether this worker got it
+     */
+    boolean assignWork(Work w) {
+        WorkerPool p = pool;
+        w.list.remove(w);
+        Worker r = w.runner;
+        if (r != null && r != this && r.pool == p) {
+            r.scheduled.addLast(w);
+            return false;
+        }
+        scheduled.addLast(w);
+        return true;
+    }
+
+    void processScheduled() {
+        Work w;
+        while ((w = scheduled.first()) != null) {
+            processOne(w);
+        }
+    }
+
+    /** B-WQ-29 process_one_work. Lock held on entry and exit; dropped around the function. */
+    private void processOne(Work w) {
+        WorkerPool p = pool;
+        Pwq pwq = w.pwq;
+        int color = Work.color(w.data());
+        scheduled.remove(w);
+        currentWork = w;
+        currentPwq = pwq;
+        if (p.nrBusy++ == 0) {
+            wqs.itemStarted(p);                        // the sampler needs the CPU's tick (NOHZ)
+        }
+        w.runner = this;
+        long seq = w.seqQueued;
+        Workqueue wq = pwq.wq;
+        if ((wq.flags & WorkqueueFlags.CPU_INTENSIVE) != 0) {
+            setCpuIntensive(true);
+        }
+        p.kick();                                      // chains execution for uncounted workers
+        long t0 = System.nanoTime();                   // the item's only clock reads: here and at its end
+        p.watchdogTs = t0;
+        w.pwq = null;
+        w.clearPendingForRun(p.id);                    // last update to the item, then a full fence (MO-WQ-2)
+        sleepDepth = 0;
+        sleptNanos = 0;
+        runStartNanos = t0;
+        p.lock.unlock();
+        try {
+            w.fn.run();
+        } catch (Throwable t) {
+            wq.stats.failures.incrementAndGet();
+            w.reportFailure(wq, t);
+        } finally {
+            Thread.interrupted();                      // an interrupt aimed at this item does not leak to the next
+            long ran = Math.max(0, System.nanoTime() - t0 - sleptNanos);
+            p.lock.lock();
+            pwq.executed++;                            // per pwq under the pool lock: no shared atomic per item
+            pwq.runNanos += ran;
+            if (rescuer) {
+                wq.stats.rescued.incrementAndGet();
+            }
+            setCpuIntensive(false);
+            autoIntensive = false;
+            setSampledSleeping(false);
+            setSleeping(false);
+            currentWork = null;
+            currentPwq = null;
+            p.nrBusy--;
+            w.runner = null;
+            if (w.seqDone < seq) {
+                w.seqDone = seq;
+            }
+            if (w.flushWaiters > 0) {
+                p.flushCond.signalAll();
+            }
+            pwq.itemDone(color, true);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ rescuer
+
+    /** B-WQ-35: serve mayday requests until the workqueue is destroyed or the machine closes. */
+    private void rescuerLoop() {
+        Workqueue wq = rescuerOf;
+        while (true) {
+            Pwq pwq = wq.takeMayday();
+            if (pwq == null) {
+                return;
+            }
+            WorkerPool p = pwq.pool;
+            p.lock.lock();
+            try {
+                pool = p;                                       // attach
+                while (true) {
+                    int n = 0;
+                    Work w = p.worklist.first();
+                    while (w != null && n < Workqueues.RESCUER_BATCH) {
+                        Work next = w.next;
+                        if (w.pwq == pwq) {
+                            assignWork(w);
+                            n++;
+                        }
+                        w = next;
+                    }
+                    if (n == 0) {
+                        break;
+                    }
+                    processScheduled();
+                    if (!p.needToCreateWorker() && !p.managerActive) {
+                        break;
+                    }
+                }
+                boolean left = false;
+                for (Work w = p.worklist.first(); w != null; w = w.next) {
+                    if (w.pwq == pwq) {
+                        left = true;
+                        break;
+                    }
+                }
+                if (left && p.needToCreateWorker()) {
+                    wq.sendMayday(pwq);
+                }
+                p.kick();
+            } finally {
+                pool = null;                                    // detach
+                p.lock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.workqueue;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A pool of worker threads shared by every workqueue that targets it (kernel: worker_pool): per CPU a normal and a
+ * high-priority pool, plus the unbound pools.
+ *
+ * <h2>Predicates (B-WQ-26, pool lock held)</h2>
+ * <pre>
+ *   needMoreWorker     = worklist non-empty &amp;&amp; nrRunning == 0
+ *   mayStartWorking    = an idle worker exists
+ *   keepWorking        = worklist non-empty &amp;&amp; nrRunning &lt;= 1
+ *   needToCreateWorker = needMoreWorker &amp;&amp; !mayStartWorking
+ *   tooManyWorkers     = nrIdle &gt; 2 &amp;&amp; (nrIdle - 2) * 4 &gt;= nrBusy      (the manager counts as idle)
+ * </pre>
+ * nrRunning counts the workers of a bound pool that run an item and are not sleeping, CPU-intensive, or
+ * preparing (B-WQ-30). Unbound pools never count, so every pending item wakes or creates a worker (B-WQ-32).
+ */
+final class WorkerPool {
+    /* Implementation notes
+     *
+     * One ReentrantLock per pool guards every list move, the idle list, nrRunning and each worker's flags
+     * (J-WQ-2). The idle list is LIFO: kick() wakes the most recently idled worker (B-WQ-27); a woken worker
+     * removes itself. Each worker waits on its own Condition of the pool lock, so a kick wakes exactly one.
+     * flushCond (also of the pool lock) is signalled when an item some flusher waits for finishes or is
+     * cancelled, or when a flush colour of a pwq on this pool drains; waiters re-check their own condition.
+     *
+     * Worker creation (B-WQ-28/33): the first worker is created by the first kick; afterwards a worker that
+     * leaves idle as the last idle one becomes the manager and creates a spare with the lock dropped. Creation can
+     * be made to fail (Workqueues.failWorkerCreation) for the mayday tests; then the manager sends maydays at
+     * MAYDAY_INITIAL_TIMEOUT and every MAYDAY_INTERVAL, and retries every CREATE_COOLDOWN (B-WQ-34).
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
+    private static final int STALL_STACK_DEPTH = 24;      // frames of each busy worker printed in a stall report
+
+    final Workqueues wqs;                       // I
+    final int id;                               // I: index in wqs.pools
+    final int cpu;                              // I: -1 for unbound pools
+    final boolean highpri;                      // I
+    final ReentrantLock lock = new PoolLock();              // I
+    final Condition flushCond = lock.newCondition();       // I
+    final Condition managerCond = lock.newCondition();     // I
+    final WorkList worklist = new WorkList();              // L(lock)
+    final ArrayDeque<Worker> idle = new ArrayDeque<>();    // L(lock): first = most recently idled
+    final List<Worker> workers = new ArrayList<>();        // L(lock): every live worker
+    int nrRunning;                              // L(lock)
+    volatile int nrBusy;                        // L(lock) writes; R reads by the tick (hint: skip idle pools)
+    boolean managerActive;                      // L(lock)
+    int flushWaiters;                           // L(lock)
+    boolean dying;                              // L(lock): close: workers exit when idle
+    int nextWorkerId;                           // L(lock)
+    long watchdogTs;                            // L(lock): last forward progress (System.nanoTime)
+    long stallReportedTs;                       // L(lock)
+    long stalls;                                // L(lock)
+    long creationFailures;                      // L(lock)
+
+    WorkerPool(Workqueues wqs, int id, int cpu, boolean highpri) {
+        this.wqs = wqs;
+        this.id = id;
+        this.cpu = cpu;
+        this.highpri = highpri;
+        this.watchdogTs = System.nanoTime();
+    }
+
+    boolean isBound() {
+        return cpu >= 0;
+    }
+
+    String name() {
+        return isBound() ? "pool " + id + " (cpu " + cpu + (highpri ? " highpri" : "") + ")"
+                : "pool " + id + " (unbound" + (highpri ? " highpri" : "") + ")";
+    }
+
+    String workerName(int wid) {
+        return isBound() ? "kworker/" + cpu + ":" + wid + (highpri ? "H" : "") : "kworker/u" + id + ":" + wid;
+    }
+
+    // ------------------------------------------------------------------------------------------ predicates
+
+    boolean needMoreWorker() {
+        return !worklist.isEmpty() && nrRunning == 0;
+    }
+
+    boolean mayStartWorking() {
+        return !idle.isEmpty();
+    }
+
+    boolean keepWorking() {
+        return !worklist.isEmpty() && nrRunning <= 1;
+    }
+
+    boolean needToCreateWorker() {
+        return needMoreWorker() && !mayStartWorking();
+    }
+
+    boolean tooManyWorkers() {
+        int nrIdle = idle.size() + (managerActive ? 1 : 0);
+        int busy = workers.size() - nrIdle;
+        return nrIdle > 2 && (nrIdle - 2) * 4 >= busy;
+    }
+
+    // ------------------------------------------------------------------------------------------ transitions
+
+    void addToWorklist(Work w) {
+        if (worklist.isEmpty()) {
+            watchdogTs = System.nanoTime();
+        }
+        worklist.addLast(w);
+    }
+
+    /** B-WQ-27 kick_pool: wake the most recently idled worker if the pool needs one. */
+    void kick() {
+        if (!needMoreWorker()) {
+            return;
+        }
+        Worker w = idle.peekFirst();
+        if (w != null) {
+            w.wake();
+        } else if (workers.isEmpty() && !managerActive && !dying && !wqs.isDetached()) {
+            if (createWorker() == null) {
+                sendMayday();
+            }
+        }
+    }
+
+    /** Creates a worker, puts it on the idle list and starts it. Lock held. Returns null if creation failed. */
+    Worker createWorker() {
+        if (wqs.creationFails()) {
+            creationFailures++;
+            return null;
+        }
+        Worker w = new Worker(this, workerName(nextWorkerId));
+        try {
+            w.enterIdle();
+            w.woken = true;                    // a new worker starts awake: leaves idle, looks for work
+            workers.add(w);
+            w.start();
+        } catch (OutOfMemoryError e) {   // unable to create native thread (J-WQ-5)
+            idle.remove(w);
+            workers.remove(w);
+            creationFailures++;
+            LOG.log(Level.WARNING, name() + ": worker creation failed: " + e);
+            return null;
+        }
+        nextWorkerId++;
+        return w;
+    }
+
+    /**
+     * B-WQ-28 manager: creates workers while needToCreateWorker holds, the lock dropped only by the creation's
+     * waits. Sends maydays while creation keeps failing.
+     */
+    boolean manage() {
+        if (managerActive) {
+            return false;
+        }
+        managerActive = true;
+        try {
+            long start = System.nanoTime();
+            long nextMayday = start + wqs.maydayInitialNanos;
+            while (needToCreateWorker()) {
+                if (createWorker() != null) {
+                    break;
+                }
+                long now = System.nanoTime();
+                if (now - nextMayday >= 0) {
+                    sendMayday();
+                    nextMayday = now + wqs.maydayIntervalNanos;
+                }
+                long wait = Math.min(wqs.createCooldownNanos, Math.max(1, nextMayday - now));
+                try {
+                    managerCond.awaitNanos(wait);
+                } catch (InterruptedException e) {
+                    // a worker is never interrupted on purpose; keep managing
+                }
+                if (dying) {
+                    break;
+                }
+            }
+        } finally {
+            managerActive = false;
+        }
+        return true;
+    }
+
+    /** B-WQ-34: every pwq with items on the worklist whose workqueue has a rescuer asks it for help. */
+    void sendMayday() {
+        Set<Pwq> pwqs = new LinkedHashSet<>();
+        for (Work w = worklist.first(); w != null; w = w.next) {
+            Pwq p = w.pwq;
+            if (p != null && p.wq.rescuer != null) {
+                pwqs.add(p);
+            }
+        }
+        for (Pwq p : pwqs) {
+            p.wq.sendMayday(p);
+        }
+    }
+
+    /** Watchdog (B-WQ-37): the worklist made no progress for {@code threshNanos}; report once per stall. */
+    void checkStall(long now, long threshNanos) {
+        lock.lock();
+        try {
+            if (workers.isEmpty() && !worklist.isEmpty() && !dying && !managerActive) {
+                kick();            // the first worker could not be created: retry at the watchdog's cadence (B-WQ-33)
+            }
+            if (worklist.isEmpty() || now - watchdogTs < threshNanos || stallReportedTs == watchdogTs) {
+                return;
+            }
+            stallReportedTs = watchdogTs;
+            stalls++;
+            StringBuilder sb = new StringBuilder();
+            Throwable where = null;
+            for (Worker w : workers) {
+                Work cur = w.currentWork;
+                if (cur != null) {
+                    sb.append("\n  ").append(w.getName()).append(" runs ").append(cur).append(" (")
+                            .append(w.getState()).append(')');
+                    StackTraceElement[] stack = w.getStackTrace();
+                    for (int i = 0; i < Math.min(stack.length, STALL_STACK_DEPTH); i++) {
+                        sb.append("\n      at ").append(stack[i]);
+                    }
+                    if (where == null) {
+                        where = new Throwable(w.getName() + " stack");
+                        where.setStackTrace(stack);
+                    }
+                }
+            }
+            LOG.log(Level.ERROR, "BUG: workqueue lockup - " + name() + " stuck for "
+                    + TimeUnit.NANOSECONDS.toSeconds(now - watchdogTs) + "s, " + worklist.size()
+                    + " item(s) pending; busy workers:" + (sb.length() == 0 ? " none" : sb.toString()), where);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The blocked-thread sampler (J-WQ-3 b): a counted worker found BLOCKED / WAITING / TIMED_WAITING in code that
+     * did not tell the pool is counted as sleeping until it is seen runnable again or its item ends. Also marks
+     * long runners CPU_INTENSIVE (B-WQ-31).
+     */
+    void sample(long now, long intensiveNanos) {
+        if (!isBound()) {
+            return;
+        }
+        lock.lock();
+        try {
+            for (Worker w : workers) {
+                if (w.currentWork == null || w.sleeping) {
+                    continue;
+                }
+                Thread.State s = w.getState();
+                boolean blocked = s == Thread.State.BLOCKED || s == Thread.State.WAITING
+                        || s == Thread.State.TIMED_WAITING;
+                if (blocked && !w.sampledSleeping) {
+                    // may over-count: a worker parked on this pool's lock (its sleep hook or an item's epilogue)
+                    // also looks WAITING; the cost is a spare wake-up, never a missed one (J-WQ-3 b)
+                    w.setSampledSleeping(true);
+                    if (needMoreWorker()) {
+                        w.currentPwq.wq.stats.cmWakeups.incrementAndGet();   // as Worker.sleeping(): a real wake
+                        kick();
+                    }
+                } else if (!blocked && w.sampledSleeping) {
+                    w.setSampledSleeping(false);
+                } else if (!blocked && w.counted() && now - w.runStartNanos >= intensiveNanos) {
+                    w.setCpuIntensive(true);
+                    w.autoIntensive = true;
+                    w.currentPwq.wq.stats.cpuHog.incrementAndGet();
+                    kick();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Close: every worker exits once idle. */
+    List<Worker> stopWorkers() {
+        lock.lock();
+        try {
+            dying = true;
+            for (Worker w : workers) {
+                w.wake();
+            }
+            managerCond.signalAll();
+            return new ArrayList<>(workers);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    /**
+     * The pool lock (kernel: a raw spinlock): held for a few list and counter updates only, so a contended
+     * acquisition spins briefly before it parks. A plain ReentrantLock parks at once, and a parked waiter wakes
+     * only tens of microseconds after the release (DESIGN §6), which a producer queueing a burst into a pool whose
+     * worker takes items one by one paid again and again. The spin is bounded (about a microsecond), so on two
+     * cores it never holds off the lock owner for long; waits on the pool's conditions re-acquire without
+     * spinning.
+     */
+    static final class PoolLock extends ReentrantLock {
+        private static final long serialVersionUID = 1L;
+        static final int SPINS = 64;
+
+        @Override
+        public void lock() {
+            if (tryLock()) {
+                return;
+            }
+            for (int i = 0; i < SPINS; i++) {
+                Thread.onSpinWait();
+                if (!isLocked() && tryLock()) {
+                    return;
+                }
+            }
+            super.lock();
+        }
+    }
+}

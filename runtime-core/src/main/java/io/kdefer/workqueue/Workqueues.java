@@ -1,0 +1,558 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.workqueue;
+
+import io.kdefer.Machine;
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Lifecycle;
+import io.kdefer.sync.SleepAwareThread;
+import io.kdefer.time.TimerList;
+import io.kdefer.trace.Stats;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A machine's workqueues and the worker pools they share (kernel: the CMWQ core, kernel/workqueue.c).
+ *
+ * <pre>{@code
+ * Workqueues wqs = m.workqueues();
+ * wqs.system().queue(new Work(() -> log.flush()));
+ * Workqueue oq = wqs.allocOrdered("fw_loader", 0);
+ * }</pre>
+ *
+ * <h2>Pools</h2>
+ * Per CPU a normal pool ({@code kworker/N:M}) and a high-priority pool ({@code kworker/N:MH}); one normal and one
+ * high-priority unbound pool ({@code kworker/uP:M}). Every worker is a real platform thread (in both modes); a
+ * worker of a CPU's pool is bound to that CPU ({@code Cpu.current()} names it) and runs in parallel with the CPU's
+ * own atomic contexts. Pools are logical (J-WQ-4): "one runnable worker per CPU" is concurrency-management
+ * bookkeeping, the host OS still runs workers in parallel.
+ *
+ * <h2>Properties</h2>
+ * <ul>
+ *   <li>Concurrency management (B-WQ-30): a bound pool keeps one counted runnable worker while it has work. When
+ *       that worker blocks in a runtime primitive ({@code io.kdefer.sync}, {@link Work#flush()}, cancelSync,
+ *       {@link Workqueue#flush()}), in {@link #managedBlock}, or in foreign code the blocked-thread sampler sees
+ *       (BLOCKED / WAITING / TIMED_WAITING), another worker is woken, or created, for the pool's pending items.</li>
+ *   <li>An item that runs for longer than the CPU-intensive threshold (10 ms) without sleeping stops counting
+ *       (B-WQ-31), so it no longer holds back the pool.</li>
+ *   <li>MEM_RECLAIM queues have a rescuer that runs their items when worker creation fails (B-WQ-34/35).</li>
+ *   <li>The stall watchdog reports a pool whose worklist made no progress for 30 s, with a busy worker's stack
+ *       (B-WQ-37).</li>
+ *   <li>{@code Machine.close()} flushes every queue until idle (accepted items all run), then stops the
+ *       workers.</li>
+ * </ul>
+ */
+public final class Workqueues {
+    /* Implementation notes
+     *
+     * Pool ids: 2 * cpu (+1 for highpri) for the bound pools, then the two unbound pools. A Work's data word keeps
+     * its last pool's id; pool(id) maps it back (the array is final, so ids are stable).
+     *
+     * The sampler and the CPU-intensive check run on every tick of the pool's CPU (hardirq context; they take the
+     * pool lock only when some worker of the pool runs an item), the stall check on the machine's watchdog thread.
+     * Workers run on their own threads, so a CPU is usually idle (NOHZ, tick stopped) while its pools work: the
+     * CPU keeps its tick while one of its pools runs an item (needsTick), and a pool that starts running an item
+     * kicks its CPU if the tick is stopped (itemStarted). Without this neither the sampler nor the CPU-intensive
+     * check ever ran on an idle CPU (BlockingMixBench, WorkqueueSamplerTest).
+     * On a detached core (no machine) tests call sample() and checkStalls() themselves.
+     *
+     * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ). A worker reads
+     * idleTimeoutNanos when it starts an idle wait, so a change applies to waits started afterwards.
+     *
+     * A pool with no worker at all whose first creation failed retries at its next kick (the next queue to it) and
+     * on every run of the stall check (the machine's watchdog thread); MEM_RECLAIM queues are rescued meanwhile.
+     * The kernel creates the first worker when the pool is set up, and its manager retries every CREATE_COOLDOWN.
+     */
+    private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
+
+    static final int RESCUER_BATCH = 16;
+
+    private final Machine machine;              // I; null when detached
+    private final Cpus cpus;                    // I; null when detached
+    private final int nCpus;                    // I
+    private final WorkerPool[] pools;           // I
+    private final List<Workqueue> queues = new CopyOnWriteArrayList<>();   // A
+    // I on a machine (built at boot); on a detached core built on first use by the single setup thread, which
+    // keeps a jcstress state (one core per sample) cheap
+    private Workqueue system;
+    private Workqueue systemHighpri;
+    private Workqueue systemLong;
+    private Workqueue systemUnbound;
+    private Workqueue systemFreezable;
+    private volatile boolean frozen;            // A
+    private volatile boolean closed;            // A
+    private volatile BooleanSupplier creationFault;   // A: test hook (J-WQ-5)
+
+    volatile long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(300);        // IDLE_WORKER_TIMEOUT
+    volatile long maydayInitialNanos = TimeUnit.MILLISECONDS.toNanos(10);  // MAYDAY_INITIAL_TIMEOUT
+    volatile long maydayIntervalNanos = TimeUnit.MILLISECONDS.toNanos(100);   // MAYDAY_INTERVAL
+    volatile long createCooldownNanos = TimeUnit.SECONDS.toNanos(1);       // CREATE_COOLDOWN
+    volatile long intensiveNanos = TimeUnit.MILLISECONDS.toNanos(10);      // wq_cpu_intensive_thresh_us
+    volatile long stallNanos = TimeUnit.SECONDS.toNanos(30);               // wq_watchdog_thresh
+
+    /**
+     * For the runtime: {@code Machine} builds its workqueues while it boots. Applications use
+     * {@code Machine.workqueues()}.
+     */
+    public Workqueues(Machine machine, Cpus cpus, Lifecycle lifecycle, Stats stats) {
+        this(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(cpus, "cpus"), cpus.count());
+        cpus.addTickHook(this::tick);
+        cpus.addNohzHook(new Cpus.NohzHook() {
+            @Override
+            public boolean needsTick(Cpu cpu) {
+                // The blocked-thread sampler runs on the tick: keep it while an item runs in one of the CPU's pools
+                return cpuPool(cpu.id(), false).nrBusy > 0 || cpuPool(cpu.id(), true).nrBusy > 0;
+            }
+        });
+        cpus.addWatchdogCheck(this::checkStalls);
+        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::quiesceForClose);
+        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::stopForClose);
+        stats.addWorkqueueTable(this::table);
+    }
+
+    private Workqueues(Machine machine, Cpus cpus, int n) {
+        this.machine = machine;
+        this.cpus = cpus;
+        this.nCpus = n;
+        this.pools = new WorkerPool[2 * n + 2];
+        for (int i = 0; i < 2 * n; i++) {
+            pools[i] = new WorkerPool(this, i, i / 2, (i & 1) != 0);
+        }
+        pools[2 * n] = new WorkerPool(this, 2 * n, -1, false);
+        pools[2 * n + 1] = new WorkerPool(this, 2 * n + 1, -1, true);
+        if (machine != null) {
+            system();
+            systemHighpri();
+            systemLong();
+            systemUnbound();
+            systemFreezable();
+        }
+    }
+
+    /**
+     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, no worker
+     * threads (a test plays a worker on its own thread with {@link Worker#detached} and {@link Worker#runOnce()}),
+     * "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
+     * {@link DelayedWork#fireTimer()}.
+     */
+    static Workqueues detached(int cpus) {
+        if (cpus < 1) {
+            throw new IllegalArgumentException("cpus must be >= 1: " + cpus);
+        }
+        return new Workqueues(null, null, cpus);
+    }
+
+    // ------------------------------------------------------------------------------------------ public API
+
+    /** system_wq ("events"): per-CPU, max_active 1024. */
+    public Workqueue system() {
+        Workqueue q = system;
+        return q != null ? q : (system = alloc("events", 0, 0));
+    }
+
+    /** system_highpri_wq: the high-priority per-CPU pools. */
+    public Workqueue systemHighpri() {
+        Workqueue q = systemHighpri;
+        return q != null ? q : (systemHighpri = alloc("events_highpri", WorkqueueFlags.HIGHPRI, 0));
+    }
+
+    /** system_long_wq: for items that may run long. */
+    public Workqueue systemLong() {
+        Workqueue q = systemLong;
+        return q != null ? q : (systemLong = alloc("events_long", 0, 0));
+    }
+
+    /** system_unbound_wq: the unbound pool, max_active 2048. */
+    public Workqueue systemUnbound() {
+        Workqueue q = systemUnbound;
+        return q != null ? q : (systemUnbound = alloc("events_unbound", WorkqueueFlags.UNBOUND, Workqueue.MAX_ACTIVE));
+    }
+
+    /** system_freezable_wq: stops activating items during {@link #freeze()}. */
+    public Workqueue systemFreezable() {
+        Workqueue q = systemFreezable;
+        return q != null ? q : (systemFreezable = alloc("events_freezable", WorkqueueFlags.FREEZABLE, 0));
+    }
+
+    /**
+     * kernel: alloc_workqueue() (B-WQ-16): {@code maxActive} 0 means 1024; values outside [1, 2048] are clamped
+     * with a warning; names longer than 31 characters are truncated with a warning. MEM_RECLAIM starts the
+     * rescuer {@code kworker/R-<name>}.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException for WQ_BH (not supported here) or unknown flag bits
+     */
+    public Workqueue alloc(String name, int flags, int maxActive) {
+        Objects.requireNonNull(name, "name");
+        if ((flags & ~WorkqueueFlags.KNOWN) != 0) {
+            throw new IllegalArgumentException("alloc_workqueue: unknown flag bits 0x"
+                    + Integer.toHexString(flags & ~WorkqueueFlags.KNOWN) + " for " + name);
+        }
+        return allocInternal(name, flags, maxActive);
+    }
+
+    /**
+     * kernel: alloc_ordered_workqueue() (B-WQ-17): unbound, max_active 1, at most one item executing at a time, in
+     * queueing order: an item queued after another returned starts after that one returned and sees its stores
+     * (MO-WQ-4, proven by {@code Workqueue_04_OrderedRunsInOrder}).
+     */
+    public Workqueue allocOrdered(String name, int flags) {
+        Objects.requireNonNull(name, "name");
+        if ((flags & ~WorkqueueFlags.KNOWN) != 0) {
+            throw new IllegalArgumentException("alloc_ordered_workqueue: unknown flag bits 0x"
+                    + Integer.toHexString(flags & ~WorkqueueFlags.KNOWN) + " for " + name);
+        }
+        return allocInternal(name, flags | WorkqueueFlags.UNBOUND | WorkqueueFlags.ORDERED, 1);
+    }
+
+    private Workqueue allocInternal(String name, int flags, int maxActive) {
+        if ((flags & WorkqueueFlags.BH) != 0) {
+            throw new IllegalArgumentException("alloc_workqueue: WQ_BH is not supported by this runtime (" + name
+                    + "); use a tasklet or softirq");
+        }
+        if (name.length() > Workqueue.NAME_LEN - 1) {
+            String t = name.substring(0, Workqueue.NAME_LEN - 1);
+            LOG.log(Level.WARNING, "workqueue: name exceeds WQ_NAME_LEN. Truncating to: " + t);
+            name = t;
+        }
+        int max = maxActive == 0 ? Workqueue.DFL_ACTIVE : clampMaxActive(name, maxActive);
+        Workqueue wq = new Workqueue(this, name, flags, max);
+        if (frozen && (flags & WorkqueueFlags.FREEZABLE) != 0) {
+            wq.setFrozen(true);
+        }
+        queues.add(wq);
+        return wq;
+    }
+
+    static int clampMaxActive(String name, int n) {
+        if (n < 1 || n > Workqueue.MAX_ACTIVE) {
+            int c = Math.max(1, Math.min(n, Workqueue.MAX_ACTIVE));
+            LOG.log(Level.WARNING, "workqueue: max_active " + n + " requested for " + name
+                    + " is out of range, clamping between 1 and " + Workqueue.MAX_ACTIVE + ": " + c);
+            return c;
+        }
+        return n;
+    }
+
+    /**
+     * Freezes the FREEZABLE queues (B-WQ-23): their max_active becomes 0, so new items stay inactive; waits until
+     * their running items have finished.
+     *
+     * @throws IllegalStateException in atomic context, or from an item of a FREEZABLE queue (it would wait for
+     *         itself)
+     */
+    public void freeze() {
+        CpuContext.mightSleep("Workqueues.freeze");
+        Worker self = Worker.current();
+        if (self != null && self.currentPwq != null
+                && (self.currentPwq.wq.flags & WorkqueueFlags.FREEZABLE) != 0) {
+            throw new IllegalStateException("freeze from an item of the freezable workqueue "
+                    + self.currentPwq.wq.name() + " would wait for itself");
+        }
+        frozen = true;
+        for (Workqueue wq : queues) {
+            if ((wq.flags & WorkqueueFlags.FREEZABLE) != 0) {
+                wq.setFrozen(true);
+            }
+        }
+        for (Workqueue wq : queues) {
+            if ((wq.flags & WorkqueueFlags.FREEZABLE) != 0) {
+                wq.waitNoActive();
+            }
+        }
+    }
+
+    /** Thaws: restores max_active of the FREEZABLE queues and activates their waiting items. */
+    public void thaw() {
+        frozen = false;
+        for (Workqueue wq : queues) {
+            if ((wq.flags & WorkqueueFlags.FREEZABLE) != 0) {
+                wq.setFrozen(false);
+            }
+        }
+    }
+
+    public boolean isFrozen() {
+        return frozen;
+    }
+
+    /**
+     * Runs {@code blocking} and tells the calling worker's pool that it blocks meanwhile, so another worker takes
+     * over the pool's pending items (the analogue of {@code ForkJoinPool.managedBlock}). On other threads it just
+     * runs {@code blocking}.
+     *
+     * @throws IllegalStateException in atomic context
+     * @throws Exception whatever {@code blocking} throws
+     */
+    public static <T> T managedBlock(Callable<T> blocking) throws Exception {
+        Objects.requireNonNull(blocking, "blocking");
+        CpuContext.mightSleep("Workqueues.managedBlock");
+        SleepAwareThread token = SleepAwareThread.blockBegin();
+        try {
+            return blocking.call();
+        } finally {
+            SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    /** Every workqueue of this machine that is not destroyed, system ones first. */
+    public List<Workqueue> all() {
+        return new ArrayList<>(queues);
+    }
+
+    /** Stalls the watchdog reported (B-WQ-37). */
+    public long stalls() {
+        long n = 0;
+        for (WorkerPool p : pools) {
+            p.lock.lock();
+            try {
+                n += p.stalls;
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The wq_monitor table, one row per workqueue: {@code total} items executed; {@code infl} items queued or
+     * running now; {@code CPUtime} ms the items ran, minus the time they spent in recorded sleeps (the
+     * runtime's primitives, {@code msleep}, {@code managedBlock}, waits on {@code Work}s and the executor views); a
+     * block only the sampler sees counts as running. Not thread CPU time: reading that costs a system call (about
+     * 0.6 us on the development machine) at each end of every item, several times the cost of a tiny item, where
+     * the kernel samples it at the tick. {@code CPUhog} items
+     * marked CPU_INTENSIVE automatically (B-WQ-31); {@code CMW/RPR} concurrency-management wake-ups (a worker
+     * blocked and another was woken) / repatriations (always 0: no affinity scopes here, J-WQ-7); {@code mayday}
+     * and {@code rescued} for MEM_RECLAIM queues, "-" otherwise.
+     */
+    public String table() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%-24s %10s %6s %10s %7s %9s %7s %8s%n", "", "total", "infl",
+                "CPUtime", "CPUhog",
+                "CMW/RPR", "mayday", "rescued"));
+        for (Workqueue wq : queues) {
+            Workqueue.Stats s = wq.stats;
+            boolean reclaim = wq.rescuer != null;
+            sb.append(String.format("%-24s %10d %6d %10d %7d %9s %7s %8s%n", wq.name(), wq.executed(), wq.inFlight(),
+                    TimeUnit.NANOSECONDS.toMillis(wq.runNanos()), s.cpuHog.get(), s.cmWakeups.get() + "/0",
+                    reclaim ? Long.toString(s.mayday.get()) : "-", reclaim ? Long.toString(s.rescued.get()) : "-"));
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------ internal
+
+    /** No machine behind this core: pools start no worker threads ({@link #detached(int)}). */
+    boolean isDetached() {
+        return machine == null;
+    }
+
+    int cpuCount() {
+        return nCpus;
+    }
+
+    WorkerPool cpuPool(int cpu, boolean highpri) {
+        return pools[2 * cpu + (highpri ? 1 : 0)];
+    }
+
+    WorkerPool unboundPool(boolean highpri) {
+        return pools[2 * nCpus + (highpri ? 1 : 0)];
+    }
+
+    WorkerPool pool(int id) {
+        return pools[id];
+    }
+
+    boolean isSystem(Workqueue wq) {
+        return wq == system || wq == systemHighpri || wq == systemLong || wq == systemUnbound
+                || wq == systemFreezable;
+    }
+
+    void remove(Workqueue wq) {
+        queues.remove(wq);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void checkCpu(int cpu) {
+        if (cpu < 0 || cpu >= nCpus) {
+            throw new IllegalArgumentException("cpu " + cpu + " does not exist (this machine has " + nCpus
+                    + " CPUs)");
+        }
+        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
+            throw new IllegalArgumentException("cpu " + cpu + " is offline: cannot queue work on it");
+        }
+    }
+
+    int thisCpuId() {
+        return cpus == null ? 0 : cpus.thisCpu().id();
+    }
+
+    /**
+     * A bound pool started running an item: if its CPU is NOHZ-idle, wake it so that it restarts its tick (the
+     * sampler's clock). Pairs with the CPU's publication of tickStopped before it asks needsTick, which reads
+     * nrBusy: the worker has already written nrBusy, so one of the two sides sees the other.
+     */
+    void itemStarted(WorkerPool p) {
+        if (cpus != null && p.isBound()) {
+            Cpu c = cpus.cpu(p.cpu);
+            if (cpus.tickStopped(c)) {
+                cpus.kick(c);
+            }
+        }
+    }
+
+    void bindWorker(int cpu) {
+        if (cpus != null) {
+            cpus.bindCurrentThread(cpus.cpu(cpu));
+        }
+    }
+
+    DelayedWork.Timer newTimer(Runnable fn) {
+        if (machine == null) {
+            return new DetachedTimer(fn);
+        }
+        return DelayedWork.machineTimer(new TimerList(machine, fn));
+    }
+
+    /** Test hook (J-WQ-5): while {@code fault} returns true, worker creation fails. {@code null} clears it. */
+    void failWorkerCreation(BooleanSupplier fault) {
+        creationFault = fault;
+    }
+
+    boolean creationFails() {
+        BooleanSupplier f = creationFault;
+        return f != null && f.getAsBoolean();
+    }
+
+    /** Tick of {@code cpu} (hardirq context): sample that CPU's pools if some worker runs an item. */
+    private void tick(Cpu cpu) {
+        long now = System.nanoTime();
+        for (int h = 0; h < 2; h++) {
+            WorkerPool p = cpuPool(cpu.id(), h == 1);
+            if (p.nrBusy > 0) {                         // racy hint: only pools with an item running
+                p.sample(now, intensiveNanos);
+            }
+        }
+    }
+
+    /** Runs the blocked-thread sampler and the CPU-intensive check on every bound pool now. */
+    void sample() {
+        long now = System.nanoTime();
+        for (WorkerPool p : pools) {
+            p.sample(now, intensiveNanos);
+        }
+    }
+
+    /** The stall watchdog (B-WQ-37), run by the machine's watchdog thread. */
+    void checkStalls() {
+        long now = System.nanoTime();
+        for (WorkerPool p : pools) {
+            p.checkStall(now, stallNanos);
+        }
+    }
+
+    /** Close, DRAIN phase: flush every queue until idle (CPUs still run, so timers and IRQs may still queue). */
+    private void quiesceForClose() {
+        if (frozen) {
+            LOG.log(Level.WARNING, "close: workqueues are frozen; thawing so that the held items run");
+            thaw();
+        }
+        quiesce();
+    }
+
+    private void quiesce() {
+        for (int round = 0; round < 1000; round++) {
+            boolean idle = true;
+            for (Workqueue wq : queues) {
+                wq.flush();
+                idle &= wq.isIdle();
+            }
+            if (idle) {
+                return;
+            }
+        }
+        LOG.log(Level.ERROR, "close: workqueues still busy after 1000 flush rounds (items re-queue themselves); "
+                + "continuing the shutdown");
+    }
+
+    /** Close, AFTER_STOP phase: run what the last timers queued, refuse more, stop every thread. */
+    private void stopForClose() {
+        quiesce();
+        closed = true;
+        for (Workqueue wq : queues) {
+            wq.stopRescuer();
+        }
+        List<Worker> all = new ArrayList<>();
+        for (WorkerPool p : pools) {
+            all.addAll(p.stopWorkers());
+        }
+        for (Worker w : all) {
+            try {
+                w.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (w.isAlive()) {
+                Throwable where = new Throwable(w.getName() + " stack");
+                where.setStackTrace(w.getStackTrace());
+                LOG.log(Level.ERROR, "close: " + w.getName() + " did not stop; left running", where);
+            }
+        }
+        for (Workqueue wq : queues) {
+            if (!wq.isIdle()) {
+                LOG.log(Level.ERROR, "close: workqueue " + wq.name() + " still has " + wq.inFlight()
+                        + " item(s) that could not run");
+            }
+        }
+    }
+
+    /** A detached core's timer: armed and deleted like a TimerList, fired only by {@link DelayedWork#fireTimer()}. */
+    private static final class DetachedTimer implements DelayedWork.Timer {
+        private final Runnable fn;
+        private final AtomicBoolean armed = new AtomicBoolean();
+
+        DetachedTimer(Runnable fn) {
+            this.fn = fn;
+        }
+
+        @Override
+        public boolean mod(Duration d) {
+            return armed.getAndSet(true);
+        }
+
+        @Override
+        public boolean delete() {
+            return armed.getAndSet(false);
+        }
+
+        @Override
+        public boolean isPending() {
+            return armed.get();
+        }
+
+        @Override
+        public boolean fire() {
+            if (armed.getAndSet(false)) {
+                fn.run();
+                return true;
+            }
+            return false;
+        }
+    }
+}
