@@ -92,16 +92,15 @@ public final class DelayedWork {
     /**
      * kernel: flush_delayed_work(): if the timer is armed, queue now instead; then wait for that run (B-WQ-12).
      *
-     * @return {@code true} if it waited for an instance
+     * @return {@code true} if it queued the armed instance (which has finished on return, even if a worker ran it
+     *         before this call began to wait) or waited for a queued or running one; {@code false} if it was idle
      * @throws IllegalStateException in atomic context, or if waiting would deadlock
      */
     public boolean flush() {
         CpuContext.mightSleep("DelayedWork.flush");
-        if (deleteTimer()) {
-            Workqueue q = wq;
-            q.insertClaimed(work, cpu);
-        }
-        return work.flushInternal();
+        boolean queuedNow = deleteTimer() && wq.insertClaimed(work, cpu);
+        boolean waited = work.flushInternal();   // waits for every instance queued so far, the one above included
+        return queuedNow || waited;
     }
 
     /**

@@ -563,10 +563,7 @@ class WorkqueuePoolTest {
         Workqueue wq = wqs.system();
         AtomicBoolean release = flag();
         CountDownLatch aIn = new CountDownLatch(1);
-        Work a = new Work(() -> {
-            aIn.countDown();
-            stuckInThisMethod(release);
-        });
+        Work a = new Work(() -> stuckInThisMethod(aIn, release));
         try (LogCapture log = LogCapture.of("io.kdefer.workqueue")) {
             assertTrue(wq.queueOn(0, a));
             await(aIn);
@@ -584,7 +581,9 @@ class WorkqueuePoolTest {
         }
     }
 
-    private static void stuckInThisMethod(AtomicBoolean release) {
+    /** Counts down from inside, so that once {@code in} opens every stack sample of the worker shows this frame. */
+    private static void stuckInThisMethod(CountDownLatch in, AtomicBoolean release) {
+        in.countDown();
         spinUntil(release);
     }
 
