@@ -449,13 +449,11 @@ public final class Work {
         pool.lock.lock();
         try {
             while (!done.getAsBoolean()) {
-                flushWaiters++;
-                pool.flushWaiters++;
+                flushWaiters++;                             // completions of this item signal only if > 0
                 try {
-                    pool.flushCond.awaitUninterruptibly();
+                    pool.awaitFlushCond();
                 } finally {
                     flushWaiters--;
-                    pool.flushWaiters--;
                 }
             }
         } finally {

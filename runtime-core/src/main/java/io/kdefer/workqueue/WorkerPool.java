@@ -286,6 +286,19 @@ final class WorkerPool {
         }
     }
 
+    /**
+     * One wait on flushCond, counted in flushWaiters so that completions and cancellations signal it. Lock held;
+     * the caller re-checks its own condition in a loop.
+     */
+    void awaitFlushCond() {
+        flushWaiters++;
+        try {
+            flushCond.awaitUninterruptibly();
+        } finally {
+            flushWaiters--;
+        }
+    }
+
     /** Close: every worker exits once idle. */
     List<Worker> stopWorkers() {
         lock.lock();

@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToLongFunction;
 
 /**
  * A workqueue (kernel: workqueue_struct): a name, flags, a max_active limit, and one pwq per pool it feeds
@@ -410,12 +411,7 @@ public final class Workqueue {
                 pool.lock.lock();
                 try {
                     while (p.nrInFlight[colors[i]] > 0) {
-                        pool.flushWaiters++;
-                        try {
-                            pool.flushCond.awaitUninterruptibly();
-                        } finally {
-                            pool.flushWaiters--;
-                        }
+                        pool.awaitFlushCond();
                     }
                 } finally {
                     pool.lock.unlock();
@@ -545,12 +541,7 @@ public final class Workqueue {
                 p.pool.lock.lock();
                 try {
                     while (p.nrActive > 0) {
-                        p.pool.flushWaiters++;
-                        try {
-                            p.pool.flushCond.awaitUninterruptibly();
-                        } finally {
-                            p.pool.flushWaiters--;
-                        }
+                        p.pool.awaitFlushCond();
                     }
                 } finally {
                     p.pool.lock.unlock();
@@ -663,11 +654,16 @@ public final class Workqueue {
     // ------------------------------------------------------------------------------------------ stats
 
     int inFlight() {
-        int n = 0;
+        return (int) sumOverPwqs(Pwq::inFlight);
+    }
+
+    /** Sums a per-pwq counter, reading each under its pool's lock (the counters are L(pool.lock)). */
+    private long sumOverPwqs(ToLongFunction<Pwq> counter) {
+        long n = 0;
         for (Pwq p : pwqs) {
             p.pool.lock.lock();
             try {
-                n += p.inFlight();
+                n += counter.applyAsLong(p);
             } finally {
                 p.pool.lock.unlock();
             }
@@ -682,30 +678,12 @@ public final class Workqueue {
 
     /** Items executed (the wq_monitor {@code total}). */
     public long executed() {
-        long n = 0;
-        for (Pwq p : pwqs) {
-            p.pool.lock.lock();
-            try {
-                n += p.executed;
-            } finally {
-                p.pool.lock.unlock();
-            }
-        }
-        return n;
+        return sumOverPwqs(p -> p.executed);
     }
 
     /** Run time of executed items minus the time they were recorded sleeping (the wq_monitor {@code CPUtime}). */
     long runNanos() {
-        long n = 0;
-        for (Pwq p : pwqs) {
-            p.pool.lock.lock();
-            try {
-                n += p.runNanos;
-            } finally {
-                p.pool.lock.unlock();
-            }
-        }
-        return n;
+        return sumOverPwqs(p -> p.runNanos);
     }
 
     @Override
