@@ -5,7 +5,9 @@ package io.kdefer;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.KernelThread;
 import io.kdefer.gic.Gic;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqReturn;
@@ -21,10 +23,14 @@ import io.kdefer.workqueue.Workqueues;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A machine: N virtual CPUs on platform threads, a simulated GICv3, and the kernel subsystems that run on them.
@@ -36,12 +42,48 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <h2>Lifecycle</h2>
+ * <h2>Lifecycle ({@link State}, the shape of {@code ExecutorService}'s RUNNING, SHUTDOWN, TERMINATED)</h2>
  * <pre>
- *   BOOTED  -&gt; CLOSED   close(): drain steps (IRQ threads run what is pending and exit, workqueues), then every
- *                        CPU runs what is pending and stops,
- *                        then what could not run is reported; idempotent, joins every thread it started
+ *   state       entry points              -&gt; next
+ *   RUNNING     accept work               -&gt; CLOSING     close() or shutdown(), the first caller
+ *   CLOSING     refuse new work           -&gt; DRAINING    delayed work fired early (queued now), lazy irq_work
+ *                                                       raised, due timers raised
+ *   DRAINING    refuse new work           -&gt; TERMINATED  what was accepted ran: CPUs, IRQ threads and
+ *                                                       workqueues idle (or the deadline passed); then every
+ *                                                       runtime thread stopped and was joined, and what never
+ *                                                       ran was counted ({@link #closeReport()})
+ *   TERMINATED  refuse new work; a wait that can no longer finish throws IllegalStateException instead of blocking
  * </pre>
+ *
+ * <h2>Properties</h2>
+ * <ul>
+ *   <li>After CLOSING every entry point refuses new work, from every thread, consistently: a call that returns
+ *       whether it made an item pending ({@code IrqWork.queue}, {@code Tasklet.schedule}, {@code Workqueue.queue})
+ *       returns {@code false}; any other throws {@link IllegalStateException} ("... the machine is closed").
+ *       Work the runtime itself continues (a delayed item's timer queueing it, a softirq drain restarting) is not
+ *       new work. Each method's javadoc says what it does on a closed machine.</li>
+ *   <li>Everything accepted before CLOSING runs, or is counted exactly in {@link #closeReport()}: irq_work,
+ *       softirqs, tasklets and cross-CPU calls run on their CPUs; due timers fire; delayed work fires early (the
+ *       kernel's flush-on-close choice) and runs; workqueues drain; IRQ threads run their pending wake-ups. Timers
+ *       not yet due are cancelled and counted.</li>
+ *   <li>One deadline ({@link MachineConfig#closeTimeout()}) bounds the whole close: CPUs, workers, IRQ threads,
+ *       rescuers. Past three quarters of it the drain stops; runtime threads still running near the deadline (an
+ *       item that never returns) are interrupted, and those that still do not end are reported with their stack
+ *       and what they were running, and left behind. close() returns by the deadline.</li>
+ *   <li>{@link #close()} is idempotent: every caller returns only when the machine is TERMINATED. It is refused
+ *       (IllegalStateException) from the machine's own threads (a CPU, a worker, an IRQ thread), which it would
+ *       wait for; {@link #shutdown()} begins the same close from anywhere and returns at once.</li>
+ *   <li>Waits that can no longer finish ({@code IrqWork.sync}, {@code Tasklet.kill}, {@code Work.flush},
+ *       {@code cancelSync}, a waiting cross-CPU call, {@code Irqs.synchronize}, CPU hotplug) are released with an
+ *       IllegalStateException when the machine terminates.</li>
+ *   <li>A Java interrupt never ends or spins a runtime thread: the flag is cleared after each callback, counted and
+ *       reported once per source (DESIGN §5).</li>
+ *   <li>If close() is never called: the runtime's threads are daemon threads, so they never keep the JVM alive,
+ *       and work still pending when the JVM exits does not run. {@link MachineConfig.Builder#closeOnExit(boolean)}
+ *       closes the machine from a shutdown hook instead.</li>
+ * </ul>
+ * Proofs: {@code MachineLifecycleTest} (one test per lifecycle rule), {@code LifecycleStressTest} (THREADED,
+ * {@code -Pstress}), jcstress {@code Lifecycle_01_EnqueueRacingDyingCpu} and {@code Lifecycle_02_QueueRacingClose}.
  *
  * <h2>"This CPU"</h2>
  * A thread running on a CPU (its {@code cpu/N} thread, a worker, an IRQ thread, or a thread bound with
@@ -56,9 +98,29 @@ public final class Machine implements AutoCloseable {
      * TASKLET softirqs, hotplug hook), TimerCore (TIMER softirq, tick, NOHZ and hotplug hooks), Stats, the timer
      * PPI's handler, Workqueues (tick hook: worker sampler; watchdog check: stalls; close: flush, then stop
      * workers); then the CPU threads start. Subsystems find each other's internal state through the services
-     * map, filled before the machine is published and read-only afterwards.
+     * map, filled before the machine is published and read-only afterwards. Each subsystem registers itself as a
+     * Lifecycle.Participant; close calls them in that order.
+     *
+     * The closer is the first thread to move RUNNING -> CLOSING: a close() caller, or the thread shutdown() starts.
+     * Deadlines, all from the start of close (T = closeTimeout): the drain ends at 3T/4, the stop-and-join at 7T/8,
+     * then threads still alive are interrupted and given until T. The closer holds the hotplug lock from CLOSING to
+     * the end, so no CPU changes state under the drain (a transition in progress finishes first, within the
+     * deadline).
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer");
+    private static final AtomicInteger NEXT_ID = new AtomicInteger();
+
+    /** A machine's lifecycle states (see the class javadoc). */
+    public enum State {
+        /** Accepts work. */
+        RUNNING,
+        /** close() or shutdown() began: new work is refused. */
+        CLOSING,
+        /** Accepted work runs; then the runtime's threads stop. */
+        DRAINING,
+        /** Every runtime thread stopped (or was reported); nothing runs any more. */
+        TERMINATED
+    }
 
     static {
         Services.install(new Services.Lookup() {
@@ -70,6 +132,7 @@ public final class Machine implements AutoCloseable {
     }
 
     private final MachineConfig config;        // I
+    private final String name;                 // I
     private final Cpus cpus;                   // I
     private final Irqs irqs;                   // I
     private final Softirqs softirqs;           // I
@@ -80,15 +143,20 @@ public final class Machine implements AutoCloseable {
     private final TimerCore timers;            // I
     private final Stats stats;                 // I
     private final Workqueues workqueues;       // I
-    private final Lifecycle lifecycle = new Lifecycle();       // I
+    private final Lifecycle lifecycle;         // I
+    private final Faults faults;               // I
     private final Map<Class<?>, Object> services = new HashMap<>();   // I: filled during boot
-    private boolean closed;                    // L(this)
+    private volatile CloseReport report;       // A: set by the closer before TERMINATED
+    private volatile Thread exitHook;          // A: closeOnExit's shutdown hook, removed by close
 
     private Machine(MachineConfig config) {
         this.config = config;
+        this.name = config.name() != null ? config.name() : "machine-" + NEXT_ID.incrementAndGet();
+        this.lifecycle = new Lifecycle(name);
+        this.faults = new Faults(name);
         this.cpus = new Cpus(config.cpus(), config.mode() == Mode.MANUAL, config.hz(), config.idle(),
                 config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
-                config.softLockupThreshold().toNanos());
+                config.softLockupThreshold().toNanos(), lifecycle, faults);
         this.irqs = new Irqs(cpus, lifecycle, config.spuriousWindow(), config.spuriousThreshold(),
                 config.spuriousQuietTime().toNanos());
         this.softirqs = new Softirqs(cpus);
@@ -114,6 +182,7 @@ public final class Machine implements AutoCloseable {
         services.put(TimerCore.class, timers);
         services.put(Stats.class, stats);
         services.put(Lifecycle.class, lifecycle);
+        services.put(Faults.class, faults);
         this.workqueues = new Workqueues(this, cpus, lifecycle, stats);   // needs the services (delayed-work timers)
         services.put(Workqueues.class, workqueues);
     }
@@ -132,6 +201,11 @@ public final class Machine implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Machine m = new Machine(config);
         m.cpus.start();
+        if (config.closeOnExit()) {
+            Thread hook = new Thread(m::closeFromHook, m.name + "-close-on-exit");
+            m.exitHook = hook;
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         return m;
     }
 
@@ -145,6 +219,11 @@ public final class Machine implements AutoCloseable {
 
     public MachineConfig config() {
         return config;
+    }
+
+    /** The machine's name ({@link MachineConfig.Builder#name}, or "machine-N"): in reports and thread names. */
+    public String name() {
+        return name;
     }
 
     public Mode mode() {
@@ -197,9 +276,10 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Binds the calling application thread to CPU {@code cpu}: {@code Cpu.current()} then returns it, and
-     * {@code queue()}/{@code raise()}/{@code schedule()} from this thread target it. The thread stays a task
-     * context: it runs in parallel with the CPU's own atomic contexts, not inside them.
+     * Binds the calling application thread to CPU {@code cpu}: {@code Cpu.current()} then returns it (while it is
+     * online), and {@code queue()}/{@code raise()}/{@code schedule()} from this thread target it. The thread stays a
+     * task context: it runs in parallel with the CPU's own atomic contexts, not inside them. Allowed on a closed
+     * machine (it changes nothing there).
      */
     public void bindCurrentThread(int cpu) {
         cpus.bindCurrentThread(cpus.cpu(cpu));
@@ -213,77 +293,244 @@ public final class Machine implements AutoCloseable {
     /**
      * MANUAL mode: runs every CPU until none has deliverable work, without advancing virtual time.
      *
-     * @throws IllegalStateException in THREADED mode, or when work keeps itself busy forever (naming it)
+     * @throws IllegalStateException in THREADED mode, when work keeps itself busy forever (naming it), or on a
+     *         closed machine
      */
     public void runUntilIdle() {
+        lifecycle.checkOpen("runUntilIdle");
         cpus.runUntilIdle();
     }
 
     /**
      * MANUAL mode: moves virtual time forward by {@code d}, firing every tick and timer due at or before the new
      * time (inclusive), and running everything deliverable after each one.
+     *
+     * @throws IllegalStateException in THREADED mode, or on a closed machine
      */
     public void advance(Duration d) {
         Objects.requireNonNull(d, "duration");
+        lifecycle.checkOpen("advance");
         cpus.advance(d.toNanos());
     }
 
+    // ---------------------------------------------------------------------------------------------- lifecycle
+
+    /** The lifecycle state (see the class javadoc). */
+    public State state() {
+        return State.values()[lifecycle.state()];
+    }
+
+    /** Whether close began: true from CLOSING on (new work is refused). */
+    public boolean isClosed() {
+        return lifecycle.isClosed();
+    }
+
     /**
-     * Shuts the machine down in order and loses nothing: queued work drains, every CPU runs what is pending
-     * (interrupts, softirqs, and the irq_work, tasklets and timers due), threads are joined, and anything that
-     * could not run is reported. Idempotent.
+     * Closes the machine and waits until it is TERMINATED (see the class javadoc): new work is refused, accepted
+     * work runs or is counted, every runtime thread is stopped and joined, all within
+     * {@link MachineConfig#closeTimeout()}. Idempotent: a concurrent or later caller waits for the same
+     * termination. Uninterruptible: an interrupt is kept for the caller.
      *
-     * @throws IllegalStateException from a thread running a CPU's atomic context (it would wait for itself)
+     * @throws IllegalStateException from a thread of this machine (a CPU thread or an atomic context it runs, a
+     *         worker, an IRQ thread, a rescuer): it would wait for itself; call {@link #shutdown()} there
      */
     @Override
     public void close() {
-        if (cpus.executingCpu() != null) {
-            throw new IllegalStateException("Machine.close() called from the atomic context of "
-                    + cpus.executingCpu() + ": a CPU cannot wait for itself to stop");
+        refuseOwnThread("Machine.close()");
+        if (lifecycle.beginClose()) {
+            runClose();
+        } else {
+            lifecycle.awaitState(Lifecycle.TERMINATED, Long.MAX_VALUE);
         }
-        synchronized (this) {
-            if (closed) {
+        removeExitHook();
+    }
+
+    /**
+     * Begins closing the machine and returns at once (the close runs on a thread {@code <name>-close}); callable
+     * from anywhere, including the machine's own threads. {@link #awaitTermination} or {@link #close()} waits for
+     * the end. Idempotent.
+     */
+    public void shutdown() {
+        if (lifecycle.beginClose()) {
+            Thread closer = new Thread(this::runClose, name + "-close");
+            closer.setDaemon(true);
+            closer.start();
+        }
+    }
+
+    /**
+     * Waits until the machine is TERMINATED or {@code timeout} passed.
+     *
+     * @return whether it terminated
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = Long.MAX_VALUE;
+        }
+        return lifecycle.awaitStateInterruptibly(Lifecycle.TERMINATED, nanos);
+    }
+
+    /**
+     * What the close could not do (empty while the machine has not terminated, and after a clean close): accepted
+     * work that never ran, counted per primitive, and threads left behind.
+     */
+    public CloseReport closeReport() {
+        CloseReport r = report;
+        if (r == null) {
+            return new CloseReport(lifecycle.leftovers(), lifecycle.leftoverExamples(), List.of(), Duration.ZERO);
+        }
+        // a late enqueuer may have counted an item after the close (see CloseReport)
+        return new CloseReport(lifecycle.leftovers(), lifecycle.leftoverExamples(), r.stuckThreads(), r.took());
+    }
+
+    private void refuseOwnThread(String what) {
+        Cpu exec = cpus.executingCpu();
+        if (exec != null) {
+            throw new IllegalStateException(what + " called from the atomic context of " + exec
+                    + ": a CPU cannot wait for itself to stop; call shutdown() instead");
+        }
+        if (cpus.isRuntimeThread()) {
+            throw new IllegalStateException(what + " called from " + Thread.currentThread().getName()
+                    + ", a thread of this machine: it would wait for itself to stop; call shutdown() instead (it "
+                    + "returns at once, and the machine closes once this thread returns)");
+        }
+    }
+
+    private void closeFromHook() {
+        exitHook = null;                      // running: Runtime refuses to remove a hook in progress
+        if (lifecycle.beginClose()) {
+            runClose();
+        } else {
+            lifecycle.awaitState(Lifecycle.TERMINATED, config.closeTimeout().toNanos());
+        }
+    }
+
+    private void removeExitHook() {
+        Thread hook = exitHook;
+        if (hook != null) {
+            exitHook = null;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down already: the hook runs (and finds the machine closed)
+            }
+        }
+    }
+
+    /** The close itself, on the closer thread (see the implementation notes for the deadlines). */
+    private void runClose() {
+        long start = System.nanoTime();
+        long t = config.closeTimeout().toNanos();
+        long drainUntil = start + t / 4 * 3;
+        long joinUntil = start + t / 8 * 7;
+        long deadline = start + t;
+        List<Lifecycle.Participant> ps = lifecycle.participants();
+        try {
+            cpus.beginStop();
+            boolean hotplugQuiet = cpus.quiesceHotplug(drainUntil);
+            if (!hotplugQuiet) {
+                LOG.log(Level.ERROR, name + ": close: a CPU hotplug transition did not finish; closing anyway");
+            }
+            for (Lifecycle.Participant p : ps) {
+                step(p, "beginDrain", () -> p.beginDrain());
+            }
+            lifecycle.advance(Lifecycle.DRAINING);
+            drain(ps, drainUntil);
+            for (Lifecycle.Participant p : ps) {
+                step(p, "stop", p::stop);
+            }
+            cpus.requestStop(joinUntil);
+            List<Thread> alive = new ArrayList<>();
+            for (Lifecycle.Participant p : ps) {
+                alive.addAll(p.join(joinUntil));
+            }
+            alive.addAll(cpus.joinCpus(joinUntil + TimeUnit.MILLISECONDS.toNanos(50)));
+            List<String> stuck = reportStuck(alive, deadline);
+            for (Lifecycle.Participant p : ps) {
+                step(p, "reportLeftovers", p::reportLeftovers);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            CloseReport r = new CloseReport(lifecycle.leftovers(), lifecycle.leftoverExamples(), stuck, took);
+            report = r;
+            if (!r.isClean()) {
+                LOG.log(Level.WARNING, name + ": close: " + r);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, name + ": close failed; terminating anyway", e);
+        } finally {
+            lifecycle.advance(Lifecycle.TERMINATED);
+            for (Lifecycle.Participant p : ps) {
+                step(p, "releaseWaiters", p::releaseWaiters);
+            }
+            cpus.releaseHotplug();
+        }
+    }
+
+    /** DRAINING until every participant and CPU is idle, or {@code until}. */
+    private void drain(List<Lifecycle.Participant> ps, long until) {
+        int quietRounds = 0;
+        while (System.nanoTime() - until < 0) {
+            boolean idle = true;
+            if (cpus.isManual()) {
+                try {
+                    cpus.runUntilIdle();
+                } catch (IllegalStateException livelock) {
+                    idle = false;                    // work that re-raises itself: the deadline ends it
+                }
+            }
+            for (Lifecycle.Participant p : ps) {
+                idle &= p.drain(until);
+            }
+            idle &= cpus.quiescent();
+            // Two quiet rounds in a row: a CPU that looked idle while another CPU's callback was about to hand it
+            // work has been looked at again after that callback finished.
+            quietRounds = idle ? quietRounds + 1 : 0;
+            if (quietRounds >= 2) {
                 return;
             }
-            closed = true;
-        }
-        // Stopping from here on: every close step, and the CPUs' last drain, may rely on it (e.g. a scheduled but
-        // disabled tasklet stops re-raising its softirq, which would otherwise look like a livelock).
-        cpus.beginStop();
-        for (Runnable step : lifecycle.steps(Lifecycle.Phase.DRAIN)) {
-            runStep(step);
-        }
-        if (cpus.isManual()) {
-            try {
-                cpus.runUntilIdle();
-            } catch (IllegalStateException e) {
-                LOG.log(Level.ERROR, "close: the machine did not become idle; pending work is left unrun", e);
+            if (!idle && !cpus.isManual()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
         }
-        List<Cpu> stuck = cpus.stop(config.closeTimeout().toNanos());
-        if (!stuck.isEmpty()) {
-            LOG.log(Level.ERROR, "close: " + stuck + " did not finish their work within " + config.closeTimeout());
-        }
-        for (Runnable step : lifecycle.steps(Lifecycle.Phase.AFTER_STOP)) {
-            runStep(step);
-        }
+        LOG.log(Level.WARNING, name + ": close: work was still running when the drain deadline passed (work that "
+                + "keeps itself busy?); stopping the machine anyway");
     }
 
-    private static void runStep(Runnable step) {
+    private List<String> reportStuck(List<Thread> alive, long deadline) {
+        List<String> stuck = new ArrayList<>();
+        for (Thread th : alive) {
+            th.interrupt();                          // a blocked item may give up; the runtime ignores the flag
+        }
+        for (Thread th : alive) {
+            if (Cpus.join(th, deadline)) {
+                continue;
+            }
+            String what = th instanceof KernelThread ? ((KernelThread) th).describeWork() : "";
+            stuck.add(th.getName() + " (" + what + ")");
+            Throwable where = new Throwable(th.getName() + " stack");
+            where.setStackTrace(th.getStackTrace());
+            LOG.log(Level.ERROR, name + ": close: " + th.getName() + " did not end within the close timeout of "
+                    + config.closeTimeout().toMillis() + " ms; it was " + what + "; left running", where);
+        }
+        return stuck;
+    }
+
+    private void step(Lifecycle.Participant p, String what, Runnable r) {
         try {
-            step.run();
+            r.run();
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "close step failed; continuing the shutdown", e);
+            LOG.log(Level.ERROR, name + ": close step " + what + " of " + p + " failed; continuing the shutdown", e);
         }
-    }
-
-    /** Whether {@link #close()} was called. */
-    public synchronized boolean isClosed() {
-        return closed;
     }
 
     @Override
     public String toString() {
-        return "Machine[" + cpus.count() + " CPUs, " + config.mode() + ", " + config.hz() + " Hz]";
+        return "Machine[" + name + ", " + cpus.count() + " CPUs, " + config.mode() + ", " + config.hz() + " Hz, "
+                + state() + "]";
     }
 }

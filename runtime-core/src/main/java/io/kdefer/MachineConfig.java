@@ -24,7 +24,9 @@ import java.util.Objects;
  *   spuriousThreshold    99 900 unhandled per window    (K-SPUR)
  *   spuriousQuietTime    100 ms (HZ/10)                 (K-SPUR)
  *   softLockupThreshold  20 s (0 = watchdog off)        (kernel: 2 x watchdog_thresh)
- *   closeTimeout         10 s for CPUs to finish their pending work at close
+ *   closeTimeout         10 s: the one deadline of close() (drain, stop, join; see Machine)
+ *   closeOnExit          false: a shutdown hook closes the machine when the JVM exits
+ *   name                 "machine-N": in reports, logs and the close thread's name
  * </pre>
  */
 public final class MachineConfig {
@@ -39,6 +41,8 @@ public final class MachineConfig {
     private final Duration spuriousQuietTime;
     private final Duration softLockupThreshold;
     private final Duration closeTimeout;
+    private final boolean closeOnExit;
+    private final String name;
 
     private MachineConfig(Builder b) {
         this.cpus = b.cpus;
@@ -52,6 +56,8 @@ public final class MachineConfig {
         this.spuriousQuietTime = b.spuriousQuietTime;
         this.softLockupThreshold = b.softLockupThreshold;
         this.closeTimeout = b.closeTimeout;
+        this.closeOnExit = b.closeOnExit;
+        this.name = b.name;
     }
 
     public static Builder builder() {
@@ -107,6 +113,15 @@ public final class MachineConfig {
         return closeTimeout;
     }
 
+    public boolean closeOnExit() {
+        return closeOnExit;
+    }
+
+    /** The name given with {@link Builder#name}, or null (the machine then names itself "machine-N"). */
+    public String name() {
+        return name;
+    }
+
     @Override
     public String toString() {
         return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + "]";
@@ -124,6 +139,8 @@ public final class MachineConfig {
         private Duration spuriousQuietTime = Duration.ofNanos(Irqs.SPURIOUS_QUIET_NANOS);
         private Duration softLockupThreshold = Duration.ofSeconds(20);
         private Duration closeTimeout = Duration.ofSeconds(10);
+        private boolean closeOnExit;
+        private String name;
 
         private Builder() {
         }
@@ -198,9 +215,33 @@ public final class MachineConfig {
             return this;
         }
 
-        /** How long {@code close()} waits for each CPU to finish its pending work. */
+        /**
+         * The one deadline of {@code close()}: draining accepted work, stopping and joining every runtime thread
+         * (CPUs, workers, IRQ threads, rescuers). Past it close reports what it could not do and returns.
+         */
         public Builder closeTimeout(Duration d) {
             this.closeTimeout = positive(d, "closeTimeout");
+            return this;
+        }
+
+        /**
+         * Close the machine from a JVM shutdown hook (bounded by {@link #closeTimeout}) if it is still running when
+         * the JVM exits, so accepted work runs. Off by default: the runtime's threads are daemon threads, so without
+         * it work still pending at exit does not run (and the machine never keeps the JVM alive). {@code close()}
+         * removes the hook.
+         */
+        public Builder closeOnExit(boolean on) {
+            this.closeOnExit = on;
+            return this;
+        }
+
+        /** The machine's name, for reports, logs and its close thread ("machine-N" by default). */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("a machine name must not be blank");
+            }
+            this.name = name;
             return this;
         }
 

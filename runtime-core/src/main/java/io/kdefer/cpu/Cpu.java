@@ -5,8 +5,8 @@ package io.kdefer.cpu;
 
 import io.kdefer.gic.CpuInterface;
 import io.kdefer.gic.Gic;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
-import org.agrona.concurrent.AgentTerminationException;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
@@ -36,6 +36,19 @@ import java.util.concurrent.locks.LockSupport;
  *   STOPPED  2                     the machine closed and everything pending ran (or, still busy at the
  *                                  close timeout, it stopped and reported what it left)
  * </pre>
+ *
+ * <h2>Hotplug states (kernel: the cpuhp states, reduced to what is observable here)</h2>
+ * <pre>
+ *   state       takes IRQs  new work  -&gt; next
+ *   ONLINE      yes         yes       -&gt; GOING_DOWN  offline(): home CPUs and bound threads stop choosing it
+ *   GOING_DOWN  yes         no        -&gt; OFFLINE     pools unbound and IRQs moved (caller), then on the CPU with
+ *                                                   IRQs off: call-single queue and irq_work flushed
+ *   OFFLINE     no          no        -&gt; COMING_UP   online(); meanwhile its timers, tasklets and softirqs moved
+ *   COMING_UP   yes         no        -&gt; ONLINE      tick restarted, workqueue pools rebound
+ *   STOPPED     no          no                       Machine.close() stopped the CPU (terminal)
+ * </pre>
+ * A thread bound to a CPU that does not take new work gets {@code null} from {@link #current()} and queues on its
+ * home CPU, so nothing new is ever placed on a CPU on its way down.
  *
  * <h2>Properties</h2>
  * <ul>
@@ -94,7 +107,8 @@ public final class Cpu {
     private volatile int runState;           // A: RUNNING / PARKED / STOPPED
     private volatile int softirqPending;     // A: one bit per Softirq vector
     private volatile boolean tickStopped;    // O(executing thread): NOHZ, see implementation notes
-    volatile boolean online = true;          // O(executing thread, or the hotplug caller in MANUAL)
+    volatile boolean online = true;          // O(executing thread, or the hotplug caller in MANUAL): takes IRQs
+    private volatile HotplugState hotplug = HotplugState.ONLINE;   // O(hotplug caller under the hotplug lock)
     volatile boolean stopRequested;          // A: Machine.close()
     private volatile Runnable request;       // A: a hotplug step to run on this CPU (THREADED)
     long nextTickNanos;                      // C
@@ -140,15 +154,15 @@ public final class Cpu {
      * which still has a home CPU that {@code queue()}, {@code raise()} and {@code schedule()} use.
      */
     public static Cpu current() {
-        Thread t = Thread.currentThread();
-        if (t instanceof CpuThread) {
-            return ((CpuThread) t).cpu;
-        }
-        Cpus.ThreadState s = Cpus.STATE.get();
+        ThreadState s = ThreadState.peek();
         if (s == null) {
             return null;
         }
-        return s.executing != null ? s.executing : s.bound;
+        if (s.executing != null) {
+            return s.executing;
+        }
+        Cpu b = s.bound;
+        return b != null && b.acceptsWork() ? b : null;
     }
 
     public int id() {
@@ -157,6 +171,34 @@ public final class Cpu {
 
     public boolean isOnline() {
         return online;
+    }
+
+    /** The CPU's hotplug state (see the table above). */
+    public HotplugState hotplugState() {
+        return hotplug;
+    }
+
+    /** The hotplug states of a CPU (kernel: the cpuhp states, reduced to what is observable here). */
+    public enum HotplugState {
+        /** Takes interrupts and new work. */
+        ONLINE,
+        /** offline() in progress: still takes interrupts, no new work is placed on it. */
+        GOING_DOWN,
+        /** Takes no interrupts; its work moved to another CPU. */
+        OFFLINE,
+        /** online() in progress: takes interrupts again, not yet new work. */
+        COMING_UP,
+        /** The machine closed. */
+        STOPPED
+    }
+
+    /** Whether new work may be placed on this CPU (ONLINE): home CPUs and bound threads use only such CPUs. */
+    boolean acceptsWork() {
+        return hotplug == HotplugState.ONLINE;
+    }
+
+    void setHotplugState(HotplugState s) {
+        hotplug = s;
     }
 
     /**
@@ -335,11 +377,12 @@ public final class Cpu {
             }
         }
         if (work == 0 && stopRequested && !hasWork()) {
-            runState = STOPPED;
-            throw new AgentTerminationException("cpu/" + id + " stopped");
+            markStopped();
+            return -1;
         }
         if (stopRequested && cpus.giveUp()) {
             abandon();
+            return -1;
         }
         return work;
     }
@@ -498,6 +541,7 @@ public final class Cpu {
                 } catch (Throwable t) {
                     cpus.softirqFailed(this, nr, t);
                 }
+                cpus.faults.afterCallback(Cpus.softirqLabel(nr), this);
             } else if (!softirqFailureReported) {
                 softirqFailureReported = true;
                 LOG.log(Level.WARNING, "cpu/" + id + ": softirq " + Cpus.softirqName(nr)
@@ -567,6 +611,7 @@ public final class Cpu {
             deadline = online ? cpus.nextEventNanos(this) : Long.MAX_VALUE;
         }
         parks++;
+        cpus.faults.beforeIdle(thread);              // a set interrupt flag would make park return at once
         if (deadline == Long.MAX_VALUE) {
             LockSupport.park(this);
         } else if (deadline > now) {
@@ -595,11 +640,7 @@ public final class Cpu {
     // ---------------------------------------------------------------------------------------------- ownership
 
     static Cpu executing() {
-        Thread t = Thread.currentThread();
-        if (t instanceof CpuThread) {
-            return ((CpuThread) t).cpu;
-        }
-        Cpus.ThreadState s = Cpus.STATE.get();
+        ThreadState s = ThreadState.peek();
         return s == null ? null : s.executing;
     }
 
@@ -614,7 +655,7 @@ public final class Cpu {
     }
 
     void enterManual() {
-        Cpus.ThreadState s = Cpus.threadState();
+        ThreadState s = ThreadState.current();
         if (s.executing != null) {
             throw new IllegalStateException("cpu/" + id + ": cannot run it from inside the atomic context of cpu/"
                     + s.executing.id + " on the same thread");
@@ -627,7 +668,7 @@ public final class Cpu {
     }
 
     void exitManual() {
-        Cpus.threadState().executing = null;
+        ThreadState.current().executing = null;
         OWNER.setRelease(this, (Thread) null);
     }
 
@@ -641,13 +682,21 @@ public final class Cpu {
             throw new IllegalStateException(op + " on cpu/" + id + " from a thread running on cpu/" + mine.id
                     + ": local operations act on the calling thread's CPU only");
         }
-        return Cpus.threadState().task;
+        return ThreadState.current().task;
     }
 
     // ---------------------------------------------------------------------------------------------- hotplug, stop
 
-    /** Runs {@code step} on this CPU's executing thread and waits for it (THREADED), or inline (MANUAL). */
+    /**
+     * Runs {@code step} on this CPU's executing thread and waits for it (THREADED), or inline (MANUAL). The wait is
+     * uninterruptible and ends with an exception if the machine terminates first (a CPU stuck in a callback).
+     *
+     * @throws IllegalStateException if the CPU stopped (the machine closed), or {@code step} threw
+     */
     void runOnCpu(Runnable step) {
+        if (runState == STOPPED) {
+            throw cpus.lifecycle.closedException("cpu/" + id + " hotplug");
+        }
         if (cpus.manual || thread == null) {
             enterManual();
             try {
@@ -657,31 +706,20 @@ public final class Cpu {
             }
             return;
         }
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         Throwable[] failure = new Throwable[1];
         request = () -> {
             try {
                 step.run();
             } catch (Throwable t) {
-                failure[0] = t;
+                failure[0] = t;                      // published by the volatile store below
             } finally {
-                done.countDown();
+                done.set(true);
             }
         };
         RUN_STATE.compareAndSet(this, PARKED, RUNNING);
         LockSupport.unpark(thread);
-        boolean interrupted = false;
-        while (true) {
-            try {
-                done.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Await.until(this, done::get, cpus.lifecycle, "cpu/" + id + " hotplug step");
         if (failure[0] != null) {
             throw new IllegalStateException("cpu/" + id + ": hotplug step failed", failure[0]);
         }
@@ -696,10 +734,19 @@ public final class Cpu {
         if (ci.isSignalled(Gic.PMR_NONE)) {
             left.append(" INTID ").append(ci.highestPending());
         }
-        runState = STOPPED;
+        markStopped();
         LOG.log(Level.ERROR, "cpu/" + id + ": still busy when the close timeout expired (work that re-raises itself "
                 + "forever?); stopped with" + (left.length() == 0 ? " nothing" : left.toString()) + " pending");
-        throw new AgentTerminationException("cpu/" + id + " gave up at the close timeout");
+    }
+
+    /**
+     * The CPU is done for good (close): it takes no interrupts and no work. An enqueuer that finds it so after
+     * publishing an item (the check that also moves work off a CPU gone offline) counts the item as a leftover.
+     */
+    void markStopped() {
+        online = false;
+        hotplug = HotplugState.STOPPED;
+        runState = STOPPED;
     }
 
     void requestStop() {
@@ -709,6 +756,22 @@ public final class Cpu {
             RUN_STATE.compareAndSet(this, PARKED, RUNNING);
             LockSupport.unpark(t);
         }
+    }
+
+    /** Takes the pending softirq word (hotplug: the dead CPU's pending vectors move to another CPU). */
+    int takeSoftirqPending() {
+        return (int) SOFTIRQ_PENDING.getAndSet(this, 0);
+    }
+
+    /** For close reports: what the CPU thread is in. */
+    String describeWork() {
+        int c = atomic.countOpaque();
+        if (c == 0) {
+            return runState == PARKED ? "idle (parked)" : "its loop";
+        }
+        CpuContext probe = new CpuContext(null);
+        probe.count = c;
+        return probe.describe();
     }
 
     // ---------------------------------------------------------------------------------------------- statistics

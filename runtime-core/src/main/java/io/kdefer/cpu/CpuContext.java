@@ -67,8 +67,8 @@ public final class CpuContext {
      * MANUAL-mode driver inside {@code runPending}), else the thread's own task-context word.
      */
     public static CpuContext current() {
-        Cpu c = Cpu.executing();
-        return c != null ? c.atomic : Cpus.threadState().task;
+        ThreadState s = ThreadState.current();
+        return s.executing != null ? s.executing.atomic : s.task;
     }
 
     /**
@@ -79,14 +79,17 @@ public final class CpuContext {
      * @throws IllegalStateException "sleeping function called from hardirq context on cpu/2: Completion.await"
      */
     public static void mightSleep(String what) {
-        Cpu c = Cpu.executing();
+        ThreadState s = ThreadState.peek();
+        if (s == null) {
+            return;                                  // a thread that never touched the runtime: task context
+        }
+        Cpu c = s.executing;
         if (c != null) {
             CpuContext x = c.atomic;
             String ctx = x.preemptible() ? "the idle loop" : x.describe();
             throw new IllegalStateException("sleeping function called from " + ctx + " on " + c + ": " + what);
         }
-        Cpus.ThreadState s = Cpus.STATE.get();
-        if (s != null && !s.task.preemptible()) {
+        if (!s.task.preemptible()) {
             throw new IllegalStateException("sleeping function called from " + s.task.describe() + " on thread "
                     + Thread.currentThread().getName() + (s.bound != null ? " (bound to " + s.bound + ")" : "")
                     + ": " + what);

@@ -4,10 +4,8 @@
 package io.kdefer.cpu;
 
 import io.kdefer.gic.Gic;
-import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.AgentTerminationException;
-import org.agrona.concurrent.IdleStrategy;
+import io.kdefer.internal.Faults;
+import io.kdefer.internal.Lifecycle;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
@@ -20,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A machine's virtual CPUs as the runtime's subsystems see them: the runtime SPI behind {@link Cpu}. Not for
@@ -36,7 +35,7 @@ public final class Cpus {
      * Hooks are registered while the machine boots, before the CPU threads start (copy-on-write lists, so a
      * late registration is still safe). Hooks run on the CPU's executing thread: tick hooks in hardirq
      * context, NOHZ hooks in the idle path (task context, IRQs enabled), hotplug "dying" hooks on the dying CPU
-     * with IRQs disabled, "dead" and "online" hooks on the caller's thread.
+     * with IRQs disabled, "offlining", "dead" and "online" hooks on the caller's thread.
      *
      * Home CPU: an unbound thread's home is its thread id modulo the CPU count (the next online CPU if that one
      * is offline): stable for the thread's life, spread evenly over consecutive threads, and free of any
@@ -47,15 +46,6 @@ public final class Cpus {
             {"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"};
 
     private static final System.Logger LOG = System.getLogger("io.kdefer.cpu");
-
-    /** Per-thread binding and task context (created on first use; one small object per thread). */
-    static final class ThreadState {
-        Cpu executing;                                  // MANUAL driver: the CPU run by this thread right now
-        Cpu bound;                                      // bindCurrentThread / worker binding
-        final CpuContext task = new CpuContext(null);   // this thread's own task-context word
-    }
-
-    static final ThreadLocal<ThreadState> STATE = new ThreadLocal<>();
 
     /** The generic IRQ layer's entry point, called in hardirq context after irq_enter. */
     public interface Dispatch {
@@ -80,8 +70,19 @@ public final class Cpus {
         }
     }
 
-    /** CPU hotplug steps. */
+    /**
+     * CPU hotplug steps, in the order {@link Cpu#offline()} runs them (kernel: the cpuhp teardown states, each
+     * subsystem at its place): offlining (caller), dying (on the CPU), dead (caller); {@link Cpu#online()} runs
+     * online (caller) once the CPU takes interrupts again.
+     */
     public interface HotplugHook {
+        /**
+         * On the caller, while the CPU still runs but no longer takes new work (GOING_DOWN): stop targeting it
+         * (workqueue pools unbind, B-WQ-44; IRQs routed to it move to {@code target}, the kernel's fixup_irqs).
+         */
+        default void offlining(Cpu cpu, Cpu target) {
+        }
+
         /** On the dying CPU, IRQs disabled: flush what only it can run (irq_work, call-single queue). */
         default void dying(Cpu cpu) {
         }
@@ -96,6 +97,8 @@ public final class Cpus {
     }
 
     final boolean manual;                       // I
+    final Faults faults;                        // I
+    final Lifecycle lifecycle;                  // I
     final long tickNanos;                       // I
     final int softirqMaxRestart;                // I
     final long softirqMaxNanos;                 // I
@@ -113,11 +116,11 @@ public final class Cpus {
     private final List<Runnable> watchdogChecks = new CopyOnWriteArrayList<>();
     private volatile Dispatch dispatch;         // A: set at boot
     private volatile long jiffies;              // A: advanced by whichever CPU ticks (tick_do_update_jiffies64)
-    private final Object hotplugLock = new Object();
-    private final AgentRunner[] runners;        // L(this) until started, then read-only
+    private final ReentrantLock hotplugLock = new ReentrantLock();   // I: serialises hotplug; the closer holds it at the end
     private Thread watchdog;                    // L(this)
-    private volatile boolean stopping;          // A
-    private volatile long giveUpNanos = Long.MAX_VALUE;   // A: clock time at which a still-busy CPU stops anyway
+    private volatile boolean stopping;          // A: close began (CLOSING)
+    private volatile boolean cpusStopping;      // A: close asked the CPUs to stop (the watchdog ends too)
+    private volatile long giveUpNanos;         // A: System.nanoTime() at which a still-busy CPU stops (after requestStop)
     private final long[] softLockupReported;    // O(watchdog thread)
     private volatile long softLockups;          // O(watchdog thread)
 
@@ -131,9 +134,11 @@ public final class Cpus {
      * @param softirqMaxRestart passes per softirq drain (kernel: 10)
      * @param softirqMaxNanos   time budget per softirq drain (kernel: 2 ms)
      * @param softLockupNanos   soft-lockup report threshold, 0 = off
+     * @param lifecycle         the machine's lifecycle (hotplug refused after close; waits released at the end)
+     * @param faults            the machine's interrupt policy
      */
     public Cpus(int cpus, boolean manual, int hz, IdlePolicy idle, int softirqMaxRestart, long softirqMaxNanos,
-                long softLockupNanos) {
+                long softLockupNanos, Lifecycle lifecycle, Faults faults) {
         if (cpus < 1 || cpus > Gic.MAX_CPUS) {
             throw new IllegalArgumentException("cpus must be 1.." + Gic.MAX_CPUS + ": " + cpus);
         }
@@ -147,6 +152,8 @@ public final class Cpus {
             throw new IllegalArgumentException("softirqMaxNanos must be > 0: " + softirqMaxNanos);
         }
         this.manual = manual;
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.faults = Objects.requireNonNull(faults, "faults");
         this.tickNanos = TimeUnit.SECONDS.toNanos(1) / hz;
         this.idle = Objects.requireNonNull(idle, "idle");
         this.softirqMaxRestart = softirqMaxRestart;
@@ -159,12 +166,21 @@ public final class Cpus {
             this.cpus[i] = new Cpu(this, i, gic);
             this.cpus[i].nextTickNanos = tickNanos;
         }
-        this.runners = new AgentRunner[cpus];
         this.softLockupReported = new long[cpus];
     }
 
     public Gic gic() {
         return gic;
+    }
+
+    /** The machine's lifecycle (entry points check it; waits end with it). */
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /** The machine's interrupt policy (see {@code Faults}). */
+    public Faults faults() {
+        return faults;
     }
 
     public int count() {
@@ -206,34 +222,35 @@ public final class Cpus {
     }
 
     /**
-     * "This CPU" for the calling thread: the CPU it executes or is bound to (if online), else its home CPU.
-     * Never null; allocation-free for threads that never bound themselves.
+     * "This CPU" for the calling thread: the CPU whose atomic context it executes; else the CPU it is bound to, if
+     * that CPU takes new work (ONLINE); else its home CPU. Never null while some CPU is online; allocation-free for
+     * threads that never bound themselves.
      */
     public Cpu thisCpu() {
-        Thread t = Thread.currentThread();
-        if (t instanceof CpuThread) {
-            Cpu c = ((CpuThread) t).cpu;
-            if (c.cpus == this) {
-                return c;
-            }
-        }
-        ThreadState s = STATE.get();
+        ThreadState s = ThreadState.peek();
         if (s != null) {
-            Cpu c = s.executing != null ? s.executing : s.bound;
-            if (c != null && c.cpus == this && c.online) {
+            Cpu c = s.executing;
+            if (c != null && c.cpus == this) {
+                return c;
+            }
+            c = s.bound;
+            if (c != null && c.cpus == this && c.acceptsWork()) {
                 return c;
             }
         }
-        return homeCpu(t);
+        return homeCpu(Thread.currentThread());
     }
 
-    /** The home CPU of {@code t}: stable, spread over the online CPUs. */
+    /**
+     * The home CPU of {@code t}: stable, spread over the CPUs that take new work (the next one after its preferred
+     * CPU when that is offline). When none does (the machine stopped), its preferred CPU.
+     */
     public Cpu homeCpu(Thread t) {
         int n = cpus.length;
         int start = (int) Long.remainderUnsigned(t.getId(), n);
         for (int i = 0; i < n; i++) {
             Cpu c = cpus[(start + i) % n];
-            if (c.online) {
+            if (c.acceptsWork()) {
                 return c;
             }
         }
@@ -241,21 +258,8 @@ public final class Cpus {
     }
 
     private int currentCpuId() {
-        Cpu c = executingCpu();
-        if (c == null) {
-            ThreadState s = STATE.get();
-            c = s != null && s.bound != null && s.bound.cpus == this ? s.bound : null;
-        }
-        return c == null ? -1 : c.id();
-    }
-
-    static ThreadState threadState() {
-        ThreadState s = STATE.get();
-        if (s == null) {
-            s = new ThreadState();
-            STATE.set(s);
-        }
-        return s;
+        Cpu c = Cpu.current();
+        return c != null && c.cpus == this ? c.id() : -1;
     }
 
     /** Binds the calling thread to {@code cpu} (a task context on it), or unbinds it with {@code null}. */
@@ -266,7 +270,7 @@ public final class Cpus {
         if (Thread.currentThread() instanceof CpuThread) {
             throw new IllegalStateException("a CPU thread cannot be rebound: it is " + Cpu.current());
         }
-        ThreadState s = threadState();
+        ThreadState s = ThreadState.current();
         if (s.executing != null) {
             throw new IllegalStateException("cannot rebind a thread while it runs the atomic context of "
                     + s.executing);
@@ -399,6 +403,19 @@ public final class Cpus {
         }
     }
 
+    private static final String[] SOFTIRQ_LABELS = new String[NR_SOFTIRQS];
+
+    static {
+        for (int i = 0; i < NR_SOFTIRQS; i++) {
+            SOFTIRQ_LABELS[i] = "softirq " + SOFTIRQ_NAMES[i] + " action";
+        }
+    }
+
+    /** "softirq NET_RX action": a constant per vector (the fault policy's source, no allocation). */
+    static String softirqLabel(int nr) {
+        return SOFTIRQ_LABELS[nr];
+    }
+
     public static String softirqName(int nr) {
         return nr >= 0 && nr < NR_SOFTIRQS ? SOFTIRQ_NAMES[nr] : String.valueOf(nr);
     }
@@ -458,106 +475,147 @@ public final class Cpus {
 
     // ---------------------------------------------------------------------------------------------- lifecycle
 
-    /** Starts the CPU threads (THREADED) and the watchdog. */
+    /** Starts the CPU threads (THREADED) and the soft-lockup watchdog. */
     public synchronized void start() {
         if (manual) {
             return;
         }
         for (Cpu c : cpus) {
-            CpuIdle idleStrategy = new CpuIdle(c, idle);
-            AgentRunner runner = new AgentRunner(idleStrategy, t -> {
-                if (!(t instanceof AgentTerminationException)) {
-                    LOG.log(Level.ERROR, c + ": error escaped the CPU loop", t);
-                }
-            }, null, new CpuAgent(c));
-            runners[c.id()] = runner;
-            AgentRunner.startOnThread(runner, r -> {
-                CpuThread t = new CpuThread(c, r);
-                c.thread = t;
-                return t;
-            });
+            CpuThread t = new CpuThread(c, idle);
+            c.thread = t;
+            t.start();
         }
         if (softLockupNanos > 0) {
-            watchdog = new Thread(this::watchdogLoop, "kdefer-watchdog");
-            watchdog.setDaemon(true);
+            watchdog = new KernelThread(this, this::watchdogLoop, "kdefer-watchdog", false) {
+            };
             watchdog.start();
         }
     }
 
     /**
-     * Stops the CPU threads after each has run everything pending, and joins them.
-     *
-     * @return the CPUs that did not stop within {@code timeoutNanos} (reported with their stacks), empty if all did
-     */
-    public synchronized List<Cpu> stop(long timeoutNanos) {
-        stopping = true;
-        List<Cpu> stuck = new ArrayList<>();
-        if (watchdog != null) {
-            LockSupport.unpark(watchdog);
-        }
-        if (manual) {
-            return stuck;
-        }
-        // A CPU that is still busy at the timeout (work that re-raises itself forever) stops at its next loop pass
-        // and reports what it left; only a CPU stuck inside one callback is left running. The grace lets it reach
-        // that pass.
-        giveUpNanos = clockNanos() + timeoutNanos;
-        for (Cpu c : cpus) {
-            c.requestStop();
-        }
-        long deadline = System.nanoTime() + timeoutNanos + Math.min(timeoutNanos, STOP_GRACE_NANOS);
-        for (Cpu c : cpus) {
-            Thread t = c.thread;
-            if (t == null) {
-                continue;
-            }
-            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            try {
-                t.join(left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                stuck.add(c);
-                Throwable where = new Throwable(c + " stack");
-                where.setStackTrace(t.getStackTrace());
-                LOG.log(Level.ERROR, c + " did not stop within the close timeout: still in "
-                        + c.atomic.describe() + "; its thread is left running", where);
-            } else {
-                runners[c.id()].close();
-            }
-        }
-        if (watchdog != null) {
-            try {
-                watchdog.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        return stuck;
-    }
-
-    /** How long after the close timeout {@link #stop} still waits for a busy CPU to reach its next loop pass. */
-    static final long STOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-
-    /** Close: the timeout passed; a CPU still busy stops anyway (see {@link #stop}). */
-    boolean giveUp() {
-        return clockNanos() - giveUpNanos >= 0;
-    }
-
-    /**
-     * Close, before the CPUs run what is left (MANUAL: before the final runUntilIdle): from now on
-     * {@link #isStopping()} is true.
+     * Close, CLOSING: from now on {@link #isStopping()} is true (subsystems stop re-raising work that can only wait,
+     * such as a disabled tasklet, so the CPUs can go idle).
      */
     public void beginStop() {
         stopping = true;
     }
 
+    /**
+     * Close, stop phase: asks every CPU to run everything pending and then stop (THREADED); a CPU still busy at
+     * {@code giveUpAtNanos} ({@code System.nanoTime()}: work that re-raises itself forever) stops at its next loop
+     * pass and reports what it left. In MANUAL mode the CPUs are marked stopped here: the closer ran them until idle.
+     * Does not wait: see {@link #joinCpus}.
+     */
+    public synchronized void requestStop(long giveUpAtNanos) {
+        stopping = true;
+        giveUpNanos = giveUpAtNanos;
+        cpusStopping = true;
+        if (watchdog != null) {
+            LockSupport.unpark(watchdog);
+        }
+        for (Cpu c : cpus) {
+            if (manual || c.thread == null) {
+                c.markStopped();
+            } else {
+                c.requestStop();
+            }
+        }
+    }
+
+    /** Waits until {@code deadlineNanos} for the CPU threads and the watchdog to end; returns those still alive. */
+    public List<Thread> joinCpus(long deadlineNanos) {
+        List<Thread> alive = new ArrayList<>();
+        List<Thread> all = new ArrayList<>();
+        for (Cpu c : cpus) {
+            if (c.thread != null) {
+                all.add(c.thread);
+            }
+        }
+        synchronized (this) {
+            if (watchdog != null) {
+                all.add(watchdog);
+            }
+        }
+        for (Thread t : all) {
+            if (!join(t, deadlineNanos)) {
+                alive.add(t);
+            }
+        }
+        return alive;
+    }
+
+    /** Joins {@code t} until {@code deadlineNanos} ({@code System.nanoTime()}), uninterruptibly; true if it ended. */
+    public static boolean join(Thread t, long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            while (t.isAlive()) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Close: the deadline passed; a CPU still busy stops anyway (see {@link #requestStop}). */
+    boolean giveUp() {
+        return System.nanoTime() - giveUpNanos >= 0;
+    }
+
+    /**
+     * Close: whether no CPU has anything to do right now (nothing signalled or pending, not inside a callback, no
+     * hotplug step waiting). A snapshot; the closer looks twice.
+     */
+    public boolean quiescent() {
+        for (Cpu c : cpus) {
+            if (c.isOnline() && (c.atomicSinceNanos() != 0 || c.hasWork())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the calling thread is one of this machine's runtime threads (a CPU, worker, IRQ thread, ...). */
+    public boolean isRuntimeThread() {
+        return KernelThread.currentOf(this) != null;
+    }
+
+    /**
+     * Whether new work from the calling thread is refused: the machine is closed and the caller is not one of its
+     * own contexts. The machine's own contexts (a CPU's atomic contexts, its workers and IRQ threads) go on
+     * submitting while it drains: they finish work it accepted (an interrupt's bottom half, a work item's next
+     * step), and whatever they leave unrun at the end is counted. One volatile read while the machine runs.
+     */
+    public boolean refusesNewWork() {
+        return lifecycle.isClosed() && !isInsideMachine();
+    }
+
+    /** Whether the calling thread runs one of this machine's contexts: a CPU (or a MANUAL stepper in one), a kernel thread. */
+    public boolean isInsideMachine() {
+        Thread t = Thread.currentThread();
+        if (t instanceof KernelThread) {
+            return ((KernelThread) t).belongsTo(this);
+        }
+        ThreadState s = ThreadState.peek();
+        return s != null && s.executing != null && s.executing.cpus == this;
+    }
+
     private void watchdogLoop() {
         long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), softLockupNanos / 4);
-        while (!stopping) {
+        while (!cpusStopping) {
             LockSupport.parkNanos(this, period);
-            if (stopping) {
+            faults.beforeIdle(Thread.currentThread());
+            if (cpusStopping) {
                 break;
             }
             long now = clockNanos();
@@ -682,27 +740,43 @@ public final class Cpus {
     // ---------------------------------------------------------------------------------------------- hotplug
 
     /**
-     * Takes {@code cpu} offline: runs the "dying" hooks on it (IRQs disabled) so it flushes what only it can run,
-     * marks it offline (it takes no more interrupts; home CPUs skip it), then runs the "dead" hooks, which move
-     * its remaining work (tasklets, timers, routed SPIs, pending softirqs) to another online CPU.
+     * Takes {@code cpu} offline, in the kernel's teardown order (the cpuhp states, DESIGN §5):
+     * <pre>
+     *   ONLINE      -&gt; GOING_DOWN  no longer a target for new work: home CPUs skip it, Cpu.current() stops naming
+     *                              it to the threads bound to it
+     *   GOING_DOWN  offlining hooks on the caller: workqueue pools unbind (their items run on unbound workers,
+     *               B-WQ-44), IRQs routed to it move to another CPU and their threads follow (fixup_irqs)
+     *   GOING_DOWN  -&gt; OFFLINE     on the CPU, IRQs disabled: dying hooks flush what only it can run (the call-single
+     *                              queue, irq_work; B-CSD-6, B-IW-13); then it takes no more interrupts
+     *   OFFLINE     dead hooks on the caller: timers, tasklets and pending softirqs move to another CPU (B-TL-11,
+     *               B-SIRQ-13)
+     * </pre>
      *
-     * @throws IllegalStateException for the last online CPU, or from atomic context (hotplug may sleep)
+     * @throws IllegalStateException for the last online CPU, from atomic context (hotplug may sleep), or on a
+     *         closed machine
      */
     void offline(Cpu cpu) {
         CpuContext.mightSleep("cpu offline");
-        synchronized (hotplugLock) {
-            if (!cpu.online) {
+        lifecycle.checkOpen("cpu offline");
+        hotplugLock.lock();
+        try {
+            lifecycle.checkOpen("cpu offline");
+            if (cpu.hotplugState() == Cpu.HotplugState.OFFLINE) {
                 return;
             }
             Cpu target = null;
             for (Cpu c : cpus) {
-                if (c != cpu && c.online) {
+                if (c != cpu && c.acceptsWork()) {
                     target = c;
                     break;
                 }
             }
             if (target == null) {
                 throw new IllegalStateException("cannot take " + cpu + " offline: it is the last online CPU");
+            }
+            cpu.setHotplugState(Cpu.HotplugState.GOING_DOWN);
+            for (HotplugHook h : hotplugHooks) {
+                h.offlining(cpu, target);
             }
             cpu.runOnCpu(() -> {
                 CpuContext x = cpu.atomic;
@@ -716,45 +790,95 @@ public final class Cpus {
                     x.irqsDisabled = saved;
                 }
                 cpu.online = false;
+                cpu.setHotplugState(Cpu.HotplugState.OFFLINE);
             });
             for (HotplugHook h : hotplugHooks) {
                 h.dead(cpu, target);
             }
             // Softirqs still pending on the dead CPU move to the target (B-SIRQ-13).
-            int pending = cpu.softirqPending();
+            int pending = cpu.takeSoftirqPending();
             for (int bits = pending; bits != 0; bits &= bits - 1) {
                 target.raiseSoftirq(Integer.numberOfTrailingZeros(bits));
             }
+        } finally {
+            hotplugLock.unlock();
         }
     }
 
+    /**
+     * Brings {@code cpu} back: OFFLINE -&gt; COMING_UP (it takes interrupts again, its tick restarts) -&gt; online hooks
+     * on the caller (workqueue pools rebind) -&gt; ONLINE (a target for new work again).
+     *
+     * @throws IllegalStateException from atomic context, or on a closed machine
+     */
     void online(Cpu cpu) {
         CpuContext.mightSleep("cpu online");
-        synchronized (hotplugLock) {
-            if (cpu.online) {
+        lifecycle.checkOpen("cpu online");
+        hotplugLock.lock();
+        try {
+            lifecycle.checkOpen("cpu online");
+            if (cpu.hotplugState() != Cpu.HotplugState.OFFLINE) {
                 return;
             }
             cpu.runOnCpu(() -> {
+                cpu.setHotplugState(Cpu.HotplugState.COMING_UP);
                 cpu.online = true;
                 cpu.nextTickNanos = Math.min(cpu.nextTickNanos, (clockNanos() / tickNanos + 1) * tickNanos);
             });
             for (HotplugHook h : hotplugHooks) {
                 h.online(cpu);
             }
+            cpu.setHotplugState(Cpu.HotplugState.ONLINE);
             cpu.kick();
+        } finally {
+            hotplugLock.unlock();
         }
     }
 
     /**
-     * This CPU if it is online, else the first online CPU: where work found on an offline CPU's queues goes (there
-     * always is one; the last online CPU cannot go offline). A snapshot: the CPU may go offline right after.
+     * Close: waits until {@code deadlineNanos} for a hotplug transition in progress to finish and keeps every later
+     * one out (they find the machine closed). Returns whether it got the hotplug lock; the closer then holds it until
+     * the machine terminated ({@link #releaseHotplug}).
+     */
+    public boolean quiesceHotplug(long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return hotplugLock.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public void releaseHotplug() {
+        if (hotplugLock.isHeldByCurrentThread()) {
+            hotplugLock.unlock();
+        }
+    }
+
+    /**
+     * This CPU if it takes work, else the first CPU that does: where work found on an offline CPU's queues goes. A
+     * snapshot: the CPU may go offline right after. Null when no CPU takes work any more (the machine stopped): the
+     * caller then counts what it holds as a close leftover.
      */
     public Cpu thisOnlineCpu() {
         Cpu c = thisCpu();
-        for (int i = 0; !c.online && i < cpus.length; i++) {
-            c = cpus[i];
+        if (c.acceptsWork()) {
+            return c;
         }
-        return c;
+        for (Cpu x : cpus) {
+            if (x.acceptsWork()) {
+                return x;
+            }
+        }
+        return null;
     }
 
     public int onlineCount() {
@@ -765,101 +889,5 @@ public final class Cpus {
             }
         }
         return n;
-    }
-
-    // ---------------------------------------------------------------------------------------------- THREADED driver
-
-    private static final class CpuAgent implements Agent {
-        private final Cpu cpu;
-
-        CpuAgent(Cpu cpu) {
-            this.cpu = cpu;
-        }
-
-        @Override
-        public void onStart() {
-            cpu.claimForThread(Thread.currentThread());
-        }
-
-        @Override
-        public int doWork() {
-            return cpu.doWork();
-        }
-
-        @Override
-        public String roleName() {
-            return "cpu/" + cpu.id();
-        }
-    }
-
-    /**
-     * Agrona idle strategy with the CPU's park protocol as its last phase: spin briefly, then
-     * park until woken or the next NOHZ deadline.
-     */
-    static final class CpuIdle implements IdleStrategy {
-        /* Spins are deliberately few: on a 2-core machine a spinning CPU thread delays the wake-up of the thread it
-         * is waiting for by milliseconds (DESIGN §6). About 64 spins of the loop (each a few volatile reads and a
-         * clock read) is a few microseconds.
-         *
-         * No yield phase (it was 4 yields). Under CFS a yielding thread with other runnable threads on its core
-         * queues behind them for up to a full slice (milliseconds) while still RUNNING, so a waker sees no need to
-         * unpark it and the work waits. Measured: ping-pong between two CPUs with one unrelated busy thread on the
-         * 2-core box took more than 6 ms per round trip with 4 yields, 34-40 us without (two single-thread
-         * executors: 36 us); idle box 12 vs 10 us. A parked thread instead gets the scheduler's wake-up
-         * preemption. */
-        static final int MAX_SPINS = 64;
-
-        private final Cpu cpu;
-        private final IdlePolicy policy;
-        private int spins;
-
-        CpuIdle(Cpu cpu, IdlePolicy policy) {
-            this.cpu = cpu;
-            this.policy = policy;
-        }
-
-        @Override
-        public void idle(int workCount) {
-            if (workCount > 0) {
-                reset();
-            } else {
-                idle();
-            }
-        }
-
-        @Override
-        public void idle() {
-            if (policy == IdlePolicy.SPIN) {
-                Thread.onSpinWait();
-                return;
-            }
-            if (policy == IdlePolicy.BACKOFF && cpu.wokeAnother) {
-                // This CPU just woke another one: leave the core to it instead of spinning (DESIGN §6: a spinning
-                // thread delays a woken thread by milliseconds on 2 cores). Measured with IrqWorkLatencyBench.pingPong.
-                cpu.wokeAnother = false;
-                spins = MAX_SPINS;
-            }
-            if (policy == IdlePolicy.BACKOFF) {
-                if (spins < MAX_SPINS) {
-                    spins++;
-                    Thread.onSpinWait();
-                    return;
-                }
-            }
-            cpu.park();
-        }
-
-        @Override
-        public void reset() {
-            if (cpu.wokeAnother) {
-                return;               // keep skipping the spin phase: see idle()
-            }
-            spins = 0;
-        }
-
-        @Override
-        public String alias() {
-            return "kdefer-" + policy.name().toLowerCase(java.util.Locale.ROOT);
-        }
     }
 }

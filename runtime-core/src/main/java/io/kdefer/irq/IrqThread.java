@@ -3,13 +3,14 @@
  */
 package io.kdefer.irq;
 
+import io.kdefer.cpu.KernelThread;
 import io.kdefer.internal.Handles;
+import io.kdefer.internal.Lifecycle;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -39,6 +40,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>A thread that exits with a run owed (stopped, or killed by an Error) still does that run's bookkeeping,
  *       so threads_active and threads_oneshot never stay elevated (spec §13.4). After it exited, a claim finds
  *       EXITED, counts an ignored wake-up and pretends it was handled (B-TI-8).</li>
+ *   <li>A thread function that leaves the thread's interrupt flag set does not make the thread spin: the flag is
+ *       cleared after every run, counted and reported once (the runtime's interrupt policy, DESIGN §5); an
+ *       interrupt from outside wakes the thread, which clears it before it sleeps again.</li>
  *   <li>The thread runs in task context, bound to the CPU of the line's affinity ({@code Cpu.current()}); it
  *       re-binds before the next run after the affinity moved (AFFINITY, B-TI-9). It runs in parallel with that
  *       CPU's atomic contexts, as DESIGN §2 says of every task context. Its Java priority is
@@ -62,7 +66,7 @@ import java.util.concurrent.locks.LockSupport;
  * read-modify-writes of one word, totally ordered, and ordered even when they change nothing. A compare-and-set
  * that returns on "already set" would publish nothing when it fails (spec §11, §13.1).
  */
-final class IrqThread extends Thread {
+final class IrqThread extends KernelThread {
     /* Implementation notes
      *
      * EXITED is a thread-flag bit, set together with clearing RUNTHREAD in one atomic step when the thread
@@ -126,14 +130,13 @@ final class IrqThread extends Thread {
         }
     }
 
-    IrqThread(Irqs irqs, IrqDesc desc, IrqAction action) {
-        super("irq/" + desc.irq + "-" + action.name);
+    IrqThread(Irqs irqs, Object machine, IrqDesc desc, IrqAction action) {
+        super(machine, null, "irq/" + desc.irq + "-" + action.name, false);
         this.irqs = irqs;
         this.desc = desc;
         this.action = action;
         this.parker = new Parker();
         action.parker = parker;
-        setDaemon(true);
         setPriority(Thread.MAX_PRIORITY);   // J-TI-1: a hint; SCHED_FIFO 50 has no JVM equivalent
     }
 
@@ -165,32 +168,34 @@ final class IrqThread extends Thread {
         parker.wake();
     }
 
-    /** Waits for the thread to end; false if it is still running after {@code timeoutNanos} (0 = forever). */
-    boolean await(long timeoutNanos) {
-        long deadline = System.nanoTime() + timeoutNanos;
+    /**
+     * Waits, uninterruptibly, for the thread to end (free_irq's kthread_stop); ends with an exception if the machine
+     * terminates first (a thread function that never returns).
+     */
+    void awaitEnd(Lifecycle lifecycle) {
         boolean interrupted = false;
         try {
             while (isAlive()) {
+                if (lifecycle.isTerminated()) {
+                    throw lifecycle.closedException("free_irq(" + desc.irq + "): " + getName() + " did not end");
+                }
                 try {
-                    if (timeoutNanos == 0) {
-                        join();
-                    } else {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            return false;
-                        }
-                        join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                    }
+                    join(10);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
             }
-            return true;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    @Override
+    public String describeWork() {
+        return (action.hasFlag(IrqAction.RUNTHREAD) || getState() == State.RUNNABLE
+                ? "running the thread function of " : "waiting for a wake-up of ") + action.name;
     }
 
     boolean hasExited() {
@@ -210,14 +215,17 @@ final class IrqThread extends Thread {
                     irqs.bindThread(this);                  // irq_thread_check_affinity
                 }
                 if (handleOnce(desc, a, irqs.chip())) {
+                    irqs.faults().afterCallback(a, this);
                     continue;
                 }
                 if (parker.stopRequested) {
                     if ((exit(a) & IrqAction.RUNTHREAD) != 0) {
                         run(desc, a, irqs.chip());           // the one last run (B-TI-14)
+                        irqs.faults().afterCallback(a, this);
                     }
                     return;
                 }
+                irqs.faults().beforeIdle(this);             // a set flag would make the park return at once
                 parker.sleep(a);
             }
         } finally {
@@ -381,7 +389,7 @@ final class IrqThread extends Thread {
         }
     }
 
-    private static void notifyWaiters(IrqDesc d) {
+    static void notifyWaiters(IrqDesc d) {
         synchronized (d.threadWaiters) {
             d.threadWaiters.notifyAll();
         }
@@ -393,21 +401,36 @@ final class IrqThread extends Thread {
      * wait_event; an interrupt is kept for the caller.
      */
     static void waitForThreads(IrqDesc d) {
+        waitForThreads(d, null);
+    }
+
+    /**
+     * As {@link #waitForThreads(IrqDesc)}, ending with an exception if {@code lifecycle}'s machine terminates first
+     * (its close wakes these waiters): a woken run that never finishes can then never finish.
+     */
+    static void waitForThreads(IrqDesc d, Lifecycle lifecycle) {
         if (d.threadsActive == 0) {
             return;
         }
         boolean interrupted = false;
-        synchronized (d.threadWaiters) {
-            while (d.threadsActive != 0) {
-                try {
-                    d.threadWaiters.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
+        try {
+            synchronized (d.threadWaiters) {
+                while (d.threadsActive != 0) {
+                    if (lifecycle != null && lifecycle.isTerminated()) {
+                        throw lifecycle.closedException("synchronize_irq(" + d.irq + "): " + d.threadsActive
+                                + " thread run(s) of the line never finished");
+                    }
+                    try {
+                        d.threadWaiters.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
                 }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

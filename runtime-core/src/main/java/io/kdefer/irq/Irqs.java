@@ -9,6 +9,8 @@ import io.kdefer.cpu.Cpus;
 import io.kdefer.gic.Gic;
 import io.kdefer.gic.InterruptState;
 import io.kdefer.gic.Trigger;
+import io.kdefer.internal.Await;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Lifecycle;
 
 import java.lang.System.Logger.Level;
@@ -63,7 +65,13 @@ import java.util.concurrent.locks.LockSupport;
  *       note_interrupt returns early on a bad value).</li>
  *   <li>{@link #requestThreaded} returns after the action's thread reached its loop; {@link #free} returns after the
  *       thread ran a still-pending run and exited; {@link #synchronize} and {@link #disable} also wait for thread
- *       runs (B-TI-4, B-TI-14, B-FLOW-13). {@code Machine.close()} stops and joins every IRQ thread.</li>
+ *       runs (B-TI-4, B-TI-14, B-FLOW-13). {@code Machine.close()} lets every IRQ thread run its pending wake-up,
+ *       stops and joins it; wake-ups that arrive after that are counted in the close report.</li>
+ *   <li>On a closed machine: the requests, {@link #setAffinity} and {@link #wakeThread} throw
+ *       IllegalStateException; {@link #free}, {@link #disable}, {@link #enable}, {@link #synchronize} still work
+ *       and never block once the machine terminated (nothing runs any more).</li>
+ *   <li>When a CPU goes offline, the lines routed to it move to another CPU and their threads follow (the
+ *       kernel's fixup_irqs).</li>
  *   <li>Pseudo-NMI lines disable at once (masked in the GIC: their flow never checks the depth); per-CPU lines
  *       (SGIs, PPIs) refuse disable/enable, as the kernel's disable_irq refuses per-CPU-devid descriptors.</li>
  * </ul>
@@ -101,6 +109,8 @@ public final class Irqs {
     static final int BAD_IRQ_REPORTS = 100;
 
     private final Cpus cpus;                 // I
+    private final Lifecycle lifecycle;       // I
+    private final Faults faults;             // I
     private final Gic gic;                   // I
     private final IrqChip chip;              // I: mask/unmask on the GIC
     private final IrqDesc[] descs;           // I
@@ -111,7 +121,7 @@ public final class Irqs {
     private final AtomicInteger badReports = new AtomicInteger();
     private volatile long unexpected;        // A (racy increments tolerated: diagnostics)
     private volatile long spuriousPolls;
-    private volatile boolean closed;         // A: close() stopped the IRQ threads; no new ones
+    private volatile boolean threadsStopped; // A: close stopped the IRQ threads; no new ones
 
     /**
      * @param spuriousWindow     interrupts per detection window (kernel: 100 000)
@@ -125,6 +135,8 @@ public final class Irqs {
                     + spuriousThreshold + " window=" + spuriousWindow);
         }
         this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.faults = cpus.faults();
         this.gic = cpus.gic();
         this.chip = new IrqChip() {
             @Override
@@ -152,12 +164,48 @@ public final class Irqs {
         cpus.addTickHook(this::pollSpurious);
         cpus.addHotplugHook(new Cpus.HotplugHook() {
             @Override
+            public void offlining(Cpu cpu, Cpu target) {
+                migrateFrom(cpu, target);                 // fixup_irqs: before the CPU stops taking interrupts
+            }
+
+            @Override
             public void dead(Cpu cpu, Cpu target) {
-                migrateFrom(cpu, target);
+                migrateFrom(cpu, target);                 // a line routed there meanwhile (setAffinity raced)
             }
         });
-        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::stopThreads);
-        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportIgnoredWakes);
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public boolean drain(long deadlineNanos) {
+                return awaitThreadsIdle(deadlineNanos);
+            }
+
+            @Override
+            public void stop() {
+                stopThreads();
+            }
+
+            @Override
+            public java.util.List<Thread> join(long deadlineNanos) {
+                return joinThreads(deadlineNanos);
+            }
+
+            @Override
+            public void reportLeftovers() {
+                reportIgnoredWakes();
+            }
+
+            @Override
+            public void releaseWaiters() {
+                for (IrqDesc d : descs) {
+                    IrqThread.notifyWaiters(d);
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "genirq";
+            }
+        });
     }
 
     /** The descriptor of {@code irq}. */
@@ -313,10 +361,11 @@ public final class Irqs {
             throw new IllegalArgumentException("-EINVAL: an NMI cannot be shared or threaded (irq " + irq + ")");
         }
         Trigger wanted = triggerOf(irq, flags);
+        lifecycle.checkOpen("request_irq(" + irq + ")");
         d.requestLock.lock();
         try {
-            if (a.threadFn != null && closed) {
-                throw new IllegalStateException("request_threaded_irq(" + irq + "): the machine is closed");
+            if (threadsStopped || lifecycle.isClosed()) {
+                throw lifecycle.closedException("request_irq(" + irq + ")");
             }
             IrqAction[] old = d.actions;
             IrqAction toAdd = a;
@@ -329,7 +378,7 @@ public final class Irqs {
             if (toAdd.threadFn != null) {
                 // Started before linking: no hardirq can wake it before it is READY, and a failed start links
                 // nothing. The thread binds itself under the descriptor lock only, so holding requestLock is safe.
-                toAdd.thread = new IrqThread(this, d, toAdd);
+                toAdd.thread = new IrqThread(this, cpus, d, toAdd);
                 toAdd.thread.startAndAwaitReady();
             }
             d.lock.lock();
@@ -519,10 +568,10 @@ public final class Irqs {
                 d.lock.unlock();
             }
             synchronizeHardirq(d);
-            IrqThread.waitForThreads(d);
+            IrqThread.waitForThreads(d, lifecycle);
             if (gone.thread != null) {
                 gone.thread.requestStop();
-                gone.thread.await(0);
+                gone.thread.awaitEnd(lifecycle);
             }
         } finally {
             d.requestLock.unlock();
@@ -609,7 +658,7 @@ public final class Irqs {
         CpuContext.mightSleep("disable_irq");
         disableNosync(irq);
         synchronizeHardirq(d);
-        IrqThread.waitForThreads(d);
+        IrqThread.waitForThreads(d, lifecycle);
     }
 
     /**
@@ -685,7 +734,7 @@ public final class Irqs {
         checkNotOwnHandler(d, "synchronize_irq");
         CpuContext.mightSleep("synchronize_irq");
         synchronizeHardirq(d);
-        IrqThread.waitForThreads(d);
+        IrqThread.waitForThreads(d, lifecycle);
     }
 
     private void checkNotOwnHandler(IrqDesc d, String op) {
@@ -710,23 +759,24 @@ public final class Irqs {
         }
     }
 
+    /**
+     * synchronize_hardirq (B-FLOW-13 step 2): waits until no hardirq run of the line is in progress and the GIC no
+     * longer has it active, re-checked under the descriptor lock. Ends with an exception if the machine terminates
+     * first (a handler that never returns).
+     */
     private void synchronizeHardirq(IrqDesc d) {
-        int spins = 0;
-        while (true) {
-            while (d.has(IrqDesc.INPROGRESS)) {
-                spins = backoff(spins);
-            }
-            d.lock.lock();
-            boolean busy;
-            try {
-                busy = d.has(IrqDesc.INPROGRESS) || activeInGic(d);
-            } finally {
-                d.lock.unlock();
-            }
-            if (!busy) {
-                return;
-            }
-            spins = backoff(spins);
+        Await.until(d, () -> !hardirqBusy(d), lifecycle, "synchronize_irq(" + d.irq + ")");
+    }
+
+    private boolean hardirqBusy(IrqDesc d) {
+        if (d.has(IrqDesc.INPROGRESS)) {
+            return true;
+        }
+        d.lock.lock();
+        try {
+            return d.has(IrqDesc.INPROGRESS) || activeInGic(d);
+        } finally {
+            d.lock.unlock();
         }
     }
 
@@ -758,8 +808,10 @@ public final class Irqs {
             throw new IllegalArgumentException("-EINVAL: irq " + irq + " is per-CPU; it has no affinity to set");
         }
         Cpu c = cpus.cpu(cpu);
-        if (!c.isOnline()) {
-            throw new IllegalArgumentException("-EINVAL: " + c + " is offline");
+        lifecycle.checkOpen("irq_set_affinity(" + irq + ")");
+        if (c.hotplugState() != Cpu.HotplugState.ONLINE) {
+            throw new IllegalArgumentException("-EINVAL: " + c + " is " + (c.isOnline() ? "going offline"
+                    : "offline") + ": an IRQ can be routed only to an online CPU");
         }
         d.lock.lock();
         try {
@@ -795,6 +847,9 @@ public final class Irqs {
             throw new IllegalArgumentException("-EINVAL: irq_wake_thread(" + irq + "): per-CPU lines have no"
                     + " threads (B-TI-13)");
         }
+        if (cpus.refusesNewWork()) {
+            throw lifecycle.closedException("irq_wake_thread(" + irq + ")");
+        }
         d.lock.lock();
         try {
             for (IrqAction a : d.actions) {
@@ -814,9 +869,13 @@ public final class Irqs {
         return chip;
     }
 
+    Faults faults() {
+        return faults;
+    }
+
     /** Binds the calling IRQ thread to the CPU of its line's affinity (task context on that CPU). */
     void bindThread(IrqThread t) {
-        cpus.bindCurrentThread(cpus.cpu(t.desc.affinity()));
+        t.bindTo(cpus.cpu(t.desc.affinity()));
     }
 
     private void migrateFrom(Cpu dead, Cpu target) {
@@ -1058,6 +1117,7 @@ public final class Irqs {
             }
             r = IrqReturn.NONE;
         }
+        faults.afterCallback(a, cpu);
         CpuContext x = cpu.context();
         if (!x.irqsDisabled()) {
             LOG.log(Level.WARNING, "irq " + d.irq + " handler " + a.name + " enabled interrupts (B-FLOW-1)");
@@ -1207,22 +1267,51 @@ public final class Irqs {
 
     // ---------------------------------------------------------------------------------------------- close
 
-    /** How long close waits for each IRQ thread to finish its pending run and exit. */
-    static final long THREAD_STOP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
-
     /**
-     * Close, DRAIN phase: every IRQ thread runs what is pending and exits, and is joined. In MANUAL mode the
-     * machine first runs what is deliverable, so interrupts raised before close still wake their threads.
+     * Close, DRAINING: waits until {@code deadlineNanos} for every IRQ thread to finish its woken runs
+     * (threads_active 0 on every line). Returns whether they all did.
      */
-    private void stopThreads() {
-        if (cpus.isManual()) {
-            try {
-                cpus.runUntilIdle();
-            } catch (IllegalStateException e) {
-                LOG.log(Level.ERROR, "close: the machine did not become idle before the IRQ threads stopped", e);
+    private boolean awaitThreadsIdle(long deadlineNanos) {
+        for (IrqDesc d : descs) {
+            while (d.threadsActive != 0) {
+                if (System.nanoTime() - deadlineNanos >= 0) {
+                    return false;
+                }
+                synchronized (d.threadWaiters) {
+                    if (d.threadsActive != 0) {
+                        try {
+                            d.threadWaiters.wait(1);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return false;
+                        }
+                    }
+                }
             }
         }
-        closed = true;      // first: a request that has not linked its thread yet is refused, or collected below
+        return true;
+    }
+
+    /** Close, stop: every IRQ thread runs what is pending and exits (B-TI-14's last run); no new thread starts. */
+    private void stopThreads() {
+        threadsStopped = true;      // first: a request that has not linked its thread yet is refused, or collected below
+        for (IrqThread t : threads()) {
+            t.requestStop();
+        }
+    }
+
+    /** Close, join: waits until {@code deadlineNanos} for the IRQ threads; returns those still alive. */
+    private List<Thread> joinThreads(long deadlineNanos) {
+        List<Thread> alive = new ArrayList<>();
+        for (IrqThread t : threads()) {
+            if (!Cpus.join(t, deadlineNanos)) {
+                alive.add(t);
+            }
+        }
+        return alive;
+    }
+
+    private List<IrqThread> threads() {
         List<IrqThread> threads = new ArrayList<>();
         for (IrqDesc d : descs) {
             d.requestLock.lock();
@@ -1236,27 +1325,16 @@ public final class Irqs {
                 d.requestLock.unlock();
             }
         }
-        for (IrqThread t : threads) {
-            t.requestStop();
-        }
-        for (IrqThread t : threads) {
-            if (!t.await(THREAD_STOP_TIMEOUT_NANOS)) {
-                Throwable where = new Throwable(t.getName() + " stack");
-                where.setStackTrace(t.getStackTrace());
-                LOG.log(Level.ERROR, "close: " + t.getName() + " did not finish its thread function within "
-                        + TimeUnit.NANOSECONDS.toSeconds(THREAD_STOP_TIMEOUT_NANOS) + " s; it is left running", where);
-            }
-        }
+        return threads;
     }
 
-    /** Close, AFTER_STOP phase: wake-ups that found their thread already stopped did not run; say so. */
+    /** Close, leftovers: wake-ups that found their thread already stopped did not run; count them. */
     private void reportIgnoredWakes() {
         for (IrqDesc d : descs) {
             for (IrqAction a : d.actions) {
                 long n = a.ignoredWakes();
                 if (n > 0) {
-                    LOG.log(Level.WARNING, "close: irq " + d.irq + ": " + n + " wake-up(s) of " + a.thread.getName()
-                            + " arrived after the thread stopped; their thread function did not run (B-TI-8)");
+                    lifecycle.leftover("IRQ thread wake", n, a.thread.getName());
                 }
             }
         }

@@ -6,6 +6,7 @@ package io.kdefer.irqwork;
 import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Services;
@@ -13,7 +14,6 @@ import io.kdefer.internal.Services;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A callback run soon after in hardirq context on a virtual CPU, queued from any thread in any context —
@@ -48,7 +48,12 @@ import java.util.concurrent.locks.LockSupport;
  *       from other CPUs arrive in FIFO order through the call-single queue (B-IW-6).</li>
  *   <li>Queued only with {@link #queue()} (one CPU at a time), an item never runs concurrently with itself;
  *       {@link #queueOn} to different CPUs while it is BUSY can make two runs overlap (B-IW-8).</li>
- *   <li>A callback that throws is contained and counted ({@link #failures()}); the CPU keeps running.</li>
+ *   <li>A callback that throws is contained and counted ({@link #failures()}); the CPU keeps running. One that
+ *       leaves the thread's interrupt flag set has it cleared and counted (DESIGN §5).</li>
+ *   <li>On a closed machine {@link #queue()} and {@link #queueOn} return {@code false} and queue nothing;
+ *       {@link #sync()} returns when the item is idle and throws IllegalStateException once the machine
+ *       terminated with the item still queued (it would never run). An item queued before close runs in the drain
+ *       or is counted in {@code Machine.closeReport()}.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -124,10 +129,10 @@ public final class IrqWork {
      * never allocates; safe from any context including a pseudo-NMI.
      *
      * @return {@code true} if this call made it pending; {@code false} if it already was — that pending run will
-     *         still see everything the caller stored before this call
+     *         still see everything the caller stored before this call — or the machine is closed
      */
     public boolean queue() {
-        if (!claim()) {
+        if (core.refusesNewWork() || !claim()) {
             return false;
         }
         core.enqueueLocal(core.thisCpuId(), this);
@@ -138,10 +143,14 @@ public final class IrqWork {
      * irq_work_queue_on: makes the item pending on {@code cpu}, through its call-single queue and a CALL_FUNC
      * IPI (the local path if {@code cpu} is the caller's own). Not NMI-safe for a remote CPU.
      *
+     * @return as {@link #queue()}: {@code false} if already pending or the machine is closed
      * @throws IllegalArgumentException no such CPU, or it is offline
      * @throws IllegalStateException    called from NMI context for a remote CPU (B-IW-4)
      */
     public boolean queueOn(int cpu) {
+        if (core.refusesNewWork()) {
+            return false;
+        }
         Cpu target = core.checkTarget(cpu);
         if (cpu == core.thisCpuId()) {
             return queue();
@@ -163,27 +172,23 @@ public final class IrqWork {
      * the last callback made is visible (acquire; stronger than the kernel's guarantee, MO-IW-4). An item that
      * keeps being re-queued may keep this waiting.
      *
-     * @throws IllegalStateException from atomic context (it may sleep), or in MANUAL mode while the item is
-     *         still queued (nobody but the caller could run it: step the machine first); a callback that another
-     *         thread is stepping right now is waited for
+     * @throws IllegalStateException from atomic context (it may sleep); in MANUAL mode while the item is still
+     *         queued (nobody but the caller could run it: step the machine first; a callback that another thread is
+     *         stepping right now is waited for); once the machine terminated with the item still queued
      */
     public void sync() {
         CpuContext.mightSleep("irq_work_sync");
-        int spins = 0;
-        int f;
-        while (((f = (int) FLAGS.getAcquire(this)) & BUSY) != 0) {
-            if ((f & PENDING) != 0 && core.isManual()) {
-                // Queued, not started: in MANUAL mode only a stepping thread runs it, and that is not this one.
-                // BUSY without PENDING means another thread is running the callback right now: wait for it.
-                throw new IllegalStateException("irq_work sync in MANUAL mode while the item is still pending: "
-                        + "step the machine (runUntilIdle) first");
-            }
-            if (spins++ < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, 20_000);
-            }
+        int f = (int) FLAGS.getAcquire(this);
+        if ((f & BUSY) == 0) {
+            return;
         }
+        if ((f & PENDING) != 0 && core.isManual()) {
+            // Queued, not started: in MANUAL mode only a stepping thread runs it, and that is not this one. BUSY
+            // without PENDING means another thread is running the callback right now: wait for it.
+            throw new IllegalStateException("irq_work sync in MANUAL mode while the item is still pending: "
+                    + "step the machine (runUntilIdle) first");
+        }
+        Await.until(this, () -> ((int) FLAGS.getAcquire(this) & BUSY) == 0, core.lifecycle, "irq_work_sync");
     }
 
     /** irq_work_is_pending: a racy snapshot (B-IW-11). */

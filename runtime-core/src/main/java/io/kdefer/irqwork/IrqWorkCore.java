@@ -5,6 +5,7 @@ package io.kdefer.irqwork;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.irq.Ipi;
@@ -31,12 +32,14 @@ public final class IrqWorkCore {
      * CPU publishes "tick stopped" before it checks needsTick (which reads this lazy list), and the pusher
      * publishes its node before it reads "tick stopped" (Cpu's implementation notes).
      *
-     * Close (DESIGN §5: close loses nothing). Lazy items wait for a tick, and a stopping CPU does not wait for
-     * ticks, so a lazy item queued shortly before close() would be dropped silently. The DRAIN step sets closing and
-     * then raises the IWI on every CPU whose lazy list is non-empty; from then on a lazy push that finds its list
-     * empty raises as it does on a NOHZ-idle CPU. The pusher publishes its node before it reads closing and the
-     * close step publishes closing before it reads the lists (both volatile), so one of the two raises. Whatever is
-     * still on a list after the CPUs stopped (queued later, or stranded on an offline CPU) is reported.
+     * Close (DESIGN §5: close loses nothing). queue() refuses (false) once the machine is closed. Lazy items wait
+     * for a tick, and a stopping CPU does not wait for ticks, so a lazy item queued shortly before close() would be
+     * dropped silently. The drain's first step sets closing and then raises the IWI on every CPU whose lazy list is
+     * non-empty; from then on a lazy push that finds its list empty raises as it does on a NOHZ-idle CPU. The pusher
+     * publishes its node before it reads closing and the close step publishes closing before it reads the lists
+     * (both volatile), so one of the two raises. An item that a racing queue() pushed after its CPU stopped is found
+     * by that queue()'s re-check (a stopped CPU is not online, as after hotplug) and counted as a close leftover,
+     * as is whatever the close report's sweep finds on a list: each item once, since popAll is atomic.
      *
      * Hotplug (B-IW-13). The dying CPU runs both lists. An application thread's "this CPU" is its home CPU, which
      * may go offline between the thread's choice of it and its push: the pusher re-reads "online" after the push
@@ -55,6 +58,8 @@ public final class IrqWorkCore {
 
     private final Cpus cpus;              // I; null when detached
     private final SmpCore smp;            // I; null when detached
+    final Lifecycle lifecycle;            // I; null when detached
+    private final Faults faults;          // I; null when detached
     private final Lists[] lists;          // I
     private final AtomicLong raises = new AtomicLong();
     private volatile boolean closing;     // A: set once by the close DRAIN step
@@ -62,12 +67,17 @@ public final class IrqWorkCore {
     public IrqWorkCore(Cpus cpus, Irqs irqs, SmpCore smp, Lifecycle lifecycle) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
         this.smp = Objects.requireNonNull(smp, "smp");
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.faults = cpus.faults();
         this.lists = newLists(cpus.count());
         irqs.requestPercpu(Ipi.IRQ_WORK.sgi(), (irq, dev) -> {
             run(cpus.executingCpu().id());
             return IrqReturn.HANDLED;
         }, "IPI", this);
-        smp.registerEntryType(IrqWork.class, (item, cpu) -> ((IrqWork) item).run());
+        smp.registerEntryType(IrqWork.class, (item, cpu) -> {
+            ((IrqWork) item).run();
+            afterCallback((IrqWork) item);
+        });
         cpus.addTickHook(cpu -> runList(lists[cpu.id()].lazy));              // B-IW-9
         cpus.addNohzHook(new Cpus.NohzHook() {
             @Override
@@ -86,13 +96,32 @@ public final class IrqWorkCore {
                 migrate(cpu, target);
             }
         });
-        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::flushLazyForClose);
-        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public void beginDrain() {
+                flushLazyForClose();
+            }
+
+            @Override
+            public void reportLeftovers() {
+                for (Lists l : lists) {
+                    countLeftovers(l.raised.popAll());
+                    countLeftovers(l.lazy.popAll());
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "irq_work";
+            }
+        });
     }
 
     private IrqWorkCore(int n) {
         this.cpus = null;
         this.smp = null;
+        this.lifecycle = null;
+        this.faults = null;
         this.lists = newLists(n);
     }
 
@@ -155,11 +184,19 @@ public final class IrqWorkCore {
         }
     }
 
-    /** Moves the lists of the offline {@code dead} to {@code to}; both lists are raised there (no tick needed). */
+    /**
+     * Moves the lists of the offline {@code dead} to {@code to}; both lists are raised there (no tick needed). With no
+     * CPU left ({@code to} null: the machine stopped) what they hold is counted as a close leftover.
+     */
     private void migrate(Cpu dead, Cpu to) {
         Cpu from = dead;
         while (!from.isOnline()) {
             Lists src = lists[from.id()];
+            if (to == null) {
+                countLeftovers(src.raised.popAll());
+                countLeftovers(src.lazy.popAll());
+                return;
+            }
             Lists dst = lists[to.id()];
             boolean moved = !src.raised.isEmpty() || !src.lazy.isEmpty();
             boolean signal = src.raised.transferTo(dst.raised);
@@ -200,14 +237,17 @@ public final class IrqWorkCore {
         }
     }
 
-    /** Close, after the CPUs stopped: report items nothing will run any more. */
-    private void reportLeftovers() {
-        for (int c = 0; c < lists.length; c++) {
-            if (!lists[c].raised.isEmpty() || !lists[c].lazy.isEmpty()) {
-                Cpu cpu = cpus.cpu(c);
-                LOG.log(Level.ERROR, "close: irq_work left unrun on " + cpu + (cpu.isOnline()
-                        ? " (queued after it stopped)" : " (stranded on it while it was offline)"));
-            }
+    private void countLeftovers(LList.Node<Object> chain) {
+        long n = 0;
+        Object example = null;
+        for (LList.Node<Object> p = chain; p != null; p = p.next()) {
+            n++;
+            example = p.item();
+        }
+        if (n > 0) {
+            lifecycle.leftover("irq_work", n, example);
+            LOG.log(Level.ERROR, "close: " + n + " irq_work item(s) queued after their CPU stopped never ran, e.g. "
+                    + example);
         }
     }
 
@@ -222,13 +262,27 @@ public final class IrqWorkCore {
         runList(lists[cpu].raised);
     }
 
-    private static void runList(LList<Object> list) {
+    private void runList(LList<Object> list) {
         for (LList.Node<Object> n = list.popAll(); n != null; ) {
             LList.Node<Object> next = n.next();          // before run(): the item may be pushed again at once
-            ((IrqWork) n.item()).run();
+            IrqWork w = (IrqWork) n.item();
+            w.run();
+            afterCallback(w);
             n = next;
             Cpu.checkpoint();                             // pseudo-NMIs between items
         }
+    }
+
+    /** The interrupt policy after an item ran (any CPU, including a remote item from the call-single queue). */
+    void afterCallback(IrqWork w) {
+        if (faults != null) {
+            faults.afterCallback(w, Thread.currentThread().getName());
+        }
+    }
+
+    /** Whether queue() must refuse: the machine is closed to the caller (never on a detached core). */
+    boolean refusesNewWork() {
+        return cpus != null && cpus.refusesNewWork();
     }
 
     void reportFailure(IrqWork w, Throwable t) {

@@ -3,6 +3,7 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
 
 import java.util.function.BiConsumer;
@@ -37,14 +38,21 @@ final class CallQueue {
         return list.isEmpty();
     }
 
+    /** {@link #flush(BiConsumer, BiConsumer, Faults, Object)} without an interrupt policy (detached queues). */
+    int flush(BiConsumer<Object, Integer> foreign, BiConsumer<Object, Throwable> failed) {
+        return flush(foreign, failed, null, null);
+    }
+
     /**
      * Runs every queued entry: synchronous csds first, then the rest, each in FIFO order.
      *
      * @param foreign runs entries that are neither csds nor qsds (irq_work); gets the item and this CPU's id
      * @param failed  gets a contained failure of an async csd or qsd and its source
+     * @param faults  the machine's interrupt policy (null: a detached queue), applied after every function
+     * @param where   the CPU running the queue, for its reports
      * @return the number of entries run
      */
-    int flush(BiConsumer<Object, Integer> foreign, BiConsumer<Object, Throwable> failed) {
+    int flush(BiConsumer<Object, Integer> foreign, BiConsumer<Object, Throwable> failed, Faults faults, Object where) {
         LList.Node<Object> head = LList.reverse(list.popAll());
         if (head == null) {
             return 0;
@@ -57,7 +65,7 @@ final class CallQueue {
             LList.Node<Object> next = p.next();
             Object item = p.item();
             if (item instanceof CallSingleData && ((CallSingleData) item).isSync()) {
-                runSync((CallSingleData) item);
+                runSync((CallSingleData) item, faults, where);
                 n++;
             } else if (keepTail == null) {
                 keepHead = p;
@@ -84,12 +92,18 @@ final class CallQueue {
                 } catch (Throwable t) {
                     failed.accept(csd, t);
                 }
+                if (faults != null) {
+                    faults.afterCallback(csd, where);
+                }
             } else if (item instanceof QueueSingleData) {
                 QueueSingleData qsd = (QueueSingleData) item;
                 try {
                     qsd.run();
                 } catch (Throwable t) {
                     failed.accept(qsd, t);
+                }
+                if (faults != null) {
+                    faults.afterCallback(qsd, where);
                 }
             } else {
                 foreign.accept(item, cpu);
@@ -100,11 +114,14 @@ final class CallQueue {
         return n;
     }
 
-    private static void runSync(CallSingleData csd) {
+    private static void runSync(CallSingleData csd, Faults faults, Object where) {
         try {
             csd.fn.accept(csd.info());
         } catch (Throwable t) {
             csd.failure = t;                    // published by the unlock below
+        }
+        if (faults != null) {
+            faults.afterCallback(csd.fn, where);
         }
         // Volatile unlock, then read the waiter: against the waiter's volatile write of itself and volatile read
         // of the lock, one of the two always sees the other (no lost wake-up).

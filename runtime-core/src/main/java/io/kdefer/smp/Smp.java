@@ -6,6 +6,7 @@ package io.kdefer.smp;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Backoff;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -28,6 +29,9 @@ import java.util.concurrent.locks.LockSupport;
  *       contained and counted ({@code SmpCore.failures()}), also when it ran inline on the caller's CPU.</li>
  *   <li>A waiting call from atomic context is refused: the target may be waiting for this CPU (B-CSD-2).</li>
  *   <li>In MANUAL mode a waiting call runs the target CPU's pending work on the calling thread.</li>
+ *   <li>On a closed machine every call from outside the machine throws IllegalStateException ("... the machine is
+ *       closed"); its own contexts may go on calling while it drains. A waiting call whose function can no longer
+ *       run (its CPU stopped) ends with that exception when the machine terminates.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -57,6 +61,7 @@ public final class Smp {
      */
     public void callFunctionSingle(int cpu, Runnable fn, boolean wait) {
         Objects.requireNonNull(fn, "fn");
+        refuseIfClosed("smp_call_function_single");
         Cpu target = target(cpu);
         if (wait) {
             refuseAtomic("callFunctionSingle(cpu/" + cpu + ", wait=true)");
@@ -83,6 +88,7 @@ public final class Smp {
      */
     public boolean callFunctionSingleAsync(int cpu, CallSingleData csd) {
         Objects.requireNonNull(csd, "csd");
+        refuseIfClosed("smp_call_function_single_async");
         if (!csd.lock(CallSingleData.TYPE_ASYNC)) {
             return false;                          // B-CSD-3: -EBUSY comes first, whatever the target
         }
@@ -102,6 +108,7 @@ public final class Smp {
             } catch (Throwable t) {
                 core.failed(csd, t);               // as on a remote target: contained and counted
             } finally {
+                core.faults.afterCallback(csd, target);
                 target.localIrqRestore(flags);
             }
             return true;
@@ -127,6 +134,7 @@ public final class Smp {
         if (wait) {
             refuseAtomic("callFunctionMany(wait=true)");
         }
+        refuseIfClosed("smp_call_function_many");
         many(mask, fn, wait, false);
     }
 
@@ -139,6 +147,7 @@ public final class Smp {
         if (wait) {
             refuseAtomic("onEachCpu(wait=true)");
         }
+        refuseIfClosed("on_each_cpu");
         BitSet all = new BitSet(cpus.count());
         all.set(0, cpus.count());
         many(all, fn, wait, true);
@@ -189,6 +198,7 @@ public final class Smp {
     public boolean queueFunctionSingle(int cpu, QueueSingleData qsd) {
         Objects.requireNonNull(qsd, "qsd");
         Cpu target = existing(cpu);
+        refuseIfClosed("queueFunctionSingle");
         if (!qsd.claim()) {
             return false;
         }
@@ -231,20 +241,31 @@ public final class Smp {
                 throw new IllegalStateException(target + " did not run the call (is it offline?)");
             }
         } else {
+            // csd_lock_wait: the target unparks the waiter after it unlocked; the park is timed so that a call whose
+            // CPU stopped (close) is noticed when the machine terminates. Uninterruptible, as the kernel's.
             boolean interrupted = false;
             int spins = 0;
-            while (csd.lockedAcquire()) {
-                if (spins++ < 64) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(csd);
+            try {
+                while (csd.lockedAcquire()) {
+                    if (spins++ < Backoff.SPINS) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    if (core.lifecycle.isTerminated()) {
+                        if (!csd.lockedAcquire()) {
+                            break;
+                        }
+                        throw core.lifecycle.closedException("smp_call_function_single(" + target + ", wait)");
+                    }
+                    LockSupport.parkNanos(csd, Backoff.MAX_PARK_NANOS);
                     if (Thread.interrupted()) {
-                        interrupted = true;        // an uninterruptible wait, as the kernel's csd_lock_wait
+                        interrupted = true;
                     }
                 }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         if (csd.failure != null) {
@@ -264,7 +285,15 @@ public final class Smp {
         } catch (Throwable t) {
             core.failed(fn, t);
         } finally {
+            core.faults.afterCallback(fn, cpu);
             cpu.localIrqRestore(flags);
+        }
+    }
+
+    /** From outside the machine, after close: the call is refused. */
+    private void refuseIfClosed(String what) {
+        if (cpus.refusesNewWork()) {
+            throw core.lifecycle.closedException(what);
         }
     }
 

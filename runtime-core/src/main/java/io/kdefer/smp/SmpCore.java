@@ -5,7 +5,9 @@ package io.kdefer.smp;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
+import io.kdefer.internal.Lifecycle;
 import io.kdefer.irq.Ipi;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.irq.Irqs;
@@ -38,10 +40,17 @@ public final class SmpCore {
      *
      * Foreign entry types (irq_work) register a runner; the registry is written at boot, before any entry can
      * be queued, and read-only afterwards.
+     *
+     * Close. The CPUs run their queues before they stop. An entry pushed after its target stopped is found by the
+     * sender's re-check (a stopped CPU is not online) and, with no CPU left to take it, counted as a close leftover
+     * by whoever pops it (the sender, or the close report's final sweep): exactly once, popAll is atomic. A waiter
+     * of such a synchronous call is released with an exception when the machine terminates.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.smp");
 
     private final Cpus cpus;                                    // I
+    final Lifecycle lifecycle;                                  // I
+    final Faults faults;                                        // I
     private final CallQueue[] queues;                           // I
     private volatile Class<?> foreignType;                      // I after boot (one registered type: irq_work)
     private volatile BiConsumer<Object, Cpu> foreignRunner;     // I after boot
@@ -51,6 +60,8 @@ public final class SmpCore {
 
     public SmpCore(Cpus cpus, Irqs irqs) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.lifecycle = cpus.lifecycle();
+        this.faults = cpus.faults();
         this.queues = new CallQueue[cpus.count()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new CallQueue(i);
@@ -75,6 +86,19 @@ public final class SmpCore {
                 if (!queues[cpu.id()].isEmpty()) {
                     cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), cpu.id());
                 }
+            }
+        });
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public void reportLeftovers() {
+                for (CallQueue q : queues) {
+                    countLeftovers(q.list.popAll());
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "smp";
             }
         });
     }
@@ -102,10 +126,17 @@ public final class SmpCore {
         }
     }
 
-    /** Moves what is queued on the offline {@code dead} to {@code to} (and on, should {@code to} go offline too). */
+    /**
+     * Moves what is queued on the offline {@code dead} to {@code to} (and on, should {@code to} go offline too); with
+     * no CPU left to take it ({@code to} null: the machine stopped) counts it as a close leftover.
+     */
     private void migrate(Cpu dead, Cpu to) {
         Cpu from = dead;
         while (!from.isOnline()) {
+            if (to == null) {
+                countLeftovers(queues[from.id()].list.popAll());
+                return;
+            }
             boolean moved = !queues[from.id()].isEmpty();
             if (queues[from.id()].list.transferTo(queues[to.id()].list)) {
                 ipis.incrementAndGet();
@@ -121,6 +152,20 @@ public final class SmpCore {
             }
             from = to;
             to = cpus.thisOnlineCpu();
+        }
+    }
+
+    private void countLeftovers(LList.Node<Object> chain) {
+        long n = 0;
+        Object example = null;
+        for (LList.Node<Object> p = chain; p != null; p = p.next()) {
+            n++;
+            example = p.item();
+        }
+        if (n > 0) {
+            Object ex = example;
+            // irq_work queued remotely travels as a call-single entry: count it as what it is
+            lifecycle.leftover(ex.getClass() == foreignType ? "irq_work" : "cross-CPU call", n, ex);
         }
     }
 
@@ -141,7 +186,7 @@ public final class SmpCore {
 
     /** Runs everything on {@code cpu}'s queue (the CALL_FUNC handler; hardirq context). */
     void flush(Cpu cpu) {
-        queues[cpu.id()].flush(this::runForeign, this::failed);
+        queues[cpu.id()].flush(this::runForeign, this::failed, faults, cpu);
     }
 
     private void runForeign(Object item, Integer cpu) {

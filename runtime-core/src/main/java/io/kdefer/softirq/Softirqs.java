@@ -23,6 +23,9 @@ import java.util.Objects;
  *       (B-SIRQ-5..7).</li>
  *   <li>Actions run with interrupts enabled: hardirqs are taken between actions, and their irq exit does not
  *       re-enter softirqs (B-SIRQ-8).</li>
+ *   <li>On a closed machine {@link #open} throws IllegalStateException, and so do {@link #raise} and
+ *       {@link #raiseOn} called from outside the machine; raises from its own contexts (an interrupt handler that
+ *       the drain runs) go on until the CPUs stop. Vectors pending at close run before the CPUs stop.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -47,6 +50,7 @@ public final class Softirqs {
     public void open(Softirq vector, Runnable action) {
         Objects.requireNonNull(vector, "vector");
         Objects.requireNonNull(action, "action");
+        cpus.lifecycle().checkOpen("open_softirq");
         if (vector == Softirq.HI || vector == Softirq.TIMER || vector == Softirq.TASKLET) {
             throw new IllegalArgumentException("softirq " + vector + " belongs to the runtime ("
                     + (vector == Softirq.TIMER ? "timers" : "tasklets") + "); open another vector");
@@ -64,12 +68,21 @@ public final class Softirqs {
      * read-modify-write, plus one unpark if that CPU is parked.
      */
     public void raise(Softirq vector) {
+        Objects.requireNonNull(vector, "vector");
+        if (cpus.refusesNewWork()) {
+            throw cpus.lifecycle().closedException("raise_softirq");
+        }
         cpus.raiseSoftirq(cpus.thisCpu(), vector.ordinal());
     }
 
     /** Raises {@code vector} on {@code cpu} (for the runtime's own subsystems and tests; not a kernel API). */
     public void raiseOn(int cpu, Softirq vector) {
-        cpus.raiseSoftirq(cpus.cpu(cpu), vector.ordinal());
+        Objects.requireNonNull(vector, "vector");
+        Cpu c = cpus.cpu(cpu);
+        if (cpus.refusesNewWork()) {
+            throw cpus.lifecycle().closedException("raise_softirq");
+        }
+        cpus.raiseSoftirq(c, vector.ordinal());
     }
 
     /** A snapshot of {@code cpu}'s pending word: bit {@code v.bit()} per vector. */

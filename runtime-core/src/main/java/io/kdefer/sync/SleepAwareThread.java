@@ -3,6 +3,8 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.cpu.KernelThread;
+
 /**
  * A thread that wants to hear when it blocks and when it runs again (kernel: the scheduler's
  * {@code wq_worker_sleeping()} / {@code wq_worker_running()} calls). Runtime SPI: workqueue workers extend it;
@@ -13,17 +15,14 @@ package io.kdefer.sync;
  * flush and cancel waits) brackets its block with {@link #blockBegin()} and {@link #blockEnd(SleepAwareThread)}.
  * For a thread that is not a {@code SleepAwareThread} both are a type check and nothing else (no allocation).
  */
-public abstract class SleepAwareThread extends Thread {
-    protected SleepAwareThread(Runnable body, String name) {
-        super(body, name);
-    }
-
+public abstract class SleepAwareThread extends KernelThread {
     /**
-     * A thread that does not inherit its creator's {@code InheritableThreadLocal} values (pool threads serve
-     * everyone; it also makes an unstarted thread cheaper to build).
+     * A runtime thread of {@code machine} (see {@link KernelThread}) that does not inherit its creator's
+     * {@code InheritableThreadLocal} values (pool threads serve everyone; it also makes an unstarted thread cheaper
+     * to build).
      */
-    protected SleepAwareThread(Runnable body, String name, boolean inheritThreadLocals) {
-        super(null, body, name, 0, inheritThreadLocals);
+    protected SleepAwareThread(Object machine, Runnable body, String name) {
+        super(machine, body, name, false);
     }
 
     /** Called on this thread just before it blocks. Must not block itself. */

@@ -5,6 +5,7 @@ package io.kdefer.tasklet;
 
 import io.kdefer.Machine;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Services;
@@ -12,7 +13,6 @@ import io.kdefer.internal.Services;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A callback run soon after in softirq context on the CPU that scheduled it, never concurrently with itself
@@ -68,6 +68,10 @@ import java.util.concurrent.locks.LockSupport;
  *       waiter that saw RUN clear may reuse it at once.</li>
  *   <li>A callback that throws is contained and counted ({@link #failures()}); the CPU keeps running.</li>
  *   <li>When a CPU goes offline its scheduled tasklets move, in order, to another CPU (B-TL-11).</li>
+ *   <li>On a closed machine {@link #schedule()} and {@link #scheduleHi()} return {@code false} and schedule
+ *       nothing; {@link #disable()} and {@link #kill()} return at once when the tasklet is idle and throw
+ *       IllegalStateException once the machine terminated with it still scheduled or running (it would never
+ *       finish); a tasklet scheduled before close runs in the drain or is counted in the close report.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -99,7 +103,7 @@ public final class Tasklet {
      * sees RUN and waits. RUN is cleared with getAndBitwiseAnd(~RUN), a release that pairs with the acquire reads
      * of RUN in the next runner's trylock (MO-TL-4) and in disable()/kill().
      *
-     * Waiting (disable, kill) polls with getAcquire: 100 spins, then parkNanos from 10 us doubling to 1 ms. The
+     * Waiting (disable, kill) polls with getAcquire (Await: spin briefly, then park in steps up to 1 ms). The
      * runner never wakes anybody, so it does not touch the tasklet after clearing RUN (§13.3); 1 ms bounds the
      * extra latency of a long wait (kill blocked on a disabled tasklet) at a negligible CPU cost.
      *
@@ -121,10 +125,6 @@ public final class Tasklet {
     static final int RAN = 0;
     static final int BUSY = 1;         // RUN held by another CPU
     static final int DISABLED = 2;     // count > 0
-
-    private static final int SPINS = 100;
-    private static final long MIN_PARK_NANOS = 10_000;
-    private static final long MAX_PARK_NANOS = 1_000_000;
 
     private final TaskletCore core;                               // I
     private final Runnable fn;                                    // I
@@ -164,7 +164,8 @@ public final class Tasklet {
      * Never blocks, never allocates.
      *
      * @return {@code true} if this call scheduled it; {@code false} if it already was scheduled — that pending run
-     *         still sees everything the caller stored before this call — or a {@link #kill()} is in progress
+     *         still sees everything the caller stored before this call — or a {@link #kill()} is in progress, or the
+     *         machine is closed
      */
     public boolean schedule() {
         return schedule(core.thisCpuId(), TaskletCore.NORMAL);
@@ -185,7 +186,7 @@ public final class Tasklet {
     public void disable() {
         CpuContext.mightSleep("tasklet_disable");
         disableNosync();
-        awaitClear(RUN);
+        awaitClear(RUN, "tasklet_disable");
     }
 
     /** tasklet_disable_nosync: increments the disable count and returns at once (a running callback goes on). */
@@ -233,11 +234,11 @@ public final class Tasklet {
                 if (core.isManual()) {
                     stepUntilRun();
                 } else {
-                    awaitClear(SCHED);
+                    awaitClear(SCHED, "tasklet_kill");
                 }
             }
             owned = true;
-            awaitClear(RUN);
+            awaitClear(RUN, "tasklet_kill");
         } finally {
             STATE.getAndAdd(this, -(KILL_UNIT | (owned ? SCHED : 0)));   // SCHED released with the kill mark
         }
@@ -275,6 +276,9 @@ public final class Tasklet {
 
     /** IDLE -&gt; SCHEDULED on {@code cpu}'s list of priority {@code prio}; true if this call scheduled it. */
     boolean schedule(int cpu, int prio) {
+        if (core.refusesNewWork()) {
+            return false;
+        }
         int old = (int) STATE.getAndBitwiseOr(this, SCHED);   // unconditional volatile RMW (MO-TL-2)
         if ((old & SCHED) != 0) {
             return false;
@@ -315,23 +319,19 @@ public final class Tasklet {
         return RAN;
     }
 
-    /** Waits until {@code bit} is clear, with acquire (pairs with the runner's RUN/SCHED clears). */
-    private void awaitClear(int bit) {
-        int spins = 0;
-        long park = MIN_PARK_NANOS;
-        while (((int) STATE.getAcquire(this) & bit) != 0) {
-            if (spins < SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, park);
-                park = Math.min(MAX_PARK_NANOS, park * 2);
-            }
-        }
+    /**
+     * Waits until {@code bit} is clear, with acquire (pairs with the runner's RUN/SCHED clears); throws once the
+     * machine terminated with it still set.
+     */
+    private void awaitClear(int bit, String what) {
+        Await.until(this, () -> ((int) STATE.getAcquire(this) & bit) == 0, core.lifecycle, what);
     }
 
     /** MANUAL kill: the tasklet is scheduled; run the machine so that its run happens. */
     private void stepUntilRun() {
+        if (core.lifecycle != null && core.lifecycle.isTerminated()) {
+            throw core.lifecycle.closedException("tasklet_kill of a scheduled tasklet");
+        }
         if (count != 0) {
             throw new IllegalStateException("tasklet_kill of a scheduled, disabled tasklet waits until it is "
                     + "enabled (B-TL-8); in MANUAL mode nothing else runs the machine: enable it first (" + this + ")");

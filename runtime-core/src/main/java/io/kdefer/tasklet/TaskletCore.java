@@ -5,6 +5,7 @@ package io.kdefer.tasklet;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.LList;
@@ -103,12 +104,16 @@ public final class TaskletCore {
     }
 
     private final Cpus cpus;                  // I; null when detached
+    final Lifecycle lifecycle;                // I; null when detached
+    private final Faults faults;              // I; null when detached
     private final Lists[][] lists;            // I: [cpu][HI or NORMAL]
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean schedWarned;     // A: "SCHED not set" reported once
 
     public TaskletCore(Cpus cpus, Lifecycle lifecycle) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.faults = cpus.faults();
         this.lists = newLists(cpus.count());
         cpus.openSoftirq(VECTOR[HI], () -> action(cpus.executingCpu().id(), HI));
         cpus.openSoftirq(VECTOR[NORMAL], () -> action(cpus.executingCpu().id(), NORMAL));
@@ -118,11 +123,23 @@ public final class TaskletCore {
                 takeover(cpu, target);
             }
         });
-        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public void reportLeftovers() {
+                TaskletCore.this.reportLeftovers();
+            }
+
+            @Override
+            public String toString() {
+                return "tasklets";
+            }
+        });
     }
 
     private TaskletCore(int n) {
         this.cpus = null;
+        this.lifecycle = null;
+        this.faults = null;
         this.lists = newLists(n);
     }
 
@@ -180,6 +197,18 @@ public final class TaskletCore {
         return cpus != null && cpus.isManual();
     }
 
+    /** Whether schedule() must refuse: the machine is closed to the caller (never on a detached core). */
+    boolean refusesNewWork() {
+        return cpus != null && cpus.refusesNewWork();
+    }
+
+    /** The interrupt policy after a callback ran on {@code cpu}. */
+    void afterCallback(Tasklet t, int cpu) {
+        if (faults != null) {
+            faults.afterCallback(t, cpus.cpu(cpu));
+        }
+    }
+
     /** MANUAL mode: run the machine (kill() waiting for a scheduled run that nobody else would perform). */
     void runUntilIdle() {
         cpus.runUntilIdle();
@@ -232,6 +261,7 @@ public final class TaskletCore {
             t.next = null;
             int r = t.run();
             if (r == Tasklet.RAN) {
+                afterCallback(t, cpu);
                 Lists.RUNS.setOpaque(l, l.runs + 1);     // per CPU: no shared counter on the run path
             } else {
                 Lists.REQUEUES.setOpaque(l, l.requeues + 1);
@@ -292,9 +322,19 @@ public final class TaskletCore {
         }
     }
 
-    /** A push landed on an offline CPU's hand-over lists: move them to the caller's (online) CPU. */
+    /**
+     * A push landed on an offline CPU's hand-over lists: move them to a CPU that takes work, or, with none left (the
+     * machine stopped), count them as close leftovers.
+     */
     private void rescue(int deadCpu) {
-        int to = cpus.thisCpu().id();
+        Cpu live = cpus.thisOnlineCpu();
+        if (live == null) {
+            for (int prio = HI; prio <= NORMAL; prio++) {
+                countLeftovers(lists[deadCpu][prio].handover.popAll(), null);
+            }
+            return;
+        }
+        int to = live.id();
         if (to == deadCpu) {
             return;
         }
@@ -313,29 +353,45 @@ public final class TaskletCore {
         }
     }
 
-    /** Close, after the CPUs stopped: tasklets still scheduled (disabled ones) will never run; say so. */
+    /**
+     * Close, after the CPUs stopped: tasklets still scheduled (disabled ones, or scheduled after their CPU stopped)
+     * will never run; count them. Lists of a stopped CPU belong to nobody now: the sweep takes them.
+     */
     private void reportLeftovers() {
-        StringBuilder sb = new StringBuilder();
-        int n = 0;
-        for (int cpu = 0; cpu < lists.length; cpu++) {
-            for (int prio = HI; prio <= NORMAL; prio++) {
-                for (Tasklet t = lists[cpu][prio].head; t != null; t = t.next) {
-                    n++;
-                    if (n <= 10) {
-                        sb.append(' ').append(t).append(" on cpu/").append(cpu);
-                    }
+        StringBuilder names = new StringBuilder();
+        long n = 0;
+        for (Lists[] cpu : lists) {
+            for (Lists l : cpu) {
+                Tasklet t = l.head;
+                l.head = null;
+                l.tail = null;
+                while (t != null) {
+                    n += count(t, names);
+                    t = t.next;
                 }
-                for (LList.Node<Tasklet> p = lists[cpu][prio].handover.peekAll(); p != null; p = p.next()) {
-                    n++;
-                    if (n <= 10) {
-                        sb.append(' ').append(p.item()).append(" on cpu/").append(cpu);
-                    }
-                }
+                n += countLeftovers(l.handover.popAll(), names);
             }
         }
         if (n > 0) {
             LOG.log(Level.WARNING, n + " tasklet(s) were still scheduled when the machine closed (disabled, or "
-                    + "scheduled during shutdown); they will not run:" + sb + (n > 10 ? " ..." : ""));
+                    + "scheduled after their CPU stopped); they will not run:" + names + (n > 10 ? " ..." : ""));
         }
+    }
+
+    /** Counts a chain of tasklets as close leftovers; returns how many. */
+    private long countLeftovers(LList.Node<Tasklet> chain, StringBuilder names) {
+        long n = 0;
+        for (LList.Node<Tasklet> p = chain; p != null; p = p.next()) {
+            n += count(p.item(), names);
+        }
+        return n;
+    }
+
+    private long count(Tasklet t, StringBuilder names) {
+        lifecycle.leftover("tasklet", 1, t);
+        if (names != null && names.length() < 1000) {
+            names.append(' ').append(t);
+        }
+        return 1;
     }
 }

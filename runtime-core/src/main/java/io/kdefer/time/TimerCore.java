@@ -5,12 +5,15 @@ package io.kdefer.time;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -45,6 +48,11 @@ public final class TimerCore {
      * without the lock; it is written under the lock after every change. Arming an earlier timer on a parked CPU
      * wakes it (kick) so it re-computes its park deadline; the CPU publishes PARKED before it reads nextExpiry
      * and the armer publishes nextExpiry before it reads PARKED, so one of them notices (Cpu's wake-up protocol).
+     *
+     * Close. mod() refuses once the machine is closed. The drain's first step fires delayed work early: every armed
+     * timer whose callback is an EarlyFire is taken off its wheel under the base lock and its callback run on the
+     * closer thread (it queues the item now); then every CPU with a due timer gets TIMER raised. After the CPUs
+     * stopped, whatever is still armed (plain timers not yet due) is taken off the wheels and counted by kind.
      *
      * "Detached" cores (no machine) exist for the jcstress proofs: the same arm/delete/expire code on bases
      * without CPUs, a clock fixed at 0, "this CPU" fixed to 0 and no wake-ups.
@@ -154,12 +162,16 @@ public final class TimerCore {
     }
 
     private final Cpus cpus;          // I; null when detached
+    final Lifecycle lifecycle;        // I; null when detached
+    private final Faults faults;      // I; null when detached
     private final Base[] bases;       // I
     private final AtomicLong fired = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
 
     public TimerCore(Cpus cpus, Lifecycle lifecycle) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.faults = cpus.faults();
         this.bases = new Base[cpus.count()];
         long now = jiffiesNow();
         for (int i = 0; i < bases.length; i++) {
@@ -186,12 +198,29 @@ public final class TimerCore {
                 migrate(bases[cpu.id()], bases[target.id()]);
             }
         });
-        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::raiseDue);
-        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::reportLeftovers);
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public void beginDrain() {
+                fireEarlyForClose();
+                raiseDue();
+            }
+
+            @Override
+            public void reportLeftovers() {
+                TimerCore.this.reportLeftovers();
+            }
+
+            @Override
+            public String toString() {
+                return "timers";
+            }
+        });
     }
 
     private TimerCore(int n) {
         this.cpus = null;
+        this.lifecycle = null;
+        this.faults = null;
         this.bases = new Base[n];
         for (int i = 0; i < n; i++) {
             bases[i] = new Base(null, i, 0);
@@ -286,14 +315,7 @@ public final class TimerCore {
                 b.updateNext();
                 b.lock.unlock();
                 try {
-                    fired.incrementAndGet();
-                    t.fire();
-                } catch (Throwable x) {
-                    failures.incrementAndGet();
-                    if (t.firstFailure()) {
-                        LOG.log(Level.ERROR, "timer " + t + " callback threw on cpu/" + cpu
-                                + "; contained (reported once per timer)", x);
-                    }
+                    fire(t, b.cpu);
                 } finally {
                     b.lock.lock();
                     b.running = null;
@@ -302,6 +324,23 @@ public final class TimerCore {
             b.updateNext();
         } finally {
             b.lock.unlock();
+        }
+    }
+
+    /** Runs {@code t}'s callback, contained (a throw counted and reported once per timer, an interrupt cleared). */
+    private void fire(TimerList t, Object where) {
+        fired.incrementAndGet();
+        try {
+            t.fire();
+        } catch (Throwable x) {
+            failures.incrementAndGet();
+            if (t.firstFailure()) {
+                LOG.log(Level.ERROR, "timer " + t + " callback threw on " + where + "; contained (reported once per "
+                        + "timer)", x);
+            }
+        }
+        if (faults != null) {
+            faults.afterCallback(t, where);
         }
     }
 
@@ -338,24 +377,76 @@ public final class TimerCore {
         t.base = to;
     }
 
-    /** Close, before the CPUs stop: make every CPU with a due timer run its TIMER softirq. */
+    /** Whether mod() must refuse: the machine is closed to the caller (never on a detached core). */
+    boolean refusesNewWork() {
+        return cpus != null && cpus.refusesNewWork();
+    }
+
+    /** Close, beginning of the drain: delayed work's timers fire now, on the closer thread (see notes). */
+    private void fireEarlyForClose() {
+        List<TimerList> early = new ArrayList<>();
+        for (Base b : bases) {
+            b.lock.lock();
+            try {
+                List<TimerList> keep = new ArrayList<>();
+                b.wheel.removeAll(e -> {
+                    TimerList t = (TimerList) e.owner();
+                    (t.firesEarlyOnClose() ? early : keep).add(t);
+                });
+                for (TimerList t : keep) {
+                    b.wheel.add(t.entry, t.entry.expires());
+                }
+                b.updateNext();
+            } finally {
+                b.lock.unlock();
+            }
+        }
+        for (TimerList t : early) {
+            t.takenByClose();
+            fire(t, "close");
+        }
+    }
+
+    /** Close, beginning of the drain: make every CPU with a due timer run its TIMER softirq. */
     private void raiseDue() {
         long j = jiffiesNow();
         for (Base b : bases) {
-            if (b.nextExpiry <= j) {
+            if (b.nextExpiry <= j && b.cpu.isOnline()) {
                 cpus.raiseSoftirq(b.cpu, TIMER_SOFTIRQ);
             }
         }
     }
 
-    /** Close, after the CPUs stopped: timers still armed will never fire; say so. */
+    /** Close, after the CPUs stopped: timers still armed will never fire; take them off and count them by kind. */
     private void reportLeftovers() {
-        int n = 0;
-        for (int i = 0; i < bases.length; i++) {
-            n += armed(i);
+        long n = 0;
+        StringBuilder names = new StringBuilder();
+        for (Base b : bases) {
+            List<TimerList> left = new ArrayList<>();
+            b.lock.lock();
+            try {
+                b.wheel.removeAll(e -> left.add((TimerList) e.owner()));
+                TimerList t;
+                while ((t = b.expiringHead) != null) {
+                    b.unlinkExpiring(t);
+                    left.add(t);
+                }
+                b.updateNext();
+            } finally {
+                b.lock.unlock();
+            }
+            for (TimerList t : left) {
+                t.takenByClose();
+                lifecycle.leftover(t.leftoverKind(), 1, t);
+                n++;
+                if (names.length() < 1000) {
+                    names.append(' ').append(t);
+                }
+            }
         }
         if (n > 0) {
-            LOG.log(Level.WARNING, n + " timer(s) were still armed when the machine closed; they will not fire");
+            LOG.log(Level.WARNING, n + " timer(s) were still armed when the machine closed; they will not fire "
+                    + "(cancelled):" + names);
         }
     }
 }

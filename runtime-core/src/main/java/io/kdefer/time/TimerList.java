@@ -6,14 +6,15 @@ package io.kdefer.time;
 import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
+import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A one-shot kernel timer (kernel: struct timer_list): its callback runs in TIMER softirq context on the CPU that
@@ -47,6 +48,9 @@ import java.util.concurrent.locks.LockSupport;
  *       re-arms itself; it refuses to run in atomic context and from the timer's own callback.</li>
  *   <li>A callback that throws is contained and counted; the CPU keeps running.</li>
  *   <li>NOHZ: an idle CPU with armed timers parks until its next expiry, then ticks and expires them.</li>
+ *   <li>On a closed machine {@link #mod} throws IllegalStateException; {@link #delete()} and {@link #deleteSync()}
+ *       still work and never block once the machine terminated. At close, timers due by then fire; timers not yet
+ *       due are cancelled and counted in the close report.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -108,11 +112,15 @@ public final class TimerList {
      *
      * @return {@code true} if it was pending (armed, or fired but not yet started) and has been moved
      * @throws IllegalArgumentException for a negative delay
+     * @throws IllegalStateException    on a closed machine
      */
     public boolean mod(Duration delay) {
         Objects.requireNonNull(delay, "delay");
         if (delay.isNegative()) {
             throw new IllegalArgumentException("timer delay must not be negative: " + delay);
+        }
+        if (core.refusesNewWork()) {
+            throw core.lifecycle.closedException("mod_timer");
         }
         long nanos;
         try {
@@ -191,7 +199,6 @@ public final class TimerList {
         }
         CpuContext.mightSleep("del_timer_sync");
         boolean was = false;
-        int spins = 0;
         while (true) {
             TimerCore.Base b = lockBase();
             boolean running;
@@ -207,13 +214,7 @@ public final class TimerList {
             if (!running) {
                 return was;
             }
-            while (b.running == this) {
-                if (spins++ < 100) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.parkNanos(this, 20_000);
-                }
-            }
+            Await.until(this, () -> b.running != this, core.lifecycle, "del_timer_sync");
         }
     }
 
@@ -293,6 +294,21 @@ public final class TimerList {
 
     void fire() {
         fn.run();
+    }
+
+    /** Close fires this timer early instead of counting it (delayed work). */
+    boolean firesEarlyOnClose() {
+        return fn instanceof Lifecycle.EarlyFire;
+    }
+
+    /** The close report's name for what this timer carries. */
+    String leftoverKind() {
+        return fn instanceof Lifecycle.EarlyFire ? ((Lifecycle.EarlyFire) fn).leftoverKind() : "timer";
+    }
+
+    /** Close took the timer off its wheel and expiring list: it is no longer pending. */
+    void takenByClose() {
+        PENDING.setRelease(this, false);
     }
 
     boolean firstFailure() {

@@ -4,6 +4,7 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Lifecycle;
 import io.kdefer.time.TimerList;
 
 import java.util.Objects;
@@ -28,7 +29,9 @@ import java.util.Objects;
  *
  * <h2>Properties</h2>
  * <ul>
- *   <li>Never runs before its delay: the timer fires at the first tick at or after it (B-WQ-6).</li>
+ *   <li>Never runs before its delay: the timer fires at the first tick at or after it (B-WQ-6); the one exception
+ *       is {@code Machine.close()}, which fires armed delayed work at once so that it runs before the machine
+ *       stops (flush-on-close).</li>
  *   <li>{@code queueDelayed} is first-wins (false while pending, timer armed included); {@code modDelayed} is
  *       last-wins and returns whether it was pending.</li>
  *   <li>{@link #flush()} fires a pending timer now and waits for that run (B-WQ-12); {@link #cancel()} and
@@ -98,7 +101,7 @@ public final class DelayedWork {
      */
     public boolean flush() {
         CpuContext.mightSleep("DelayedWork.flush");
-        boolean queuedNow = deleteTimer() && wq.insertClaimed(work, cpu);
+        boolean queuedNow = deleteTimer() && wq.insertClaimed(work, cpu, true);
         boolean waited = work.flushInternal();   // waits for every instance queued so far, the one above included
         return queuedNow || waited;
     }
@@ -141,7 +144,7 @@ public final class DelayedWork {
             synchronized (this) {
                 t = timer;
                 if (t == null) {
-                    t = q.wqs.newTimer(this::timerFn);
+                    t = q.wqs.newTimer(new TimerFn());
                     timer = t;
                 }
             }
@@ -160,9 +163,30 @@ public final class DelayedWork {
         return t != null && t.fire();
     }
 
-    /** delayed_work_timer_fn: the timer owns PENDING; hand it to the queue. */
-    private void timerFn() {
-        wq.insertClaimed(work, cpu);
+    /**
+     * delayed_work_timer_fn: the timer owns PENDING; hand it to the queue. Close fires it early, on the closer
+     * thread, rather than leaving the item for a tick that will not come (the kernel's flush-on-close choice).
+     */
+    private final class TimerFn implements Lifecycle.EarlyFire {
+        @Override
+        public void run() {
+            wq.insertClaimed(work, cpu, true);
+        }
+
+        @Override
+        public String leftoverKind() {
+            return "delayed work";
+        }
+
+        @Override
+        public String toString() {
+            return DelayedWork.this.toString();
+        }
+    }
+
+    /** Rebinding to another machine (Work.bindTo): the old machine's timer is useless there. */
+    void forgetTimer() {
+        timer = null;
     }
 
     @Override

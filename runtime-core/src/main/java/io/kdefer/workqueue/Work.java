@@ -52,7 +52,13 @@ import java.util.function.BooleanSupplier;
  *       the item neither pending nor running, also for a self-requeueing item; queue attempts during it fail
  *       (B-WQ-9). Both refuse atomic context.</li>
  *   <li>A function that throws is contained, counted per workqueue and reported once per item; the worker
- *       survives.</li>
+ *       survives. One that leaves the thread's interrupt flag set has it cleared and counted (DESIGN §5).</li>
+ *   <li>An item belongs to the machine it is first queued on: queueing it on another machine's workqueue throws
+ *       IllegalArgumentException and changes nothing; once its machine terminated and it is idle, it may be queued
+ *       on another machine (and then belongs there).</li>
+ *   <li>On a closed machine {@link #flush()} and {@link #cancelSync()} return at once when nothing runs, and throw
+ *       IllegalStateException once the machine terminated with the item still queued (it would never run);
+ *       {@link #cancel()}, {@link #disable()}, {@link #enable()} work as always.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -112,8 +118,11 @@ public final class Work {
     Work next;                          // L(pool.lock)
     WorkList list;                      // L(pool.lock): the list it is on, or null
     volatile boolean failureReported;   // R: report once
+    private volatile Workqueues home;   // A: the machine's workqueues it belongs to (set at the first queue)
 
     private static final VarHandle DATA = Handles.field(MethodHandles.lookup(), Work.class, "data", long.class);
+    private static final VarHandle HOME = Handles.field(MethodHandles.lookup(), Work.class, "home",
+            Workqueues.class);
 
     /** @throws NullPointerException if {@code fn} is null */
     public Work(Runnable fn) {
@@ -233,6 +242,42 @@ public final class Work {
     /** The disable count (racy snapshot). */
     public int disableCount() {
         return (int) disableCount(data);
+    }
+
+    // ------------------------------------------------------------------------------------------ machine
+
+    /**
+     * Binds the item to {@code wqs}'s machine at its first queue, or checks that it belongs there: one volatile read
+     * on the queue path. An item of a terminated machine that is idle moves (its pool id and, for a DelayedWork,
+     * its timer belonged to the old machine and are forgotten).
+     *
+     * @throws IllegalArgumentException if it belongs to another machine that still runs, or is not idle
+     */
+    void bindTo(Workqueues wqs) {
+        Workqueues h = home;
+        if (h == wqs) {
+            return;
+        }
+        if (h == null && HOME.compareAndSet(this, null, wqs)) {
+            return;
+        }
+        h = home;
+        if (h == wqs) {
+            return;
+        }
+        long d = data;
+        // The data word first (no pool of the old machine is "last" any more), then home: nobody touches the item
+        // through the new machine before home names it, and a claim through the old one makes the first CAS fail.
+        if (h.isTerminated() && (d & PENDING) == 0 && runner == null
+                && DATA.compareAndSet(this, d, offq(POOL_NONE, disableCount(d)))
+                && HOME.compareAndSet(this, h, wqs)) {
+            if (owner != null) {
+                owner.forgetTimer();
+            }
+            return;
+        }
+        throw new IllegalArgumentException((owner != null ? owner : this) + " belongs to " + h.machineName()
+                + " (a work item belongs to the machine it was first queued on); queue it there, or use a new item");
     }
 
     // ------------------------------------------------------------------------------------------ data word

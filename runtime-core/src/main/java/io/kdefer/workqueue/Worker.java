@@ -50,13 +50,12 @@ final class Worker extends SleepAwareThread {
     }
 
     private Worker(Workqueues wqs, WorkerPool pool, String name, Workqueue rescuerOf) {
-        super(null, name, false);
+        super(wqs.threadOwner(), null, name);
         this.wqs = wqs;
         this.pool = pool;
         this.rescuer = rescuerOf != null;
         this.rescuerOf = rescuerOf;
         this.wakeCond = pool != null ? pool.lock.newCondition() : null;
-        setDaemon(true);
         if (pool != null && pool.highpri || rescuerOf != null) {
             setPriority(Thread.MAX_PRIORITY);                 // nice -20 (a hint on most JVMs)
         }
@@ -77,7 +76,8 @@ final class Worker extends SleepAwareThread {
     /** Counted in pool.nrRunning (B-WQ-30). Lock held. */
     boolean counted() {
         WorkerPool p = pool;
-        return p != null && p.isBound() && !rescuer && !prep && !cpuIntensive && !sleeping && !sampledSleeping;
+        return p != null && p.isBound() && !p.disassociated && !rescuer && !prep && !cpuIntensive && !sleeping
+                && !sampledSleeping;
     }
 
     private void adjust(boolean before) {
@@ -162,6 +162,12 @@ final class Worker extends SleepAwareThread {
         pool.idle.remove(this);
     }
 
+    @Override
+    public String describeWork() {
+        Work w = currentWork;
+        return w != null ? "running " + w : rescuer ? "waiting for a mayday" : "idle";
+    }
+
     /** kick(): wake this idle worker. Lock held. */
     void wake() {
         woken = true;
@@ -179,11 +185,9 @@ final class Worker extends SleepAwareThread {
             return;
         }
         WorkerPool p = pool;
-        if (p.isBound()) {
-            wqs.bindWorker(p.cpu);
-        }
         p.lock.lock();
         try {
+            bindTo(wqs.bindingOf(p));                                    // under the lock: hotplug rebinds under it
             while (true) {
                 // IDLE (on p.idle)
                 while (!woken && !p.dying) {
@@ -191,6 +195,9 @@ final class Worker extends SleepAwareThread {
                     try {
                         left = wakeCond.awaitNanos(wqs.idleTimeoutNanos);
                     } catch (InterruptedException e) {
+                        if (wqs.faults != null) {
+                            wqs.faults.interruptCleared(this, "idle");   // the runtime's threads ignore interrupts
+                        }
                         continue;
                     }
                     if (left <= 0 && !woken && p.tooManyWorkers() && p.idle.peekLast() == this
@@ -202,7 +209,9 @@ final class Worker extends SleepAwareThread {
                 }
                 woken = false;
                 leaveIdle();
-                if (p.dying && p.worklist.isEmpty()) {
+                if (p.dying && !p.needMoreWorker()) {
+                    // Close: this worker is not needed (nothing queued, or a running worker keeps working through
+                    // it). A dying pool never parks its idle workers, so they must leave here rather than loop.
                     p.workers.remove(this);
                     return;
                 }
@@ -331,7 +340,11 @@ final class Worker extends SleepAwareThread {
             wq.stats.failures.incrementAndGet();
             w.reportFailure(wq, t);
         } finally {
-            Thread.interrupted();                      // an interrupt aimed at this item does not leak to the next
+            if (wqs.faults != null) {
+                wqs.faults.afterCallback(w, this);     // an interrupt aimed at this item does not leak to the next
+            } else {
+                Thread.interrupted();
+            }
             long ran = Math.max(0, System.nanoTime() - t0 - sleptNanos);
             p.lock.lock();
             pwq.executed++;                            // per pwq under the pool lock: no shared atomic per item
@@ -366,6 +379,9 @@ final class Worker extends SleepAwareThread {
             Pwq pwq = wq.takeMayday();
             if (pwq == null) {
                 return;
+            }
+            if (wqs.faults != null) {
+                wqs.faults.beforeIdle(this);            // an interrupt while it waited: cleared, not carried into items
             }
             WorkerPool p = pwq.pool;
             p.lock.lock();

@@ -27,6 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * </pre>
  * nrRunning counts the workers of a bound pool that run an item and are not sleeping, CPU-intensive, or
  * preparing (B-WQ-30). Unbound pools never count, so every pending item wakes or creates a worker (B-WQ-32).
+ *
+ * <h2>States of a bound pool (B-WQ-44)</h2>
+ * <pre>
+ *   ASSOCIATED     workers bound to the pool's CPU, counted        -&gt; DISASSOCIATED  its CPU goes offline: workers
+ *                                                                                   unbound, nrRunning 0, kicked
+ *   DISASSOCIATED  workers unbound, never counted (as an unbound   -&gt; ASSOCIATED     its CPU came back: workers
+ *                  pool): every pending item wakes a worker                         rebound, nrRunning recounted
+ *   DYING          close: workers exit once the pool needs them no more; nothing is inserted any more
+ * </pre>
  */
 final class WorkerPool {
     /* Implementation notes
@@ -60,6 +69,7 @@ final class WorkerPool {
     boolean managerActive;                      // L(lock)
     int flushWaiters;                           // L(lock)
     boolean dying;                              // L(lock): close: workers exit when idle
+    volatile boolean disassociated;             // L(lock) writes; R reads (tick hint): the CPU is offline
     int nextWorkerId;                           // L(lock)
     long watchdogTs;                            // L(lock): last forward progress (System.nanoTime)
     long stallReportedTs;                       // L(lock)
@@ -163,7 +173,7 @@ final class WorkerPool {
      * waits. Sends maydays while creation keeps failing.
      */
     boolean manage() {
-        if (managerActive) {
+        if (managerActive || dying) {
             return false;
         }
         managerActive = true;
@@ -291,6 +301,11 @@ final class WorkerPool {
      * the caller re-checks its own condition in a loop.
      */
     void awaitFlushCond() {
+        if (wqs.isTerminated()) {
+            // Nothing will ever signal again. Checked under the pool lock, and close sets TERMINATED before it
+            // signals every pool's flushCond under that lock: a waiter either sees TERMINATED here or is woken.
+            throw wqs.lifecycle.closedException("workqueue wait");
+        }
         flushWaiters++;
         try {
             flushCond.awaitUninterruptibly();
@@ -299,8 +314,28 @@ final class WorkerPool {
         }
     }
 
-    /** Close: every worker exits once idle. */
-    List<Worker> stopWorkers() {
+    /**
+     * As {@link #awaitFlushCond()}, for at most {@code nanos}; returns the time left (close's bounded drain).
+     * Uninterruptible: an interrupt is kept for the caller.
+     */
+    long awaitFlushCondNanos(long nanos) {
+        flushWaiters++;
+        boolean interrupted = false;
+        try {
+            return flushCond.awaitNanos(nanos);
+        } catch (InterruptedException e) {
+            interrupted = true;
+            return nanos;
+        } finally {
+            flushWaiters--;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Close: every worker exits once the pool needs it no more; the manager stops creating workers. */
+    void stopWorkers() {
         lock.lock();
         try {
             dying = true;
@@ -308,10 +343,83 @@ final class WorkerPool {
                 w.wake();
             }
             managerCond.signalAll();
-            return new ArrayList<>(workers);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * CPU hotplug, the pool's CPU goes offline (B-WQ-44, the kernel's unbind_workers): workers run unbound and are
+     * not counted any more, so every pending item gets a worker, as in an unbound pool.
+     */
+    void unbind() {
+        lock.lock();
+        try {
+            disassociated = true;
+            for (Worker w : workers) {
+                w.bindTo(null);
+            }
+            recountRunning();
+            kick();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** CPU hotplug, the pool's CPU is back: workers bound to it again and counted (rebind_workers). */
+    void rebind(io.kdefer.cpu.Cpu cpu) {
+        lock.lock();
+        try {
+            disassociated = false;
+            for (Worker w : workers) {
+                w.bindTo(cpu);
+            }
+            recountRunning();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** nrRunning from scratch after the counting rule changed for every worker at once. Lock held. */
+    private void recountRunning() {
+        int n = 0;
+        for (Worker w : workers) {
+            if (w.counted()) {
+                n++;
+            }
+        }
+        nrRunning = n;
+    }
+
+    /**
+     * Close, after every worker stopped: items still on the worklist, on a pwq's inactive list or on a worker's
+     * scheduled list never ran; take them off and count them ("work", or "delayed work" for a DelayedWork's item).
+     * Lock held.
+     */
+    int takeLeftovers(io.kdefer.internal.Lifecycle lifecycle) {
+        int n = 0;
+        List<WorkList> lists = new ArrayList<>();
+        lists.add(worklist);
+        for (Worker w : workers) {
+            lists.add(w.scheduled);
+        }
+        for (Workqueue wq : wqs.all()) {
+            for (Pwq p : wq.pwqs) {
+                if (p.pool == this) {
+                    lists.add(p.inactive);
+                }
+            }
+        }
+        for (WorkList l : lists) {
+            Work w;
+            while ((w = l.removeFirst()) != null) {
+                w.pwq = null;
+                w.setData(Work.offq(id, Work.disableCount(w.data())));
+                lifecycle.leftover(w.owner != null ? "delayed work" : "work", 1, w.owner != null ? w.owner : w);
+                n++;
+            }
+        }
+        return n;
     }
 
     @Override

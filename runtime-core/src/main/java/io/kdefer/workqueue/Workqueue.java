@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -48,6 +49,10 @@ import java.util.function.ToLongFunction;
  *       from outside the queue's own items returns {@code false} and leaves the item idle (deviation: the kernel
  *       returns true and wedges the item).</li>
  *   <li>Queueing never blocks and never allocates for a pre-built {@link Work}; callable from any context.</li>
+ *   <li>On a closed machine the {@code queue*} calls return {@code false} (the item stays idle),
+ *       {@link #modDelayed} throws IllegalStateException, {@link #flush()}/{@link #drain()} wait only for what can
+ *       still run and throw once the machine terminated with items that never ran, {@link #destroy()} only marks
+ *       the queue destroyed.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -157,7 +162,8 @@ public final class Workqueue {
      * to that pending run (MO-WQ-2, {@code Workqueue_02_LostRaceStillVisible}).
      *
      * @return {@code true} if this call made the item pending; {@code false} if it already was, is disabled, or
-     *         the queue refuses it (draining, destroyed)
+     *         the queue refuses it (draining, destroyed, or the machine is closed)
+     * @throws IllegalArgumentException if the item belongs to another machine (it was first queued there)
      */
     public boolean queue(Work w) {
         Objects.requireNonNull(w, "work");
@@ -165,9 +171,10 @@ public final class Workqueue {
     }
 
     /**
-     * kernel: queue_work_on().
+     * kernel: queue_work_on(). A CPU that is offline is a valid target, as in the kernel: its pool is unbound then
+     * and runs the item anyway (B-WQ-2, B-WQ-44).
      *
-     * @throws IllegalArgumentException if {@code cpu} does not exist or is offline
+     * @throws IllegalArgumentException if {@code cpu} does not exist, or the item belongs to another machine
      */
     public boolean queueOn(int cpu, Work w) {
         Objects.requireNonNull(w, "work");
@@ -178,6 +185,10 @@ public final class Workqueue {
     private boolean queueChecked(int cpu, Work w) {
         if (w.owner != null) {
             throw new IllegalArgumentException("queue the DelayedWork with queueDelayed, not its embedded Work");
+        }
+        w.bindTo(wqs);
+        if (wqs.refusesNewWork()) {
+            return false;
         }
         long old = w.claim();
         if ((old & Work.PENDING) != 0) {
@@ -194,8 +205,9 @@ public final class Workqueue {
      * kernel: queue_delayed_work(): first wins. The run the timer queues sees the caller's prior stores (MO-WQ-8,
      * proven by {@code Workqueue_08_DelayedTimerPublishes.ArmPublishes}).
      *
-     * @return {@code true} if this call made it pending
-     * @throws IllegalArgumentException for a negative delay
+     * @return {@code true} if this call made it pending; {@code false} if it already was, is disabled, or the queue
+     *         refuses it (draining, destroyed, or the machine is closed)
+     * @throws IllegalArgumentException for a negative delay, or an item that belongs to another machine
      */
     public boolean queueDelayed(DelayedWork dw, Duration delay) {
         return queueDelayedOn(-1, dw, delay);
@@ -209,6 +221,10 @@ public final class Workqueue {
             wqs.checkCpu(cpu);
         }
         Work w = dw.work;
+        w.bindTo(wqs);
+        if (wqs.refusesNewWork()) {
+            return false;
+        }
         long old = w.claim();
         if ((old & Work.PENDING) != 0) {
             return false;
@@ -227,6 +243,7 @@ public final class Workqueue {
      *
      * @return {@code true} if it was pending (timer or queue modified); {@code false} if it was idle and is now
      *         pending (or disabled and left idle)
+     * @throws IllegalStateException on a closed machine
      */
     public boolean modDelayed(DelayedWork dw, Duration delay) {
         return modDelayedOn(-1, dw, delay);
@@ -240,6 +257,10 @@ public final class Workqueue {
             wqs.checkCpu(cpu);
         }
         Work w = dw.work;
+        w.bindTo(wqs);
+        if (wqs.refusesNewWork()) {
+            throw wqs.lifecycle.closedException("mod_delayed_work");
+        }
         long g = w.grabPending();
         boolean was = (g & Work.GRAB_WAS_PENDING) != 0;
         if (Work.disableCount(g & ~Work.GRAB_FLAGS) > 0) {
@@ -269,7 +290,13 @@ public final class Workqueue {
             dw.work.release(dw.work.data(), 0);
             return false;
         }
-        dw.timer(this).mod(delay);
+        DelayedWork.Timer t = dw.timer(this);
+        try {
+            t.mod(delay);
+        } catch (IllegalStateException closed) {
+            dw.work.release(dw.work.data(), 0);          // close began after the check above: refused after all
+            return false;
+        }
         return true;
     }
 
@@ -287,6 +314,14 @@ public final class Workqueue {
             return true;
         }
         return false;
+    }
+
+    /** A claimed item is refused: back to idle, and counted if it had been accepted before close refused it. */
+    private void refused(Work w, boolean accepted) {
+        w.release(w.data(), 0);
+        if (accepted && wqs.isClosed() && wqs.lifecycle != null) {
+            wqs.lifecycle.leftover(w.owner != null ? "delayed work" : "work", 1, w.owner != null ? w.owner : w);
+        }
     }
 
     private void warnRefused(String why) {
@@ -326,8 +361,19 @@ public final class Workqueue {
      * (B-WQ-3), and inserts it active or inactive (B-WQ-5).
      */
     boolean insertClaimed(Work w, int cpu) {
+        return insertClaimed(w, cpu, false);
+    }
+
+    /**
+     * As {@link #insertClaimed(Work, int)}.
+     *
+     * @param accepted whether a caller already got {@code true} for this item (its delayed-work timer fires, or is
+     *                 fired early by flush or close): if the machine's close refuses it now, it is counted as a close
+     *                 leftover instead of being dropped
+     */
+    boolean insertClaimed(Work w, int cpu, boolean accepted) {
         if (refuses()) {
-            w.release(w.data(), 0);
+            refused(w, accepted);
             return false;
         }
         Pwq p = pwqs.length == 1 ? pwqs[0] : pwqs[cpu >= 0 ? cpu : wqs.thisCpuId()];
@@ -354,7 +400,7 @@ public final class Workqueue {
                 // close stopped this pool's workers after refuses() passed: re-checked under the lock that set
                 // dying, so an accepted item is always on the worklist before the workers drain it and exit
                 warnRefused("closed machine's");
-                w.release(w.data(), 0);
+                refused(w, accepted);
                 return false;
             }
             w.seqQueued = w.seqQueued + 1;
@@ -382,7 +428,8 @@ public final class Workqueue {
      * every pool this queue feeds; the caller then sees their stores (MO-WQ-7, proven by
      * {@code Workqueue_07_QueueFlushSeesAll}).
      *
-     * @throws IllegalStateException in atomic context, or from one of this queue's own items (deadlock)
+     * @throws IllegalStateException in atomic context, from one of this queue's own items (deadlock), or once the
+     *         machine terminated with items queued before this call that never ran
      */
     public void flush() {
         CpuContext.mightSleep("Workqueue.flush");
@@ -391,8 +438,32 @@ public final class Workqueue {
                     + "for itself (deadlock)");
         }
         checkFlushDependency(this);
+        flushUntil(Long.MAX_VALUE);
+    }
+
+    /**
+     * The flush, bounded: waits until every item queued before the call finished or {@code deadlineNanos}
+     * ({@code System.nanoTime()}; {@code Long.MAX_VALUE}: no bound) passed. Returns whether it completed.
+     */
+    boolean flushUntil(long deadlineNanos) {
+        boolean bounded = deadlineNanos != Long.MAX_VALUE;
         SleepAwareThread token = SleepAwareThread.blockBegin();
-        flushLock.lock();
+        boolean locked = false;
+        try {
+            if (bounded) {
+                locked = tryLockUntil(flushLock, deadlineNanos);
+            } else {
+                flushLock.lock();
+                locked = true;
+            }
+        } finally {
+            if (!locked) {
+                SleepAwareThread.blockEnd(token);
+            }
+        }
+        if (!locked) {
+            return false;
+        }
         try {
             int[] colors = new int[pwqs.length];
             for (int i = 0; i < pwqs.length; i++) {
@@ -411,15 +482,41 @@ public final class Workqueue {
                 pool.lock.lock();
                 try {
                     while (p.nrInFlight[colors[i]] > 0) {
-                        pool.awaitFlushCond();
+                        if (!bounded) {
+                            pool.awaitFlushCond();
+                            continue;
+                        }
+                        long left = deadlineNanos - System.nanoTime();
+                        if (left <= 0) {
+                            return false;
+                        }
+                        pool.awaitFlushCondNanos(left);
                     }
                 } finally {
                     pool.lock.unlock();
                 }
             }
+            return true;
         } finally {
             flushLock.unlock();
             SleepAwareThread.blockEnd(token);
+        }
+    }
+
+    private static boolean tryLockUntil(ReentrantLock lock, long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return lock.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -483,6 +580,10 @@ public final class Workqueue {
             throw new IllegalStateException("destroy: " + name + " is a system workqueue");
         }
         if (destroyed) {
+            return;
+        }
+        if (wqs.refusesNewWork()) {
+            destroyed = true;                 // the machine's close drains and stops it: nothing left to wait for
             return;
         }
         drain();
@@ -601,7 +702,19 @@ public final class Workqueue {
         }
     }
 
+    /** Stops the rescuer (destroy): it empties its mayday list first; waits for it. */
     void stopRescuer() {
+        if (rescuer == null) {
+            return;
+        }
+        requestRescuerStop();
+        if (rescuer != Thread.currentThread()) {
+            io.kdefer.cpu.Cpus.join(rescuer, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+        }
+    }
+
+    /** Asks the rescuer to stop once its mayday list is empty (close's stop phase); does not wait. */
+    void requestRescuerStop() {
         if (rescuer == null) {
             return;
         }
@@ -611,13 +724,6 @@ public final class Workqueue {
             maydayCond.signalAll();
         } finally {
             maydayLock.unlock();
-        }
-        if (rescuer != Thread.currentThread()) {
-            try {
-                rescuer.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 

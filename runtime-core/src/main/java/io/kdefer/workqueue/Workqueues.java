@@ -7,6 +7,7 @@ import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.Cpus;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.sync.SleepAwareThread;
 import io.kdefer.time.TimerList;
@@ -50,8 +51,17 @@ import java.util.function.BooleanSupplier;
  *   <li>MEM_RECLAIM queues have a rescuer that runs their items when worker creation fails (B-WQ-34/35).</li>
  *   <li>The stall watchdog reports a pool whose worklist made no progress for 30 s, with a busy worker's stack
  *       (B-WQ-37).</li>
- *   <li>{@code Machine.close()} flushes every queue until idle (accepted items all run), then stops the
- *       workers.</li>
+ *   <li>{@code Machine.close()} drains every queue (accepted items all run; delayed items fire early), then stops
+ *       the workers and rescuers. On a closed machine {@code queue*} return {@code false}, {@link #alloc},
+ *       {@link #allocOrdered}, {@link #freeze} and {@code modDelayed} throw IllegalStateException, and a flush or
+ *       cancel waits only for what can still finish (once the machine terminated, a wait for an item that never ran
+ *       throws instead of blocking).</li>
+ *   <li>CPU hotplug (B-WQ-44): the pools of a CPU going offline unbind: their workers run unbound (not counted
+ *       by concurrency management, {@code Cpu.current()} is null in them) and still run the pools' items, also
+ *       items queued there with {@code queueOn} meanwhile; when the CPU comes back they rebind.</li>
+ *   <li>A {@link Work} belongs to the machine it is first queued on; queueing it on another machine's workqueue is
+ *       refused with IllegalArgumentException and leaves it usable where it belongs (once that machine terminated
+ *       and the item is idle, it may move on).</li>
  * </ul>
  */
 public final class Workqueues {
@@ -81,6 +91,8 @@ public final class Workqueues {
 
     private final Machine machine;              // I; null when detached
     private final Cpus cpus;                    // I; null when detached
+    final Lifecycle lifecycle;                  // I; null when detached
+    final Faults faults;                        // I; null when detached
     private final int nCpus;                    // I
     private final WorkerPool[] pools;           // I
     private final List<Workqueue> queues = new CopyOnWriteArrayList<>();   // A
@@ -92,7 +104,7 @@ public final class Workqueues {
     private Workqueue systemUnbound;
     private Workqueue systemFreezable;
     private volatile boolean frozen;            // A
-    private volatile boolean closed;            // A
+    private volatile boolean closed;            // A: close's stop phase: pools are dying, nothing is inserted
     private volatile BooleanSupplier creationFault;   // A: test hook (J-WQ-5)
 
     volatile long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(300);        // IDLE_WORKER_TIMEOUT
@@ -107,7 +119,8 @@ public final class Workqueues {
      * {@code Machine.workqueues()}.
      */
     public Workqueues(Machine machine, Cpus cpus, Lifecycle lifecycle, Stats stats) {
-        this(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(cpus, "cpus"), cpus.count());
+        this(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(cpus, "cpus"), cpus.count(),
+                Objects.requireNonNull(lifecycle, "lifecycle"));
         cpus.addTickHook(this::tick);
         cpus.addNohzHook(new Cpus.NohzHook() {
             @Override
@@ -117,14 +130,73 @@ public final class Workqueues {
             }
         });
         cpus.addWatchdogCheck(this::checkStalls);
-        lifecycle.onClose(Lifecycle.Phase.DRAIN, this::quiesceForClose);
-        lifecycle.onClose(Lifecycle.Phase.AFTER_STOP, this::stopForClose);
+        cpus.addHotplugHook(new Cpus.HotplugHook() {
+            @Override
+            public void offlining(Cpu cpu, Cpu target) {
+                cpuPool(cpu.id(), false).unbind();
+                cpuPool(cpu.id(), true).unbind();
+            }
+
+            @Override
+            public void online(Cpu cpu) {
+                cpuPool(cpu.id(), false).rebind(cpu);
+                cpuPool(cpu.id(), true).rebind(cpu);
+            }
+        });
+        lifecycle.register(new Lifecycle.Participant() {
+            @Override
+            public void beginDrain() {
+                if (frozen) {
+                    LOG.log(Level.WARNING, "close: workqueues are frozen; thawing so that the held items run");
+                    thaw();
+                }
+            }
+
+            @Override
+            public boolean drain(long deadlineNanos) {
+                return drainForClose(deadlineNanos);
+            }
+
+            @Override
+            public void stop() {
+                stopForClose();
+            }
+
+            @Override
+            public List<Thread> join(long deadlineNanos) {
+                return joinForClose(deadlineNanos);
+            }
+
+            @Override
+            public void reportLeftovers() {
+                countLeftovers();
+            }
+
+            @Override
+            public void releaseWaiters() {
+                for (WorkerPool p : pools) {
+                    p.lock.lock();
+                    try {
+                        p.flushCond.signalAll();
+                    } finally {
+                        p.lock.unlock();
+                    }
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "workqueues";
+            }
+        });
         stats.addWorkqueueTable(this::table);
     }
 
-    private Workqueues(Machine machine, Cpus cpus, int n) {
+    private Workqueues(Machine machine, Cpus cpus, int n, Lifecycle lifecycle) {
         this.machine = machine;
         this.cpus = cpus;
+        this.lifecycle = lifecycle;
+        this.faults = cpus == null ? null : cpus.faults();
         this.nCpus = n;
         this.pools = new WorkerPool[2 * n + 2];
         for (int i = 0; i < 2 * n; i++) {
@@ -151,7 +223,7 @@ public final class Workqueues {
         if (cpus < 1) {
             throw new IllegalArgumentException("cpus must be >= 1: " + cpus);
         }
-        return new Workqueues(null, null, cpus);
+        return new Workqueues(null, null, cpus, null);
     }
 
     // ------------------------------------------------------------------------------------------ public API
@@ -196,6 +268,7 @@ public final class Workqueues {
      */
     public Workqueue alloc(String name, int flags, int maxActive) {
         Objects.requireNonNull(name, "name");
+        checkOpen("alloc_workqueue");
         if ((flags & ~WorkqueueFlags.KNOWN) != 0) {
             throw new IllegalArgumentException("alloc_workqueue: unknown flag bits 0x"
                     + Integer.toHexString(flags & ~WorkqueueFlags.KNOWN) + " for " + name);
@@ -210,6 +283,7 @@ public final class Workqueues {
      */
     public Workqueue allocOrdered(String name, int flags) {
         Objects.requireNonNull(name, "name");
+        checkOpen("alloc_ordered_workqueue");
         if ((flags & ~WorkqueueFlags.KNOWN) != 0) {
             throw new IllegalArgumentException("alloc_ordered_workqueue: unknown flag bits 0x"
                     + Integer.toHexString(flags & ~WorkqueueFlags.KNOWN) + " for " + name);
@@ -250,11 +324,12 @@ public final class Workqueues {
      * Freezes the FREEZABLE queues (B-WQ-23): their max_active becomes 0, so new items stay inactive; waits until
      * their running items have finished.
      *
-     * @throws IllegalStateException in atomic context, or from an item of a FREEZABLE queue (it would wait for
-     *         itself)
+     * @throws IllegalStateException in atomic context, from an item of a FREEZABLE queue (it would wait for
+     *         itself), or on a closed machine
      */
     public void freeze() {
         CpuContext.mightSleep("Workqueues.freeze");
+        checkOpen("freeze_workqueues");
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null
                 && (self.currentPwq.wq.flags & WorkqueueFlags.FREEZABLE) != 0) {
@@ -384,17 +459,39 @@ public final class Workqueues {
         queues.remove(wq);
     }
 
+    /** The stop phase of close began: pools are dying and take nothing more (internal insertions included). */
     boolean isClosed() {
         return closed;
     }
 
+    /** Whether new work from the caller is refused: the machine is closed to it (never on a detached core). */
+    boolean refusesNewWork() {
+        return cpus != null && cpus.refusesNewWork();
+    }
+
+    boolean isTerminated() {
+        return lifecycle != null && lifecycle.isTerminated();
+    }
+
+    void checkOpen(String what) {
+        if (lifecycle != null) {
+            lifecycle.checkOpen(what);
+        }
+    }
+
+    /** The machine's name, for messages about work items that belong elsewhere. */
+    String machineName() {
+        return machine == null ? "a detached core" : machine.name();
+    }
+
+    /**
+     * B-WQ-2: an explicit CPU must exist; an offline one is fine, its pool is unbound and runs the item anyway
+     * (B-WQ-44).
+     */
     void checkCpu(int cpu) {
         if (cpu < 0 || cpu >= nCpus) {
             throw new IllegalArgumentException("cpu " + cpu + " does not exist (this machine has " + nCpus
                     + " CPUs)");
-        }
-        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
-            throw new IllegalArgumentException("cpu " + cpu + " is offline: cannot queue work on it");
         }
     }
 
@@ -408,7 +505,7 @@ public final class Workqueues {
      * nrBusy: the worker has already written nrBusy, so one of the two sides sees the other.
      */
     void itemStarted(WorkerPool p) {
-        if (cpus != null && p.isBound()) {
+        if (cpus != null && p.isBound() && !p.disassociated) {
             Cpu c = cpus.cpu(p.cpu);
             if (cpus.tickStopped(c)) {
                 cpus.kick(c);
@@ -416,10 +513,14 @@ public final class Workqueues {
         }
     }
 
-    void bindWorker(int cpu) {
-        if (cpus != null) {
-            cpus.bindCurrentThread(cpus.cpu(cpu));
-        }
+    /** The CPU of bound pool {@code p}'s workers, or null (detached core, unbound pool, or CPU offline). */
+    Cpu bindingOf(WorkerPool p) {
+        return cpus == null || !p.isBound() || p.disassociated ? null : cpus.cpu(p.cpu);
+    }
+
+    /** The identity of this machine's runtime threads (a worker is one). */
+    Object threadOwner() {
+        return cpus;
     }
 
     DelayedWork.Timer newTimer(Runnable fn) {
@@ -466,59 +567,67 @@ public final class Workqueues {
         }
     }
 
-    /** Close, DRAIN phase: flush every queue until idle (CPUs still run, so timers and IRQs may still queue). */
-    private void quiesceForClose() {
-        if (frozen) {
-            LOG.log(Level.WARNING, "close: workqueues are frozen; thawing so that the held items run");
-            thaw();
+    /**
+     * Close, DRAINING: flushes every queue (new work is refused, so this converges) until {@code deadlineNanos}.
+     * Returns whether every queue is idle.
+     */
+    private boolean drainForClose(long deadlineNanos) {
+        boolean idle = true;
+        for (Workqueue wq : queues) {
+            idle &= wq.flushUntil(deadlineNanos) && wq.isIdle();
         }
-        quiesce();
+        return idle;
     }
 
-    private void quiesce() {
-        for (int round = 0; round < 1000; round++) {
-            boolean idle = true;
-            for (Workqueue wq : queues) {
-                wq.flush();
-                idle &= wq.isIdle();
-            }
-            if (idle) {
-                return;
-            }
-        }
-        LOG.log(Level.ERROR, "close: workqueues still busy after 1000 flush rounds (items re-queue themselves); "
-                + "continuing the shutdown");
-    }
-
-    /** Close, AFTER_STOP phase: run what the last timers queued, refuse more, stop every thread. */
+    /** Close, stop: pools take nothing more; idle workers exit, busy ones after their items; rescuers stop. */
     private void stopForClose() {
-        quiesce();
         closed = true;
         for (Workqueue wq : queues) {
-            wq.stopRescuer();
+            wq.requestRescuerStop();
         }
-        List<Worker> all = new ArrayList<>();
         for (WorkerPool p : pools) {
-            all.addAll(p.stopWorkers());
+            p.stopWorkers();
         }
-        for (Worker w : all) {
-            try {
-                w.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (w.isAlive()) {
-                Throwable where = new Throwable(w.getName() + " stack");
-                where.setStackTrace(w.getStackTrace());
-                LOG.log(Level.ERROR, "close: " + w.getName() + " did not stop; left running", where);
-            }
-        }
+    }
+
+    /** Close, join: waits until {@code deadlineNanos} for workers and rescuers; returns those still alive. */
+    private List<Thread> joinForClose(long deadlineNanos) {
+        List<Thread> all = new ArrayList<>();
         for (Workqueue wq : queues) {
-            if (!wq.isIdle()) {
-                LOG.log(Level.ERROR, "close: workqueue " + wq.name() + " still has " + wq.inFlight()
-                        + " item(s) that could not run");
+            if (wq.rescuer != null) {
+                all.add(wq.rescuer);
             }
+        }
+        for (WorkerPool p : pools) {
+            p.lock.lock();
+            try {
+                all.addAll(p.workers);
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        List<Thread> alive = new ArrayList<>();
+        for (Thread t : all) {
+            if (!Cpus.join(t, deadlineNanos)) {
+                alive.add(t);
+            }
+        }
+        return alive;
+    }
+
+    /** Close, leftovers: items still on a pool's lists never ran; take them off and count them. */
+    private void countLeftovers() {
+        int n = 0;
+        for (WorkerPool p : pools) {
+            p.lock.lock();
+            try {
+                n += p.takeLeftovers(lifecycle);
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        if (n > 0) {
+            LOG.log(Level.ERROR, "close: " + n + " queued work item(s) could not run before the workers stopped");
         }
     }
 

@@ -646,7 +646,7 @@ class ThreadedIrqTest {
         assertTrue(IrqThread.wake(d, a), "claimed while the first run is in progress");
         a.thread.requestStop();                         // kthread_stop while a run is owed
         gate.countDown();
-        assertTrue(a.thread.await(TimeUnit.SECONDS.toNanos(WAIT_SECONDS)));
+        assertTrue(io.kdefer.cpu.Cpus.join(a.thread, System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS)));
         assertEquals(2, fn.runs.get(), "B-TI-14: the owed run ran before the thread exited");
         assertEquals(0, d.threadsActive());
 
@@ -888,7 +888,7 @@ class ThreadedIrqTest {
             closed.set(true);
         }, "closer");
         closer.start();
-        awaitInside(closer, "stopThreads", closed::get);
+        awaitInside(closer, "awaitThreadsIdle", closed::get);   // the drain waits for the running thread
         gate.countDown();
         join(closer);
         assertEquals(2, fn.runs.get(), "the pending run ran before the thread stopped");

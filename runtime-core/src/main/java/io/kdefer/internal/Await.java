@@ -1,0 +1,71 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.internal;
+
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The runtime's one uninterruptible wait for a condition that another thread makes true without signalling
+ * (irq_work_sync, tasklet_kill, del_timer_sync, synchronize_irq's hardirq part, a CPU hotplug step): the runner
+ * never touches the waited-for object after the state change the waiter keys on (spec §13.3), so the waiter polls,
+ * spinning briefly and then parking in growing steps ({@link Backoff}).
+ *
+ * <h2>Properties</h2>
+ * <ul>
+ *   <li>Uninterruptible, like the kernel's waits: a Java interrupt neither ends the wait nor makes it spin (a set
+ *       interrupt flag makes every park return at once, so the flag is taken aside while waiting); it is restored
+ *       before the method returns or throws.</li>
+ *   <li>Bounded by the machine: once the machine is TERMINATED, nothing will ever make the condition true, so the
+ *       wait throws {@link IllegalStateException} ("... the machine is closed") instead of blocking forever.</li>
+ *   <li>The condition is read after the last park, so a true condition is never missed; what the condition reads
+ *       decides the ordering (use acquire reads: the caller then sees the runner's stores).</li>
+ *   <li>Parks with {@code blocker} as its blocker object, so a thread dump names what it waits for.</li>
+ * </ul>
+ */
+public final class Await {
+    private Await() {
+    }
+
+    /**
+     * Waits until {@code done} is true.
+     *
+     * @param blocker   what is waited for (the IrqWork, the Tasklet, ...), for thread dumps
+     * @param lifecycle the machine whose termination ends the wait, or null (no machine behind it: a detached core)
+     * @param what      the operation, for the exception ("irq_work_sync")
+     * @throws IllegalStateException if the machine terminated before {@code done} became true
+     */
+    public static void until(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what) {
+        if (done.getAsBoolean()) {
+            return;
+        }
+        boolean interrupted = false;
+        int spins = 0;
+        long park = Backoff.MIN_PARK_NANOS;
+        try {
+            while (!done.getAsBoolean()) {
+                if (lifecycle != null && lifecycle.isTerminated()) {
+                    if (done.getAsBoolean()) {
+                        return;
+                    }
+                    throw lifecycle.closedException(what);
+                }
+                if (spins < Backoff.SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                    continue;
+                }
+                LockSupport.parkNanos(blocker, park);
+                park = Math.min(Backoff.MAX_PARK_NANOS, park << 1);
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
