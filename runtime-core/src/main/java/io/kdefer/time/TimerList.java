@@ -273,8 +273,20 @@ public final class TimerList {
         TimerCore.Base b = lockBase();
         long expires;
         try {
-            if (b == live || b.cpu == null || b.cpu.isOnline() || (!entry.isArmed() && !expiring)) {
+            if (b.cpu == null || b.cpu.isOnline() || (!entry.isArmed() && !expiring)) {
                 return;                                  // moved meanwhile, or deleted
+            }
+            if (!live.cpu.isOnline()) {
+                // No CPU runs any more (the machine stopped after this mod() read it open): the timer was accepted
+                // and will never fire. Take it off and count it, unless close's sweep already did (it holds this
+                // lock while it takes timers off, so exactly one of the two counts it).
+                detach(b);
+                b.updateNext();
+                core.lifecycle.leftover(leftoverKind(), 1, this);
+                return;
+            }
+            if (b == live) {
+                return;
             }
             expires = entry.expires();
             detach(b);

@@ -156,6 +156,7 @@ final class WorkerPool {
             w.enterIdle();
             w.woken = true;                    // a new worker starts awake: leaves idle, looks for work
             workers.add(w);
+            wqs.started(w);
             w.start();
         } catch (OutOfMemoryError e) {   // unable to create native thread (J-WQ-5)
             idle.remove(w);

@@ -122,6 +122,7 @@ public final class Workqueue {
         }
         rescuer = (flags & WorkqueueFlags.MEM_RECLAIM) != 0 ? Worker.rescuer(this) : null;
         if (rescuer != null) {
+            wqs.started(rescuer);
             rescuer.start();
         }
     }
@@ -289,6 +290,14 @@ public final class Workqueue {
         if (refuses()) {
             dw.work.release(dw.work.data(), 0);
             return false;
+        }
+        if (wqs.lifecycle != null && wqs.lifecycle.isClosed()) {
+            // The machine's own contexts may still queue while it closes (refusesNewWork let this caller in), but a
+            // delay has no "later" any more: the item is accepted and counted, not armed. This is what ends a
+            // retry-with-backoff chain at close at once instead of running it until the close deadline.
+            dw.work.release(dw.work.data(), 0);
+            wqs.lifecycle.leftover("delayed work", 1, dw);
+            return true;
         }
         DelayedWork.Timer t = dw.timer(this);
         try {

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -106,6 +108,10 @@ public final class Workqueues {
     private volatile boolean frozen;            // A
     private volatile boolean closed;            // A: close's stop phase: pools are dying, nothing is inserted
     private volatile BooleanSupplier creationFault;   // A: test hook (J-WQ-5)
+    // Every worker and rescuer thread started and maybe still alive: close joins these. A worker leaves its pool's
+    // list before its thread ends, so the pools' lists cannot tell close which threads to wait for. Dead threads are
+    // pruned when the next one starts (creation is rare: idle workers live 5 minutes).
+    private final Set<Thread> started = ConcurrentHashMap.newKeySet();     // A
 
     volatile long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(300);        // IDLE_WORKER_TIMEOUT
     volatile long maydayInitialNanos = TimeUnit.MILLISECONDS.toNanos(10);  // MAYDAY_INITIAL_TIMEOUT
@@ -530,6 +536,12 @@ public final class Workqueues {
         return DelayedWork.machineTimer(new TimerList(machine, fn));
     }
 
+    /** A worker or rescuer thread is about to start (close joins it). */
+    void started(Thread t) {
+        started.removeIf(x -> !x.isAlive() && x.getState() == Thread.State.TERMINATED);
+        started.add(t);
+    }
+
     /** Test hook (J-WQ-5): while {@code fault} returns true, worker creation fails. {@code null} clears it. */
     void failWorkerCreation(BooleanSupplier fault) {
         creationFault = fault;
@@ -592,22 +604,8 @@ public final class Workqueues {
 
     /** Close, join: waits until {@code deadlineNanos} for workers and rescuers; returns those still alive. */
     private List<Thread> joinForClose(long deadlineNanos) {
-        List<Thread> all = new ArrayList<>();
-        for (Workqueue wq : queues) {
-            if (wq.rescuer != null) {
-                all.add(wq.rescuer);
-            }
-        }
-        for (WorkerPool p : pools) {
-            p.lock.lock();
-            try {
-                all.addAll(p.workers);
-            } finally {
-                p.lock.unlock();
-            }
-        }
         List<Thread> alive = new ArrayList<>();
-        for (Thread t : all) {
+        for (Thread t : new ArrayList<>(started)) {
             if (!Cpus.join(t, deadlineNanos)) {
                 alive.add(t);
             }
