@@ -44,7 +44,8 @@ public class Cpu_01_ParkedCpuWakes {
     @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through a raised softirq (lost wake-up)")
     @State
     public static class Softirq {
-        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0);
+        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
+                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
         final Cpu cpu = cpus.cpu(0);
 
         @Actor
@@ -67,7 +68,8 @@ public class Cpu_01_ParkedCpuWakes {
     @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through an SGI sent to it (lost wake-up)")
     @State
     public static class Sgi {
-        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0);
+        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
+                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
         final Cpu cpu = cpus.cpu(0);
 
         public Sgi() {

@@ -46,7 +46,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
 public class Softirq_01_RaiseNeverLost {
     private static final int NET_RX = 3;
 
-    final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0);
+    final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
+                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
     final Cpu cpu = cpus.cpu(0);
     int x;          // plain on purpose
     int seen = -1;
