@@ -14,7 +14,7 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [args]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue",
+            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug",
             "  help          print this message");
 
     private Main() {
@@ -30,9 +30,10 @@ public final class Main {
             case "timer", "5" -> Example_05_Timer.main(args);
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             case "workqueue", "7" -> Example_07_Workqueue.main(args);
+            case "hotplug", "8" -> Example_08_Hotplug.main(args);
             default -> {
                 System.err.println("unknown example: " + name
-                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded, workqueue)");
+                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug)");
                 System.exit(2);
             }
         }
