@@ -107,7 +107,7 @@ class GicTest {
         return e;
     }
 
-    // ---------------------------------------------------------------------------------------------- B-GIC-1, 14
+    // ----------------------------------------------------------------------------------------------- B-GIC-1/14
 
     @Nested
     @DisplayName("B-GIC-1/14: INTID classes and bad input")
@@ -807,7 +807,7 @@ class GicTest {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------- B-GIC-5, 18
+    // ----------------------------------------------------------------------------------------------- B-GIC-5/18
 
     @Nested
     @DisplayName("B-GIC-5/18: acknowledge and the highest-priority pending interrupt")
@@ -937,7 +937,7 @@ class GicTest {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------- B-GIC-6, 20
+    // ----------------------------------------------------------------------------------------------- B-GIC-6/20
 
     @Nested
     @DisplayName("B-GIC-6/20: priority drop and the running priority")
@@ -1100,7 +1100,7 @@ class GicTest {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------- B-GIC-9, 10
+    // ----------------------------------------------------------------------------------------------- B-GIC-9/10
 
     @Nested
     @DisplayName("B-GIC-9/10: preemption and priority masking")
@@ -1986,7 +1986,7 @@ class GicTest {
         private final int[] pmrs = {0x00, 0x80, 0xa0, 0xc0, 0xc8, 0xf0, 0xf7, 0xff};
 
         @Test
-        @DisplayName("§2a, B-GIC-2..12, 17-22: 4 seeds x 6000 random operations on 2-4 PEs match the model")
+        @DisplayName("§2a, B-GIC-2..12/17..22: 4 seeds x 6000 random operations on 2-4 PEs match the model")
         void matchesModel() {
             long[][] seedAndPes = {{1, 2}, {42, 3}, {0x5eed, 4}, {20261123, 4}};
             for (long[] run : seedAndPes) {
