@@ -4,29 +4,30 @@
 package io.kdefer;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
-import io.kdefer.cpu.KernelThread;
+import io.kdefer.cpu.Host;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.gic.Gic;
+import io.kdefer.internal.Access;
+import io.kdefer.internal.Config;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Kernel;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
-import io.kdefer.irq.IrqReturn;
 import io.kdefer.irq.Irqs;
-import io.kdefer.irqwork.IrqWorkCore;
+import io.kdefer.irqchip.GicV3;
+import io.kdefer.irqwork.IrqWork;
 import io.kdefer.smp.Smp;
-import io.kdefer.smp.SmpCore;
 import io.kdefer.softirq.Softirqs;
-import io.kdefer.tasklet.TaskletCore;
-import io.kdefer.time.TimerCore;
+import io.kdefer.tasklet.Tasklet;
+import io.kdefer.time.TimerList;
 import io.kdefer.trace.Stats;
 import io.kdefer.workqueue.Workqueues;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -90,16 +91,17 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #bindCurrentThread}) uses that CPU; any other thread has a stable home CPU, so {@code queue()},
  * {@code raise()} and {@code schedule()} from application threads spread over the CPUs.
  */
-public final class Machine implements AutoCloseable {
+public final class Machine implements Host, AutoCloseable {
     /* Implementation notes
      *
-     * Boot order: Cpus (which builds the GIC), Irqs (which installs the IRQ dispatch into the CPU loop), Softirqs,
-     * SmpCore (CALL_FUNC IPI), IrqWorkCore (IRQ_WORK IPI, tick, NOHZ and close hooks), TaskletCore (HI and
-     * TASKLET softirqs, hotplug hook), TimerCore (TIMER softirq, tick, NOHZ and hotplug hooks), Stats, the timer
-     * PPI's handler, Workqueues (tick hook: worker sampler; watchdog check: stalls; close: flush, then stop
-     * workers); then the CPU threads start. Subsystems find each other's internal state through the services
-     * map, filled before the machine is published and read-only afterwards. Each subsystem registers itself as a
-     * Lifecycle.Participant; close calls them in that order.
+     * Boot: the root package only wires. Machine builds the machine's Kernel (its configuration, lifecycle and
+     * interrupt policy) and has each subsystem install itself into it (internal.Access), bottom layer first, each
+     * finding what it stands on in the Kernel:
+     *   cpu (the CPUs, tick, hotplug)  -> softirq (pending words, drain)  -> irq (genirq)  -> smp (IPIs, call-single
+     *   queues)  -> the platform (the GICv3 driver: chip, domain, root handler, SGIs, timer PPI)  -> irq_work  ->
+     *   tasklets  -> timers  -> workqueues  -> statistics
+     * Each subsystem registers its hooks and its Lifecycle.Participant as it installs; close calls the participants
+     * in that order. Then the CPU threads start.
      *
      * The closer is the first thread to move RUNNING -> CLOSING: a close() caller, or the thread shutdown() starts.
      * Deadlines, all from the start of close (T = closeTimeout): the drain ends at 3T/4, the stop-and-join at 7T/8,
@@ -126,65 +128,55 @@ public final class Machine implements AutoCloseable {
         Services.install(new Services.Lookup() {
             @Override
             public <T> T get(Object machine, Class<T> type) {
+                if (!(machine instanceof Machine)) {
+                    throw new IllegalArgumentException("not a Machine: " + machine);
+                }
                 return ((Machine) machine).service(type);
             }
         });
     }
 
+    /** The subsystems in install order (see the implementation notes). */
+    private static final Class<?>[] SUBSYSTEMS = {
+        Cpu.class, Softirqs.class, Irqs.class, Smp.class, GicV3.class, IrqWork.class, Tasklet.class, TimerList.class,
+        Workqueues.class, Stats.class,
+    };
+
     private final MachineConfig config;        // I
     private final String name;                 // I
+    private final Kernel kernel;               // I
     private final Cpus cpus;                   // I
     private final Irqs irqs;                   // I
     private final Softirqs softirqs;           // I
-    private final SmpCore smpCore;             // I
     private final Smp smp;                     // I
-    private final IrqWorkCore irqWork;         // I
-    private final TaskletCore tasklets;        // I
-    private final TimerCore timers;            // I
     private final Stats stats;                 // I
     private final Workqueues workqueues;       // I
     private final Lifecycle lifecycle;         // I
     private final Faults faults;               // I
-    private final Map<Class<?>, Object> services = new HashMap<>();   // I: filled during boot
     private volatile CloseReport report;       // A: set by the closer before TERMINATED
     private volatile Thread exitHook;          // A: closeOnExit's shutdown hook, removed by close
 
     private Machine(MachineConfig config) {
         this.config = config;
         this.name = config.name() != null ? config.name() : "machine-" + NEXT_ID.incrementAndGet();
-        this.lifecycle = new Lifecycle(name);
-        this.faults = new Faults(name);
-        this.cpus = new Cpus(config.cpus(), config.mode() == Mode.MANUAL, config.hz(), config.idle(),
-                config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
-                config.softLockupThreshold().toNanos(), lifecycle, faults);
-        this.irqs = new Irqs(cpus, lifecycle, config.spuriousWindow(), config.spuriousThreshold(),
-                config.spuriousQuietTime().toNanos());
-        this.softirqs = new Softirqs(cpus);
-        this.smpCore = new SmpCore(cpus, irqs);
-        this.smp = new Smp(smpCore);
-        this.irqWork = new IrqWorkCore(cpus, irqs, smpCore, lifecycle);
-        this.tasklets = new TaskletCore(cpus, lifecycle);
-        this.timers = new TimerCore(cpus, lifecycle);
-        this.stats = new Stats(cpus, irqs, softirqs);
-        irqs.requestPercpu(Gic.TIMER_PPI, (irq, dev) -> {
-            cpus.tick(cpus.executingCpu());
-            return IrqReturn.HANDLED;
-        }, "arch_timer", null);
-        services.put(MachineConfig.class, config);
-        services.put(Cpus.class, cpus);
-        services.put(Gic.class, cpus.gic());
-        services.put(Irqs.class, irqs);
-        services.put(Softirqs.class, softirqs);
-        services.put(SmpCore.class, smpCore);
-        services.put(Smp.class, smp);
-        services.put(IrqWorkCore.class, irqWork);
-        services.put(TaskletCore.class, tasklets);
-        services.put(TimerCore.class, timers);
-        services.put(Stats.class, stats);
-        services.put(Lifecycle.class, lifecycle);
-        services.put(Faults.class, faults);
-        this.workqueues = new Workqueues(this, cpus, lifecycle, stats);   // needs the services (delayed-work timers)
-        services.put(Workqueues.class, workqueues);
+        this.kernel = new Kernel(new Config(name, config.cpus(), config.mode() == Mode.MANUAL, config.hz(),
+                config.idle().ordinal(), config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
+                config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
+                config.spuriousQuietTime().toNanos(), "ARM64_GICV3"));
+        kernel.put(MachineConfig.class, config);
+        for (Class<?> subsystem : SUBSYSTEMS) {
+            Access.install(subsystem, kernel);
+        }
+        this.lifecycle = kernel.lifecycle();
+        this.faults = kernel.faults();
+        kernel.put(Lifecycle.class, lifecycle);
+        kernel.put(Faults.class, faults);
+        this.cpus = kernel.get(Cpus.class);
+        this.irqs = kernel.get(Irqs.class);
+        this.softirqs = kernel.get(Softirqs.class);
+        this.smp = kernel.get(Smp.class);
+        this.workqueues = kernel.get(Workqueues.class);
+        this.stats = kernel.get(Stats.class);
     }
 
     /** Boots a THREADED machine with one CPU per available processor. */
@@ -210,11 +202,7 @@ public final class Machine implements AutoCloseable {
     }
 
     <T> T service(Class<T> type) {
-        Object s = services.get(type);
-        if (s == null) {
-            throw new IllegalStateException("this machine has no " + type.getSimpleName());
-        }
-        return type.cast(s);
+        return kernel.get(type);
     }
 
     public MachineConfig config() {
@@ -239,8 +227,9 @@ public final class Machine implements AutoCloseable {
         return cpus.cpu(id);
     }
 
+    /** The GICv3 model (the arm64 platform's interrupt controller): configure lines, raise them, inspect state. */
     public Gic gic() {
-        return cpus.gic();
+        return kernel.get(Gic.class);
     }
 
     public Irqs irqs() {
@@ -507,7 +496,7 @@ public final class Machine implements AutoCloseable {
             th.interrupt();                          // a blocked item may give up; the runtime ignores the flag
         }
         for (Thread th : alive) {
-            if (Cpus.join(th, deadline)) {
+            if (KernelThread.join(th, deadline)) {
                 continue;
             }
             String what = th instanceof KernelThread ? ((KernelThread) th).describeWork() : "";

@@ -3,8 +3,8 @@
  */
 package io.kdefer;
 
-import io.kdefer.cpu.Cpus;
-import io.kdefer.cpu.KernelThread;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;

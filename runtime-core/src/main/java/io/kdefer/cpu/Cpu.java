@@ -3,15 +3,17 @@
  */
 package io.kdefer.cpu;
 
-import io.kdefer.gic.CpuInterface;
-import io.kdefer.gic.Gic;
+import io.kdefer.cpu.internal.Arch;
+import io.kdefer.cpu.internal.ThreadState;
+import io.kdefer.internal.Access;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
+import io.kdefer.internal.Parker;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A virtual CPU: one platform thread ({@code cpu/N}) that executes every atomic context of this CPU — hardirq
@@ -22,14 +24,14 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>The duty cycle (DESIGN §2)</h2>
  * <pre>
  *   loop:
- *     tick due?                 assert the timer PPI (INTID 30)
- *     interrupt signalled?      acknowledge; drop priority (EOImode=1); irq_enter; flow handler; irq_exit
+ *     tick due?                 raise the CPU's timer interrupt
+ *     interrupt signalled?      acknowledge; irq_enter; the platform's root handler (priority drop, genirq);
  *                               irq_exit: softirqs pending and !inInterrupt() -&gt; handle them (budgeted)
  *     softirqs still pending?   run them as this CPU's ksoftirqd (only when no hardirq is signalled)
  *     nothing?                  idle: spin briefly, then park (NOHZ: the tick stops while parked)
  * </pre>
  *
- * <h2>Run states</h2>
+ * <h2>Run states (the wake-up protocol, {@code io.kdefer.internal.Parker})</h2>
  * <pre>
  *   RUNNING  0  -&gt; PARKED         nothing to do after the spin phase
  *   PARKED   1  -&gt; RUNNING        woken: a waker's CAS (then one unpark), a deadline, or a spurious return
@@ -57,9 +59,8 @@ import java.util.concurrent.locks.LockSupport;
  *       (handlers run with IRQs disabled); a pseudo-NMI is taken even with IRQs disabled.</li>
  *   <li>A raiser publishes its pending state before it wakes the CPU, and wakes it only if it is parked: at
  *       most one {@code unpark} per sleep, none for a busy CPU.</li>
- *   <li>The softirq drain runs at most {@code softirqMaxRestart} passes (10) and {@code softirqMaxTime} (2 ms)
- *       per invocation; what is left runs in the ksoftirqd phase, after any signalled hardirq (B-SIRQ-5/6).</li>
- *   <li>A handler or action that throws is contained by the layer that called it; the CPU keeps running.</li>
+ *   <li>A handler or action that throws is contained by the layer that called it; the CPU keeps running. A Java
+ *       interrupt never stops or spins the CPU thread (DESIGN §5).</li>
  * </ul>
  *
  * <h2>Memory ordering (the wake-up protocol)</h2>
@@ -77,35 +78,33 @@ public final class Cpu {
      * threads can never run one CPU's atomic contexts at once. Fields coded C below are touched only by that
      * executing thread.
      *
-     * Softirq pending word. The kernel's word is CPU-local with IRQs off. Ours is raised from other threads too
-     * (application threads raise on their home CPU), so it is atomic: raise is getAndBitwiseOr, the drain
-     * snapshots and clears it in one getAndSet (a separate read then clear could drop a bit raised in between).
+     * The softirq pending word is not here: it belongs to the softirq subsystem (kernel/softirq.c), which the CPU
+     * calls through one hook (Cpus.SoftirqEntry) at irq exit, the outermost localBhEnable and its ksoftirqd phase.
+     * The interrupt controller is not here either: the platform's Arch says whether something is signalled, takes it
+     * and dispatches it; the CPU owns the context around it.
      *
      * NOHZ. While parked with nothing needing the tick, tickStopped is true; a lazy irq_work queued then must
      * raise a self-IPI instead of waiting for a tick (B-IW-3). The CPU publishes tickStopped before it asks the
      * hooks whether anything needs the tick, and the queuer publishes its item before it reads tickStopped:
      * the same store-buffering shape as the wake-up protocol, so one of the two always notices.
      *
-     * Non-invariants: hint() (mayBeSignalled) is racy and may say yes when nothing is signallable (a masked
-     * line) or no just after something became pending; the loop spins or parks accordingly, and park() makes
-     * the exact check after publishing PARKED, so neither loses a wake-up.
+     * Non-invariants: Arch.mayBeSignalled is racy and may say yes when nothing is signallable (a masked line) or no
+     * just after something became pending; the loop spins or parks accordingly, and park() makes the exact check
+     * after publishing PARKED, so neither loses a wake-up.
      */
-    static final int RUNNING = 0;
-    static final int PARKED = 1;
-    static final int STOPPED = 2;
-
     private static final System.Logger LOG = System.getLogger("io.kdefer.cpu");
 
-    final Cpus cpus;                         // I
+    static {
+        Access.register(Cpu.class, CpuSet::install);
+    }
+
+    final CpuSet cpus;                       // I
     private final int id;                    // I
     final CpuContext atomic;                 // C: this CPU's preempt_count word
-    private final CpuInterface ci;           // I
-    private final Gic gic;                   // I
+    final Parker parker = new Parker();      // the wake-up protocol (A inside)
 
     volatile Thread thread;                  // I after start: the cpu/N thread (THREADED); null in MANUAL
     private volatile Thread owner;           // A: the thread executing this CPU's atomic contexts
-    private volatile int runState;           // A: RUNNING / PARKED / STOPPED
-    private volatile int softirqPending;     // A: one bit per Softirq vector
     private volatile boolean tickStopped;    // O(executing thread): NOHZ, see implementation notes
     volatile boolean online = true;          // O(executing thread, or the hotplug caller in MANUAL): takes IRQs
     private volatile HotplugState hotplug = HotplugState.ONLINE;   // O(hotplug caller under the hotplug lock)
@@ -113,35 +112,25 @@ public final class Cpu {
     private volatile Runnable request;       // A: a hotplug step to run on this CPU (THREADED)
     long nextTickNanos;                      // C
     private volatile long atomicSinceNanos;  // O(executing thread): start of the current atomic section, 0 if none
+    boolean wokeAnother;                     // C: this CPU's thread unparked another CPU (see CpuIdle)
 
     // Statistics: O(executing thread); readers use the opaque getters and tolerate staleness.
-    final long[] softirqRuns = new long[Cpus.NR_SOFTIRQS];
     private long hardirqs;
     private long nmis;
-    private long ksoftirqdRuns;
-    private long softirqDeferrals;
-    private long ticks;
+    long ticks;
     private long parks;
-    private volatile long unparks;           // A: incremented by the waker that won the CAS
 
-    private boolean softirqFailureReported;  // C
     private boolean countLeakReported;       // C
     private boolean bhFromHardirqReported;   // C
     private boolean bhEnableIrqsOffReported; // C
 
     private static final VarHandle OWNER = Handles.field(MethodHandles.lookup(), Cpu.class, "owner", Thread.class);
-    private static final VarHandle RUN_STATE = Handles.field(MethodHandles.lookup(), Cpu.class, "runState", int.class);
-    private static final VarHandle SOFTIRQ_PENDING =
-            Handles.field(MethodHandles.lookup(), Cpu.class, "softirqPending", int.class);
-    private static final VarHandle UNPARKS = Handles.field(MethodHandles.lookup(), Cpu.class, "unparks", long.class);
     private static final VarHandle ATOMIC_SINCE =
             Handles.field(MethodHandles.lookup(), Cpu.class, "atomicSinceNanos", long.class);
 
-    Cpu(Cpus cpus, int id, Gic gic) {
+    Cpu(CpuSet cpus, int id) {
         this.cpus = cpus;
         this.id = id;
-        this.gic = gic;
-        this.ci = gic.cpuInterface(id);
         this.atomic = new CpuContext(this);
     }
 
@@ -150,8 +139,9 @@ public final class Cpu {
     /**
      * The CPU the calling thread runs on: the CPU it executes (a {@code cpu/N} thread, or a MANUAL-mode driver
      * inside {@link #runPending()}), else the CPU it is bound to (a worker, an IRQ thread, or an application
-     * thread bound with {@code Machine.bindCurrentThread}); {@code null} for an unbound application thread,
-     * which still has a home CPU that {@code queue()}, {@code raise()} and {@code schedule()} use.
+     * thread bound with {@code Machine.bindCurrentThread}) while that CPU takes new work; {@code null} otherwise
+     * (an unbound application thread still has a home CPU that {@code queue()}, {@code raise()} and
+     * {@code schedule()} use).
      */
     public static Cpu current() {
         ThreadState s = ThreadState.peek();
@@ -169,6 +159,7 @@ public final class Cpu {
         return id;
     }
 
+    /** Whether the CPU takes interrupts (ONLINE, GOING_DOWN, COMING_UP). */
     public boolean isOnline() {
         return online;
     }
@@ -190,15 +181,6 @@ public final class Cpu {
         COMING_UP,
         /** The machine closed. */
         STOPPED
-    }
-
-    /** Whether new work may be placed on this CPU (ONLINE): home CPUs and bound threads use only such CPUs. */
-    boolean acceptsWork() {
-        return hotplug == HotplugState.ONLINE;
-    }
-
-    void setHotplugState(HotplugState s) {
-        hotplug = s;
     }
 
     /**
@@ -275,7 +257,7 @@ public final class Cpu {
             throw new IllegalStateException("unbalanced local_bh_enable on cpu/" + id + " in " + x.describe());
         }
         x.count -= CpuContext.SOFTIRQ_DISABLE_OFFSET;
-        if (x.inInterrupt() || softirqPending == 0) {
+        if (x.inInterrupt() || cpus.softirqPending(this) == 0) {
             if (x == atomic && !x.irqsDisabled) {
                 takeInterrupts();
             }
@@ -292,7 +274,7 @@ public final class Cpu {
                 }
                 return;
             }
-            handleSoftirqs(false);
+            cpus.runSoftirqs(this, false);
             takeInterrupts();
         } else {
             kick();
@@ -329,7 +311,7 @@ public final class Cpu {
             int total = 0;
             for (int i = 0; i < MAX_RUN_PENDING; i++) {
                 int w = doWork();
-                if (w == 0) {
+                if (w <= 0) {
                     break;
                 }
                 total += w;
@@ -342,19 +324,19 @@ public final class Cpu {
 
     static final int MAX_RUN_PENDING = 10_000;
 
-    /** Takes this CPU offline (hotplug): see {@link Cpus#offline}. Refused for the last online CPU. */
+    /** Takes this CPU offline (hotplug): see {@link Hotplug#offline}. Refused for the last online CPU. */
     public void offline() {
-        cpus.offline(this);
+        cpus.hotplug.offline(this);
     }
 
     /** Brings this CPU back online (hotplug). */
     public void online() {
-        cpus.online(this);
+        cpus.hotplug.online(this);
     }
 
     // ---------------------------------------------------------------------------------------------- the loop
 
-    /** One pass of the duty cycle. Executing thread only. Returns the number of work items done. */
+    /** One pass of the duty cycle. Executing thread only. Returns the work done, or -1 once the CPU stopped. */
     int doWork() {
         int work = 0;
         Runnable r = request;
@@ -370,9 +352,8 @@ public final class Cpu {
             int taken = takeInterrupts(MAX_IRQS_PER_PASS);
             work += taken;
             // ksoftirqd only when no hardirq is signalled: a pass that hit the bound may have more to take.
-            if (taken < MAX_IRQS_PER_PASS && softirqPending != 0) {
-                ksoftirqdRuns++;
-                handleSoftirqs(true);
+            if (taken < MAX_IRQS_PER_PASS && cpus.softirqPending(this) != 0) {
+                cpus.runSoftirqs(this, true);
                 work++;
             }
         }
@@ -388,15 +369,15 @@ public final class Cpu {
     }
 
     private void raiseTick() {
-        // Until the tick handler reprograms it, do not assert again (the PPI is level: it stays pending).
+        // Until the tick handler reprograms it, do not raise again (a level timer line stays pending).
         nextTickNanos = Long.MAX_VALUE;
-        gic.assertLine(Gic.TIMER_PPI, id);
+        cpus.arch().raiseTick(this);
     }
 
-    /** Called by the timer PPI's handler, in hardirq context on this CPU. */
+    /** Called by the tick (hardirq context on this CPU): lowers the timer interrupt, programs the next tick. */
     void tickHandled(long now) {
         ticks++;
-        gic.deassertLine(Gic.TIMER_PPI, id);
+        cpus.arch().tickHandled(this);
         long period = cpus.tickNanos;
         nextTickNanos = (now / period + 1) * period;
     }
@@ -421,22 +402,23 @@ public final class Cpu {
     private int takeInterrupts(int max) {
         int n = 0;
         CpuContext x = atomic;
-        while (n < max && online && !x.inNmi() && ci.mayBeSignalled()) {
-            int intid = ci.acknowledge(x.irqsDisabled ? Gic.PMR_IRQ_OFF : Gic.PMR_NONE);
-            if (intid == Gic.SPURIOUS) {
+        Arch arch = cpus.arch();
+        while (n < max && online && !x.inNmi() && arch.mayBeSignalled(this)) {
+            long ack = arch.acknowledge(this, x.irqsDisabled);
+            if (ack == Arch.NONE) {
                 break;
             }
-            enterException(intid);
+            enterException((int) ack, (ack & Arch.NMI) != 0, arch);
             n++;
         }
         return n;
     }
 
-    /** Exception entry for an acknowledged INTID: Linux's EOImode=1 flow (B-GIC-8). */
-    private void enterException(int intid) {
-        int rpr = ci.runningPriority();
-        ci.endOfInterrupt(intid);                  // priority drop right after acknowledge
-        boolean nmi = rpr < Gic.PMR_IRQ_OFF;       // taken through the IRQ-off mask: a pseudo-NMI
+    /**
+     * Exception entry for an acknowledged interrupt (kernel: the arch entry code around handle_arch_irq): irq_enter
+     * (or nmi_enter), the platform's root handler, irq_exit with its softirq processing (B-SIRQ-3a).
+     */
+    private void enterException(int token, boolean nmi, Arch arch) {
         CpuContext x = atomic;
         boolean savedIrqs = x.irqsDisabled;
         int saved = x.count;
@@ -459,12 +441,12 @@ public final class Cpu {
             ATOMIC_SINCE.setOpaque(this, Math.max(1, cpus.clockNanos()));
         }
         try {
-            cpus.dispatch(this, intid);
+            arch.handle(this, token);
         } finally {
             // Whatever the handler left behind, the exception returns to exactly the state it interrupted.
             x.count = saved;
-            if (!nmi && !x.inInterrupt() && softirqPending != 0) {
-                handleSoftirqs(false);           // irq_exit (B-SIRQ-3a)
+            if (!nmi && !x.inInterrupt() && cpus.softirqPending(this) != 0) {
+                cpus.runSoftirqs(this, false);        // irq_exit (B-SIRQ-3a)
             }
             x.irqsDisabled = savedIrqs;
             if (outermost) {
@@ -473,92 +455,38 @@ public final class Cpu {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------- softirqs
+    // ---------------------------------------------------------------------------------------------- softirq context
 
-    /**
-     * Raises softirq {@code nr} on this CPU. From a thread that does not execute this CPU, the CPU is woken if
-     * it is parked (MO-SIRQ-1: never lost).
-     */
-    void raiseSoftirq(int nr) {
-        int bit = 1 << nr;
-        int old = (int) SOFTIRQ_PENDING.getAndBitwiseOr(this, bit);
-        if ((old & bit) == 0 && owner != Thread.currentThread()) {
-            kick();
-        }
-    }
-
-    int softirqPending() {
-        return softirqPending;
-    }
-
-    /**
-     * handle_softirqs (B-SIRQ-5..9): snapshot-and-clear the pending word, run the vectors in ascending bit order
-     * with IRQs enabled (hardirqs are taken between actions), and repeat while more are pending, at most
-     * softirqMaxRestart passes and softirqMaxTime; what is left waits for the ksoftirqd phase.
-     */
-    void handleSoftirqs(boolean ksoftirqd) {
+    /** Softirq serving context: +SOFTIRQ_OFFSET; the soft-lockup clock starts if outermost. Returns the IRQ state. */
+    boolean enterServingSoftirq() {
         CpuContext x = atomic;
-        boolean savedIrqs = x.irqsDisabled;
-        boolean outermost = x.count == 0;
-        long end = cpus.clockNanos() + cpus.softirqMaxNanos;
-        int restart = cpus.softirqMaxRestart;
-        x.count += CpuContext.SOFTIRQ_OFFSET;
-        if (outermost) {
+        if (x.count == 0) {
             ATOMIC_SINCE.setOpaque(this, Math.max(1, cpus.clockNanos()));
         }
-        try {
-            int pending;
-            while ((pending = (int) SOFTIRQ_PENDING.getAndSet(this, 0)) != 0) {
-                x.irqsDisabled = false;
-                runVectors(x, pending);
-                x.irqsDisabled = true;
-                if (softirqPending == 0) {
-                    break;
-                }
-                if (--restart <= 0 || cpus.clockNanos() - end >= 0) {
-                    softirqDeferrals++;          // the rest runs in the ksoftirqd phase (B-SIRQ-5, "squeeze")
-                    break;
-                }
-            }
-        } finally {
-            x.count -= CpuContext.SOFTIRQ_OFFSET;
-            x.irqsDisabled = savedIrqs;
-            if (outermost) {
-                ATOMIC_SINCE.setOpaque(this, 0L);
-            }
+        x.count += CpuContext.SOFTIRQ_OFFSET;
+        return x.irqsDisabled;
+    }
+
+    void exitServingSoftirq(boolean irqsDisabled) {
+        CpuContext x = atomic;
+        x.count -= CpuContext.SOFTIRQ_OFFSET;
+        x.irqsDisabled = irqsDisabled;
+        if (x.count == 0) {
+            ATOMIC_SINCE.setOpaque(this, 0L);
         }
     }
 
-    private void runVectors(CpuContext x, int pending) {
-        for (int bits = pending; bits != 0; bits &= bits - 1) {
-            int nr = Integer.numberOfTrailingZeros(bits);
-            Runnable action = cpus.softirqAction(nr);
-            softirqRuns[nr]++;
-            int before = x.count;
-            if (action != null) {
-                try {
-                    action.run();
-                } catch (Throwable t) {
-                    cpus.softirqFailed(this, nr, t);
-                }
-                cpus.faults.afterCallback(Cpus.softirqLabel(nr), this);
-            } else if (!softirqFailureReported) {
-                softirqFailureReported = true;
-                LOG.log(Level.WARNING, "cpu/" + id + ": softirq " + Cpus.softirqName(nr)
-                        + " raised with no action opened (reported once per CPU)");
-            }
-            if (x.count != before || x.irqsDisabled) {
-                if (!countLeakReported) {
-                    countLeakReported = true;
-                    LOG.log(Level.WARNING, String.format("cpu/%d: huh, entered softirq %s with preempt_count %08x, "
-                                    + "exited with %08x%s? (B-SIRQ-9; restored; reported once per CPU)", id,
-                            Cpus.softirqName(nr), before, x.count, x.irqsDisabled ? " and IRQs disabled" : ""));
-                }
-                x.count = before;
-                x.irqsDisabled = false;
-            }
-            takeInterrupts();                    // hardirqs between actions (B-SIRQ-8)
+    /** B-SIRQ-9: an action returned with another preempt_count (or IRQs off): reported once per CPU, restored. */
+    void restorePreemptCount(int count, String softirq) {
+        CpuContext x = atomic;
+        if (!countLeakReported) {
+            countLeakReported = true;
+            LOG.log(Level.WARNING, String.format("cpu/%d: huh, entered softirq %s with preempt_count %08x, "
+                            + "exited with %08x%s? (B-SIRQ-9; restored; reported once per CPU)", id, softirq, count,
+                    x.count, x.irqsDisabled ? " and IRQs disabled" : ""));
         }
+        x.count = count;
+        x.irqsDisabled = false;
     }
 
     // ---------------------------------------------------------------------------------------------- idle, wake
@@ -568,9 +496,7 @@ public final class Cpu {
      * is running (one volatile read).
      */
     void kick() {
-        if (runState == PARKED && RUN_STATE.compareAndSet(this, PARKED, RUNNING)) {
-            UNPARKS.getAndAdd(this, 1L);
-            LockSupport.unpark(thread);
+        if (parker.wake()) {
             Thread t = Thread.currentThread();
             if (t instanceof CpuThread) {
                 // The waking CPU must not spin now: on a machine with few cores its spinning would hold the
@@ -580,10 +506,7 @@ public final class Cpu {
         }
     }
 
-    /** Set when this CPU's thread unparked another CPU; the idle strategy then parks without spinning. */
-    boolean wokeAnother;                     // C
-
-    /** Exact: is there anything for this CPU to do now? Takes the GIC locks; for the idle decision. */
+    /** Exact: is there anything for this CPU to do now? Takes the controller's locks; for the idle decision. */
     boolean hasWork() {
         if (request != null) {
             return true;
@@ -591,33 +514,29 @@ public final class Cpu {
         if (!online) {
             return false;
         }
-        return softirqPending != 0 || ci.isSignalled(atomic.irqsDisabled ? Gic.PMR_IRQ_OFF : Gic.PMR_NONE);
+        return cpus.softirqPending(this) != 0 || cpus.arch().isSignalled(this, atomic.irqsDisabled);
     }
 
     /** The park phase of the idle strategy (THREADED). Executing thread only. */
     void park() {
-        runState = PARKED;
+        parker.prepare(thread);
         tickStopped = true;
         if (hasWork() || stopRequested) {
-            wakeSelf();
+            parker.finish();
+            tickStopped = false;
             return;
         }
         long now = cpus.clockNanos();
         long deadline;
-        if (online && cpus.tickNeeded(this)) {
+        if (online && cpus.tick.needsTick(this)) {
             tickStopped = false;                 // e.g. lazy irq_work waits for the next tick
             deadline = nextTickNanos;
         } else {
-            deadline = online ? cpus.nextEventNanos(this) : Long.MAX_VALUE;
+            deadline = online ? cpus.tick.nextEventNanos(this) : Long.MAX_VALUE;
         }
         parks++;
-        cpus.faults.beforeIdle(thread);              // a set interrupt flag would make park return at once
-        if (deadline == Long.MAX_VALUE) {
-            LockSupport.park(this);
-        } else if (deadline > now) {
-            LockSupport.parkNanos(this, deadline - now);
-        }
-        wakeSelf();
+        cpus.faults().beforeIdle(thread);             // a set interrupt flag would make park return at once
+        parker.park(this, deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - now);
         if (tickStopped) {
             // Restart the tick at the next boundary (tick_nohz_idle_exit).
             long period = cpus.tickNanos;
@@ -625,11 +544,6 @@ public final class Cpu {
             nextTickNanos = Math.min(nextTickNanos, (t / period + 1) * period);
             tickStopped = false;
         }
-    }
-
-    private void wakeSelf() {
-        RUN_STATE.compareAndSet(this, PARKED, RUNNING);
-        tickStopped = false;
     }
 
     /** NOHZ: is this CPU parked with its periodic tick stopped? (B-IW-3: lazy work must then raise.) */
@@ -644,10 +558,6 @@ public final class Cpu {
         return s == null ? null : s.executing;
     }
 
-    boolean isExecutingThread() {
-        return owner == Thread.currentThread();
-    }
-
     void claimForThread(Thread t) {
         if (!OWNER.compareAndSet(this, null, t)) {
             throw new IllegalStateException("cpu/" + id + " is already being run by " + owner);
@@ -657,8 +567,8 @@ public final class Cpu {
     void enterManual() {
         ThreadState s = ThreadState.current();
         if (s.executing != null) {
-            throw new IllegalStateException("cpu/" + id + ": cannot run it from inside the atomic context of cpu/"
-                    + s.executing.id + " on the same thread");
+            throw new IllegalStateException("cpu/" + id + ": cannot run it from inside the atomic context of "
+                    + s.executing + " on the same thread");
         }
         Thread me = Thread.currentThread();
         if (!OWNER.compareAndSet(this, null, me)) {
@@ -682,10 +592,19 @@ public final class Cpu {
             throw new IllegalStateException(op + " on cpu/" + id + " from a thread running on cpu/" + mine.id
                     + ": local operations act on the calling thread's CPU only");
         }
-        return ThreadState.current().task;
+        return CpuContext.task(ThreadState.current());
     }
 
     // ---------------------------------------------------------------------------------------------- hotplug, stop
+
+    /** Whether new work may be placed on this CPU (ONLINE): home CPUs and bound threads use only such CPUs. */
+    boolean acceptsWork() {
+        return hotplug == HotplugState.ONLINE;
+    }
+
+    void setHotplugState(HotplugState s) {
+        hotplug = s;
+    }
 
     /**
      * Runs {@code step} on this CPU's executing thread and waits for it (THREADED), or inline (MANUAL). The wait is
@@ -694,8 +613,8 @@ public final class Cpu {
      * @throws IllegalStateException if the CPU stopped (the machine closed), or {@code step} threw
      */
     void runOnCpu(Runnable step) {
-        if (runState == STOPPED) {
-            throw cpus.lifecycle.closedException("cpu/" + id + " hotplug");
+        if (parker.state() == Parker.STOPPED) {
+            throw cpus.lifecycle().closedException("cpu/" + id + " hotplug");
         }
         if (cpus.manual || thread == null) {
             enterManual();
@@ -706,7 +625,7 @@ public final class Cpu {
             }
             return;
         }
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
         Throwable[] failure = new Throwable[1];
         request = () -> {
             try {
@@ -717,9 +636,8 @@ public final class Cpu {
                 done.set(true);
             }
         };
-        RUN_STATE.compareAndSet(this, PARKED, RUNNING);
-        LockSupport.unpark(thread);
-        Await.until(this, done::get, cpus.lifecycle, "cpu/" + id + " hotplug step");
+        parker.nudge(thread);
+        Await.until(this, done::get, cpus.lifecycle(), "cpu/" + id + " hotplug step");
         if (failure[0] != null) {
             throw new IllegalStateException("cpu/" + id + ": hotplug step failed", failure[0]);
         }
@@ -728,11 +646,12 @@ public final class Cpu {
     /** Close: still busy at the close timeout (work that re-raises itself forever): stop and say what is left. */
     private void abandon() {
         StringBuilder left = new StringBuilder();
-        for (int bits = softirqPending; bits != 0; bits &= bits - 1) {
-            left.append(" softirq ").append(Cpus.softirqName(Integer.numberOfTrailingZeros(bits)));
+        if (cpus.softirqPending(this) != 0) {
+            left.append(" softirqs 0x").append(Integer.toHexString(cpus.softirqPending(this)));
         }
-        if (ci.isSignalled(Gic.PMR_NONE)) {
-            left.append(" INTID ").append(ci.highestPending());
+        String irq = cpus.arch().describePending(this);
+        if (!irq.isEmpty()) {
+            left.append(' ').append(irq);
         }
         markStopped();
         LOG.log(Level.ERROR, "cpu/" + id + ": still busy when the close timeout expired (work that re-raises itself "
@@ -746,38 +665,30 @@ public final class Cpu {
     void markStopped() {
         online = false;
         hotplug = HotplugState.STOPPED;
-        runState = STOPPED;
+        parker.stop();
     }
 
     void requestStop() {
         stopRequested = true;
         Thread t = thread;
         if (t != null) {
-            RUN_STATE.compareAndSet(this, PARKED, RUNNING);
-            LockSupport.unpark(t);
+            parker.nudge(t);
         }
-    }
-
-    /** Takes the pending softirq word (hotplug: the dead CPU's pending vectors move to another CPU). */
-    int takeSoftirqPending() {
-        return (int) SOFTIRQ_PENDING.getAndSet(this, 0);
-    }
-
-    /** For close reports: what the CPU thread is in. */
-    String describeWork() {
-        int c = atomic.countOpaque();
-        if (c == 0) {
-            return runState == PARKED ? "idle (parked)" : "its loop";
-        }
-        CpuContext probe = new CpuContext(null);
-        probe.count = c;
-        return probe.describe();
     }
 
     // ---------------------------------------------------------------------------------------------- statistics
 
     long atomicSinceNanos() {
         return (long) ATOMIC_SINCE.getOpaque(this);
+    }
+
+    /** For close reports: what the CPU thread is in. */
+    String describeWork() {
+        int c = atomic.countOpaque();
+        if (c == 0) {
+            return parker.state() == Parker.PARKED ? "idle (parked)" : "its loop";
+        }
+        return CpuContext.describe(c, false);
     }
 
     long hardirqs() {
@@ -788,28 +699,16 @@ public final class Cpu {
         return nmis;
     }
 
-    long ticks() {
-        return ticks;
-    }
-
-    long ksoftirqdRuns() {
-        return ksoftirqdRuns;
-    }
-
-    long softirqDeferrals() {
-        return softirqDeferrals;
-    }
-
     long parks() {
         return parks;
     }
 
     long unparks() {
-        return unparks;
+        return parker.unparks();
     }
 
     int runState() {
-        return runState;
+        return parker.state();
     }
 
     @Override

@@ -3,6 +3,8 @@
  */
 package io.kdefer.cpu;
 
+import io.kdefer.cpu.internal.ThreadState;
+
 /**
  * The execution context of one thread on a virtual CPU, with the kernel's {@code preempt_count} semantics
  * (spec §1). A CPU's own thread (which runs every atomic context of that CPU) has one shared word per CPU; every
@@ -68,7 +70,17 @@ public final class CpuContext {
      */
     public static CpuContext current() {
         ThreadState s = ThreadState.current();
-        return s.executing != null ? s.executing.atomic : s.task;
+        return s.executing != null ? s.executing.atomic : task(s);
+    }
+
+    /** The task-context word of the thread whose state is {@code s} (created on first use). That thread only. */
+    static CpuContext task(ThreadState s) {
+        CpuContext t = s.task;
+        if (t == null) {
+            t = new CpuContext(null);
+            s.task = t;
+        }
+        return t;
     }
 
     /**
@@ -89,8 +101,9 @@ public final class CpuContext {
             String ctx = x.preemptible() ? "the idle loop" : x.describe();
             throw new IllegalStateException("sleeping function called from " + ctx + " on " + c + ": " + what);
         }
-        if (!s.task.preemptible()) {
-            throw new IllegalStateException("sleeping function called from " + s.task.describe() + " on thread "
+        CpuContext t = s.task;
+        if (t != null && !t.preemptible()) {
+            throw new IllegalStateException("sleeping function called from " + t.describe() + " on thread "
                     + Thread.currentThread().getName() + (s.bound != null ? " (bound to " + s.bound + ")" : "")
                     + ": " + what);
         }
@@ -159,13 +172,18 @@ public final class CpuContext {
 
     /** Words such as "hardirq context" or "task context with BH disabled", as the kernel's messages name them. */
     public String describe() {
-        if (inNmi()) {
+        return describe(count, irqsDisabled);
+    }
+
+    /** {@link #describe()} of a preempt_count word and IRQ state (for reports about another CPU's context). */
+    static String describe(int count, boolean irqsDisabled) {
+        if ((count & NMI_MASK) != 0) {
             return "NMI context";
         }
-        if (inHardirq()) {
+        if ((count & HARDIRQ_MASK) != 0) {
             return "hardirq context";
         }
-        if (inServingSoftirq()) {
+        if ((count & SOFTIRQ_OFFSET) != 0) {
             return "softirq context";
         }
         if ((count & SOFTIRQ_MASK) != 0) {

@@ -3,6 +3,8 @@
  */
 package io.kdefer.cpu;
 
+import io.kdefer.cpu.internal.KernelThread;
+
 import java.lang.System.Logger.Level;
 
 /**
@@ -25,7 +27,7 @@ final class CpuThread extends KernelThread {
         super(cpu.cpus, null, cpu.toString(), false);
         this.cpu = cpu;
         this.idle = new CpuIdle(cpu, policy);
-        threadState.executing = cpu;
+        threadState().executing = cpu;
     }
 
     @Override

@@ -23,6 +23,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>An interrupt delivered to an idle runtime thread from outside ({@code cpuThread.interrupt()}) wakes it; it
  *       clears the flag before it idles again (a set flag makes {@code park} return at once: it would spin),
  *       counts it and reports it once per thread.</li>
+ *   <li>A callback that throws is contained: the CPU or thread that ran it keeps running. {@link #threw} counts it
+ *       (per machine) and logs the first throw of each source with its stack trace; the caller keeps any per-object
+ *       count its API exposes ({@code Tasklet.failures()}, ...). "Contain, count, report once" is this one
+ *       method.</li>
  *   <li>A runtime thread ends only when its machine stops it. Stopping is never signalled by an interrupt (Agrona's
  *       {@code AgentRunner} treats an interrupt as "stop": the CPU loop is the runtime's own for that reason).</li>
  * </ul>
@@ -38,6 +42,8 @@ public final class Faults {
 
     private final String machine;                                        // I
     private final LongAdder interrupts = new LongAdder();                // A
+    private final LongAdder failures = new LongAdder();                  // A: callbacks that threw
+    private final Set<Object> threwBefore = Collections.newSetFromMap(new WeakHashMap<>());   // L(threwBefore)
     private final Set<Object> reported = Collections.newSetFromMap(new WeakHashMap<>());   // L(reported)
 
     public Faults(String machine) {
@@ -76,6 +82,38 @@ public final class Faults {
                         + "thread)");
             }
         }
+    }
+
+    /**
+     * A callback threw and was contained: counts it and logs the first throw of {@code source} at ERROR with its
+     * stack trace, as "{@code <what> threw; contained on <where>, <consequence> (reported once)}". Off the hot path
+     * (only a throw gets here).
+     *
+     * @param log         the subsystem's logger ("io.kdefer.tasklet", ...): the report is the subsystem's
+     * @param source      the callback's runtime object (the Tasklet, the IrqWork, the IRQ action, ...): the
+     *                    "once" is per source
+     * @param what        the callback, for the report ("irq 40: handler eth0", "tasklet Tasklet@1f")
+     * @param where       the context, for the report ("cpu/1", a thread)
+     * @param consequence what the runtime did about it, for the report ("counted as unhandled"), or null
+     * @return whether this was the first throw of {@code source} (the one reported)
+     */
+    public boolean threw(System.Logger log, Object source, String what, Object where, Throwable t,
+                         String consequence) {
+        failures.increment();
+        boolean first;
+        synchronized (threwBefore) {
+            first = threwBefore.add(source);
+        }
+        if (first) {
+            log.log(Level.ERROR, machine + ": " + what + " threw; contained on " + where
+                    + (consequence != null ? ", " + consequence : "") + " (reported once)", t);
+        }
+        return first;
+    }
+
+    /** Callbacks that threw (contained), over the machine's life. */
+    public long callbackFailures() {
+        return failures.sum();
     }
 
     /** Interrupt flags the runtime found set on its threads and cleared. */

@@ -40,13 +40,22 @@ public final class LList<T> {
      * once by getAndSet, never popped individually by CAS.
      */
 
-    /** The link embedded in an item (one per item, allocated with it). */
-    public static final class Node<T> {
+    /**
+     * The link embedded in an item (one per item, allocated with it). A subclass may be its own item (the
+     * call-single queue's typed entries).
+     */
+    public static class Node<T> {
         private final T item;   // I
         Node<T> next;           // published by the push CAS; see implementation notes
 
         public Node(T item) {
             this.item = item;
+        }
+
+        /** A node that is its own item. */
+        @SuppressWarnings("unchecked")
+        protected Node() {
+            this.item = (T) this;
         }
 
         public T item() {

@@ -4,6 +4,8 @@
 package io.kdefer.irq;
 
 import io.kdefer.internal.Handles;
+import io.kdefer.internal.Parker;
+import io.kdefer.irq.internal.PercpuHandler;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -27,13 +29,15 @@ final class IrqAction {
     static final int READY = 1 << 4;
 
     final IrqHandler handler;       // I: primary handler (hardirq context)
+    PercpuHandler cpuHandler;       // I: the runtime's own per-CPU handler instead (set before linking), or null
     final IrqHandler threadFn;      // I: thread function, or null
     final int flags;                // I: IrqFlags as requested (trigger inherited when none was given)
     final String name;              // I
     final Object devId;             // I
     long threadMask;                // I: ONESHOT bit of this action in threads_oneshot (B-TI-6), set before linking
     IrqThread thread;               // I: irq/<irq>-<name>, set before linking; null without threadFn
-    IrqThread.Parker parker;        // I: the thread's sleep/wake-up, set with thread
+    Parker parker;                  // I: the thread's sleep and wake-up, set with thread
+    volatile boolean stopRequested; // A: kthread_should_stop for the action's thread
 
     volatile int threadFlags;                  // A: RUNTHREAD | WARNED | AFFINITY | READY
     private volatile long failures;            // A: handler invocations that threw
@@ -63,18 +67,18 @@ final class IrqAction {
         this.devId = devId;
     }
 
-    /** Counts a throw; true for the first one (report once per action). */
-    boolean failed() {
-        return (long) FAILURES.getAndAdd(this, 1L) == 0;
+    /** Counts a throw of the primary handler (reported through Faults.threw, once per action). */
+    void countFailure() {
+        FAILURES.getAndAdd(this, 1L);
     }
 
     long failures() {
         return failures;
     }
 
-    /** Counts a throwing thread function; true for the first one (report once per action). */
-    boolean threadFailed() {
-        return (long) THREAD_FAILURES.getAndAdd(this, 1L) == 0;
+    /** Counts a throwing thread function. */
+    void countThreadFailure() {
+        THREAD_FAILURES.getAndAdd(this, 1L);
     }
 
     long threadFailures() {

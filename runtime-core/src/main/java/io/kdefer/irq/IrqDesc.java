@@ -3,8 +3,9 @@
  */
 package io.kdefer.irq;
 
-import io.kdefer.gic.Trigger;
 import io.kdefer.internal.Handles;
+import io.kdefer.irq.internal.IrqChip;
+import io.kdefer.irq.internal.IrqData;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -14,12 +15,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The descriptor of one interrupt line (kernel: struct irq_desc), as a read-only view: handler names, state,
- * disable depth and per-CPU counts. All changes go through {@link Irqs}.
+ * disable depth and per-CPU counts. All changes go through {@link Irqs}. The line's controller (its chip) and the
+ * controller's own number for it (hwirq) are in its {@code IrqData}; nothing here knows which controller it is.
  *
  * <h2>State flags (kernel: istate / irqd)</h2>
  * <pre>
- *   DISABLED           disable depth &gt; 0 (lazily: the GIC line may still be unmasked)
- *   MASKED             masked in the GIC
+ *   DISABLED           disable depth &gt; 0 (lazily: the line may still be unmasked at its chip)
+ *   MASKED             masked at its chip (every mask and unmask goes through {@link #mask()} / {@link #unmask()})
  *   INPROGRESS         a hardirq run of the handlers is executing (on runningCpu)
  *   PENDING            an event arrived while it could not be handled; replayed on enable (edge)
  *   REPLAY             a resend is in flight; cleared at the next flow-handler entry
@@ -41,7 +43,8 @@ public final class IrqDesc {
     /* Implementation notes
      *
      * Locks: requestLock (kernel: request_mutex) serialises request/free/setFlowHandler; lock (the descriptor
-     * spinlock) guards istate, depth, target and the spurious counters. The hardirq path takes lock only for
+     * spinlock) guards istate, depth, target, type and the spurious counters, and is held around every chip
+     * operation on the line (as the kernel's chip callbacks run under desc->lock). The hardirq path takes lock only for
      * its bookkeeping and releases it while the handlers run (B-FLOW-1).
      *
      * actions is copy-on-write: request/free replace the array under both locks; the hardirq path reads one
@@ -67,8 +70,10 @@ public final class IrqDesc {
 
     static final IrqAction[] NO_ACTIONS = new IrqAction[0];
 
-    final int irq;                                              // I
-    final boolean percpu;                                       // I: SGI or PPI
+    final IrqData data;                                         // I: chip, hwirq, domain
+    final int irq;                                              // I: data.irq()
+    final boolean percpu;                                       // I: a per-CPU line (GIC SGI/PPI)
+    final boolean hidden;                                       // I: not listed in /proc/interrupts (IRQ_HIDDEN)
     final ReentrantLock lock = new ReentrantLock();             // the descriptor lock
     final ReentrantLock requestLock = new ReentrantLock();      // request_mutex
     volatile IrqAction[] actions = NO_ACTIONS;                  // L(requestLock + lock) for writes
@@ -77,7 +82,7 @@ public final class IrqDesc {
     int depth = 1;                                              // L(lock): no action = disabled
     int target;                                                 // L(lock): SPI route
     int runningCpu = -1;                                        // L(lock): the CPU with INPROGRESS
-    volatile Trigger trigger;                                   // L(lock)
+    volatile int type;                                          // L(lock) for writes: IrqFlags.TRIGGER_*
     final long[] kstat;                                         // O(each CPU its own slot)
 
     // Spurious detection (B-SPUR): L(lock), or the line's non-reentrant hardirq.
@@ -105,17 +110,34 @@ public final class IrqDesc {
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    IrqDesc(int irq, boolean percpu, int cpus, FlowHandler flow, Trigger trigger) {
-        this.irq = irq;
-        this.percpu = percpu;
+    IrqDesc(IrqData data, int cpus, FlowHandler flow, boolean hidden) {
+        this.data = data;
+        this.irq = data.irq();
+        this.percpu = data.isPercpu();
+        this.hidden = hidden;
         this.kstat = new long[cpus];
         this.flow = flow;
-        this.trigger = trigger;
+        this.type = data.chip().type(data);
     }
 
-    /** The interrupt number (GIC INTID). */
+    /** The Linux IRQ number (on arm64 the GIC INTID: the GICv3 domain maps each INTID to the same number). */
     public int irq() {
         return irq;
+    }
+
+    /** The controller's own number for the line (a GIC INTID, an IO-APIC pin, a vector). */
+    public int hwirq() {
+        return data.hwirq();
+    }
+
+    /** The controller's name, as /proc/interrupts shows it ("GICv3", "IO-APIC", ...). */
+    public String chipName() {
+        return data.chip().name();
+    }
+
+    /** Whether this is a per-CPU line (on the GIC: an SGI or PPI), requested with {@code requestPercpu}. */
+    public boolean isPercpu() {
+        return percpu;
     }
 
     /** Interrupts handled on {@code cpu} (kernel: kstat_irqs_cpu). */
@@ -153,8 +175,22 @@ public final class IrqDesc {
         return flow;
     }
 
-    public Trigger trigger() {
-        return trigger;
+    /**
+     * The line's trigger type as its chip is configured: {@link IrqFlags#TRIGGER_RISING} (edge) or
+     * {@link IrqFlags#TRIGGER_HIGH} (level), or another {@code TRIGGER_*} value a chip supports.
+     */
+    public int triggerType() {
+        return type;
+    }
+
+    /** Whether the line is level-triggered. */
+    public boolean isLevel() {
+        return (type & (IrqFlags.TRIGGER_HIGH | IrqFlags.TRIGGER_LOW)) != 0;
+    }
+
+    /** How the line is triggered, as /proc/interrupts shows it ("Level", "Edge"). */
+    public String typeName() {
+        return data.chip().typeName(data);
     }
 
     /** Disable depth: 0 = enabled (B-FLOW-3/5). */
@@ -250,6 +286,30 @@ public final class IrqDesc {
         } finally {
             lock.unlock();
         }
+    }
+
+    // ----- chip operations with the descriptor's MASKED bookkeeping (kernel: mask_irq / unmask_irq in chip.c) -----
+
+    /** Masks the line at its chip and records MASKED. Descriptor lock held. */
+    void mask() {
+        data.chip().mask(data);
+        set(MASKED);
+    }
+
+    /** Clears MASKED and unmasks the line at its chip. Descriptor lock held. */
+    void unmask() {
+        clear(MASKED);
+        data.chip().unmask(data);
+    }
+
+    IrqChip chip() {
+        return data.chip();
+    }
+
+    /** The line in the controller's words, and its IRQ number if that differs: "INTID 40", "pin 3 (irq 19)". */
+    String describe() {
+        String hw = data.chip().describeHwirq(data);
+        return irq == data.hwirq() ? hw : hw + " (irq " + irq + ")";
     }
 
     boolean has(int flag) {

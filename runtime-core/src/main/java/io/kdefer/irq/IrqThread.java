@@ -3,16 +3,16 @@
  */
 package io.kdefer.irq;
 
-import io.kdefer.cpu.KernelThread;
-import io.kdefer.internal.Handles;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.KernelThread;
+import io.kdefer.internal.Backoff;
+import io.kdefer.internal.Faults;
 import io.kdefer.internal.Lifecycle;
+import io.kdefer.internal.Parker;
 
 import java.lang.System.Logger.Level;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The thread of one threaded action, {@code irq/<irq>-<name>} (kernel: irq_thread), and the wake-up, oneshot and
@@ -78,61 +78,33 @@ final class IrqThread extends KernelThread {
      * decrement before the claimer's increment (the kernel orders it the same way). Hence "whoever brings it to
      * 0 notifies", on the decrement and on the increment; waiters wait for exactly 0.
      *
-     * Wake-up of the thread (the kernel's wake_up_process / set_current_state pairing, spec §11, and the same
-     * protocol as Cpu's): the claimer publishes RUNTHREAD (volatile RMW), then reads the Parker state, unparks only a
-     * PARKED thread, winning the PARKED -> RUNNING CAS (one unpark per sleep). The thread publishes PARKED, then
-     * re-reads RUNTHREAD and stopRequested before it parks. Both sides are volatile accesses, so one of them
+     * Wake-up of the thread: the runtime's one wake-up protocol, io.kdefer.internal.Parker (the kernel's
+     * wake_up_process / set_current_state pairing, spec §11), which the CPUs use too: the claimer publishes RUNTHREAD
+     * (volatile RMW), then Parker.wake reads the state and unparks only a PARKED thread, winning the PARKED -> RUNNING
+     * CAS (one unpark per sleep). The thread publishes PARKED (Parker.prepare), then re-reads RUNTHREAD,
+     * stopRequested and AFFINITY before it parks (sleep). Both sides are volatile accesses, so one of them
      * sees the other: a run is never stranded. A running thread is never unparked, so a thread function that
      * sleeps with parkNanos or blocks in j.u.c is not cut short by wake-ups that arrive meanwhile (an unpark
      * already in flight when the thread woke spuriously can still land once: parkNanos may return early anyway).
      */
     static final int EXITED = 1 << 5;
 
+    private static final System.Logger LOG = System.getLogger("io.kdefer.irq");
+
     /** report_bad_irq budget for thread functions (K-FLOW), process-wide like the kernel's. */
     private static final AtomicInteger BOGUS_REPORTS = new AtomicInteger();
 
-    private final Irqs irqs;              // I
+    private final IrqManage manage;       // I
+    private final Faults faults;          // I
     final IrqDesc desc;                   // I
     final IrqAction action;               // I
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Parker parker;          // I: action.parker
 
-    /**
-     * The thread's sleep and its wake-up, one unpark per sleep (see the implementation notes). Separate from the
-     * thread so the jcstress test can play the thread on its own actor thread.
-     */
-    static final class Parker {
-        static final int RUNNING = 0;
-        static final int PARKED = 1;
-
-        private volatile Thread owner;        // O(the sleeping thread): written before it publishes PARKED
-        private volatile int state;           // A: RUNNING / PARKED
-        volatile boolean stopRequested;       // A: kthread_should_stop
-
-        private static final VarHandle STATE = Handles.field(MethodHandles.lookup(), Parker.class, "state",
-                int.class);
-
-        /** The thread's idle step: publishes PARKED, then parks unless a run is owed or a stop was asked. */
-        void sleep(IrqAction a) {
-            owner = Thread.currentThread();
-            state = PARKED;
-            if (!a.hasFlag(IrqAction.RUNTHREAD) && !stopRequested && !a.hasFlag(IrqAction.AFFINITY)) {
-                LockSupport.park(this);
-            }
-            STATE.compareAndSet(this, PARKED, RUNNING);
-        }
-
-        /** Wakes the thread if it is parked; call after publishing RUNTHREAD or stopRequested. */
-        void wake() {
-            if (state == PARKED && STATE.compareAndSet(this, PARKED, RUNNING)) {
-                LockSupport.unpark(owner);
-            }
-        }
-    }
-
-    IrqThread(Irqs irqs, Object machine, IrqDesc desc, IrqAction action) {
-        super(machine, null, "irq/" + desc.irq + "-" + action.name, false);
-        this.irqs = irqs;
+    IrqThread(IrqManage manage, Cpus cpus, IrqDesc desc, IrqAction action) {
+        super(cpus, null, "irq/" + desc.irq + "-" + action.name, false);
+        this.manage = manage;
+        this.faults = cpus.faults();
         this.desc = desc;
         this.action = action;
         this.parker = new Parker();
@@ -164,7 +136,7 @@ final class IrqThread extends KernelThread {
 
     /** kthread_stop, first half: ask the thread to leave its loop after any owed run. */
     void requestStop() {
-        parker.stopRequested = true;
+        action.stopRequested = true;
         parker.wake();
     }
 
@@ -207,34 +179,48 @@ final class IrqThread extends KernelThread {
         IrqAction a = action;
         try {
             a.testAndClearFlag(IrqAction.AFFINITY);
-            irqs.bindThread(this);
+            manage.bindThread(this);
             a.testAndSetFlag(IrqAction.READY);
             ready.countDown();
             while (true) {
                 if (a.testAndClearFlag(IrqAction.AFFINITY)) {
-                    irqs.bindThread(this);                  // irq_thread_check_affinity
+                    manage.bindThread(this);                // irq_thread_check_affinity
                 }
-                if (handleOnce(desc, a, irqs.chip())) {
-                    irqs.faults().afterCallback(a, this);
+                if (handleOnce(desc, a)) {
+                    faults.afterCallback(a, this);
                     continue;
                 }
-                if (parker.stopRequested) {
+                if (a.stopRequested) {
                     if ((exit(a) & IrqAction.RUNTHREAD) != 0) {
-                        run(desc, a, irqs.chip());           // the one last run (B-TI-14)
-                        irqs.faults().afterCallback(a, this);
+                        run(desc, a);                       // the one last run (B-TI-14)
+                        faults.afterCallback(a, this);
                     }
                     return;
                 }
-                irqs.faults().beforeIdle(this);             // a set flag would make the park return at once
-                parker.sleep(a);
+                faults.beforeIdle(this);                    // a set flag would make the park return at once
+                sleep(a);
             }
         } finally {
             // irq_thread_dtor (J-TI-3): an Error escaped the loop. Account for a run still owed.
             if (!a.hasFlag(EXITED) && (exit(a) & IrqAction.RUNTHREAD) != 0) {
-                finalizeOneshot(desc, a, irqs.chip());
+                finalizeOneshot(desc, a);
                 threadDone(desc);
             }
             ready.countDown();
+        }
+    }
+
+    /**
+     * The thread's idle step (the Parker protocol): publishes PARKED, then parks unless a run is owed, a stop was
+     * asked or its affinity moved. Called by the action's thread (or the jcstress actor playing it).
+     */
+    static void sleep(IrqAction a) {
+        Parker p = a.parker;
+        p.prepare(Thread.currentThread());
+        if (!a.hasFlag(IrqAction.RUNTHREAD) && !a.stopRequested && !a.hasFlag(IrqAction.AFFINITY)) {
+            p.park(a, Long.MAX_VALUE);
+        } else {
+            p.finish();
         }
     }
 
@@ -287,24 +273,27 @@ final class IrqThread extends KernelThread {
      *
      * @return whether a run happened
      */
-    static boolean handleOnce(IrqDesc d, IrqAction a, IrqChip chip) {
+    static boolean handleOnce(IrqDesc d, IrqAction a) {
         if (!a.testAndClearFlag(IrqAction.RUNTHREAD)) {
             return false;
         }
-        run(d, a, chip);
+        run(d, a);
         return true;
     }
 
     /** irq_thread_fn + wake_threads_waitq: thread function, threads_handled, finalize oneshot, threads_active--. */
-    static void run(IrqDesc d, IrqAction a, IrqChip chip) {
+    static void run(IrqDesc d, IrqAction a) {
         IrqReturn r;
         try {
             r = a.threadFn.handle(d.irq, a.devId);
         } catch (Throwable t) {
-            if (a.threadFailed()) {
-                Irqs.LOG.log(Level.ERROR, "irq " + d.irq + ": thread function of " + a.name + " threw on "
-                        + Thread.currentThread().getName() + "; contained, counted as unhandled, the line is"
-                        + " finalized as if it returned (reported once per action)", t);
+            a.countThreadFailure();
+            IrqThread self = a.thread;
+            if (self != null) {
+                self.faults.threw(LOG, self, "irq " + d.irq + ": thread function of " + a.name, self.getName(), t,
+                        "counted as unhandled, the line finalized as if it returned");
+            } else {
+                LOG.log(Level.ERROR, "irq " + d.irq + ": thread function of " + a.name + " threw; contained", t);
             }
             r = IrqReturn.NONE;
         }
@@ -312,15 +301,15 @@ final class IrqThread extends KernelThread {
         if (r == IrqReturn.HANDLED) {
             IrqDesc.THREADS_HANDLED.getAndAdd(d, 1);
         } else if (r == null) {
-            if (BOGUS_REPORTS.getAndIncrement() < Irqs.BAD_IRQ_REPORTS) {
-                Irqs.LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from the thread function of "
+            if (BOGUS_REPORTS.getAndIncrement() < IrqFlows.BAD_IRQ_REPORTS) {
+                LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from the thread function of "
                         + a.name + " (not counted as handled; B-FLOW-2)");
             }
         } else if (r == IrqReturn.WAKE_THREAD && a.testAndSetFlag(IrqAction.WARNED)) {
-            Irqs.LOG.log(Level.WARNING, "irq " + d.irq + ": thread function of " + a.name + " returned WAKE_THREAD,"
+            LOG.log(Level.WARNING, "irq " + d.irq + ": thread function of " + a.name + " returned WAKE_THREAD,"
                     + " but there is no secondary thread to wake (forced threading is not modelled; reported once)");
         }
-        finalizeOneshot(d, a, chip);
+        finalizeOneshot(d, a);
         threadDone(d);
     }
 
@@ -329,7 +318,7 @@ final class IrqThread extends KernelThread {
      * under the descriptor lock: if RUNTHREAD was set again, keep this action's bit (the next run finalizes);
      * otherwise clear it, and if no woken oneshot thread is left and the line is masked and not disabled, unmask.
      */
-    static void finalizeOneshot(IrqDesc d, IrqAction a, IrqChip chip) {
+    static void finalizeOneshot(IrqDesc d, IrqAction a) {
         if (!d.has(IrqDesc.ONESHOT)) {
             return;
         }
@@ -342,7 +331,7 @@ final class IrqThread extends KernelThread {
                         long left = (long) IrqDesc.THREADS_ONESHOT.getAndBitwiseAnd(d, ~a.threadMask)
                                 & ~a.threadMask;
                         if (left == 0 && !d.has(IrqDesc.DISABLED) && d.has(IrqDesc.MASKED)) {
-                            chip.unmask(d);
+                            d.unmask();
                         }
                     }
                     return;
@@ -352,33 +341,25 @@ final class IrqThread extends KernelThread {
             }
             // A hardirq of this line runs on some CPU (spec §13.5): were we to unmask now, it could wake us
             // again and finish with the line unmasked while our next run is owed. Wait it out.
-            spins = inProgressBackoff(spins);
+            spins = Backoff.pause(spins);
         }
     }
 
     /*
-     * The hardirq that holds INPROGRESS is usually the one that just woke us, microseconds from its end: spin a
-     * little (the kernel's cpu_relax), then park briefly between checks. Parking costs 50-80 us of timer slack,
+     * Backoff.pause above: the hardirq that holds INPROGRESS is usually the one that just woke us, microseconds from
+     * its end: spin a little (the kernel's cpu_relax), then park briefly between checks. Parking costs 50-80 us of timer slack,
      * but yielding is worse on a shared box: sched_yield can hand the core to another process for a whole time
      * slice. Measured with ThreadedIrqBench, oneshot, under load from other processes: 60-120 us/op with this,
      * 440-1200 us/op with 10 yields before the parks, up to ~1 ms with 10 000 yields.
      */
-    private static int inProgressBackoff(int spins) {
-        if (spins < 100) {
-            Thread.onSpinWait();
-        } else {
-            LockSupport.parkNanos(20_000);
-        }
-        return spins + 1;
-    }
 
     /**
      * cond_unmask (B-FLOW-6/9, B-TI-11): the end of a flow handler's run on a ONESHOT line unmasks only if no woken
      * oneshot thread is outstanding. Descriptor lock held, INPROGRESS already cleared.
      */
-    static void condUnmask(IrqDesc d, IrqChip chip) {
+    static void condUnmask(IrqDesc d) {
         if (!d.has(IrqDesc.DISABLED) && d.has(IrqDesc.MASKED) && d.threadsOneshot == 0) {
-            chip.unmask(d);
+            d.unmask();
         }
     }
 

@@ -3,12 +3,17 @@
  */
 package io.kdefer.irqwork;
 
-import io.kdefer.Machine;
+import io.kdefer.cpu.Host;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
 import io.kdefer.internal.Await;
+import io.kdefer.internal.Kernel;
+import io.kdefer.smp.internal.CallEntry;
+import io.kdefer.smp.internal.CallQueues;
+import io.kdefer.smp.internal.Ipis;
 import io.kdefer.internal.Handles;
-import io.kdefer.internal.LList;
 import io.kdefer.internal.Services;
 
 import java.lang.invoke.MethodHandles;
@@ -96,9 +101,13 @@ public final class IrqWork {
     static final int CLAIMED = PENDING | BUSY;
     static final int CSD_TYPE_IRQ_WORK = 0x20;
 
+    static {
+        Access.register(IrqWork.class, IrqWork::install);
+    }
+
     private final IrqWorkCore core;                              // I
     private final Runnable fn;                                   // I
-    final LList.Node<Object> node = new LList.Node<>(this);      // link: raised, lazy or call-single list
+    final Entry node = new Entry(this);                          // I: link in a raised, lazy or call-single list
     private volatile int flags;                                  // A: see States
     private long runs;                                           // O(running CPU): R for readers
     private volatile long failures;                              // A
@@ -109,13 +118,48 @@ public final class IrqWork {
             long.class);
 
     /** A hard irq_work on {@code machine}: its callback runs in hardirq context on the CPU it is queued on. */
-    public IrqWork(Machine machine, Runnable fn) {
+    public IrqWork(Host machine, Runnable fn) {
         this(Services.get(machine, IrqWorkCore.class), fn, false);
     }
 
     /** A lazy irq_work: runs at the next tick of its CPU, raising no interrupt unless the tick is stopped. */
-    public static IrqWork lazy(Machine machine, Runnable fn) {
+    public static IrqWork lazy(Host machine, Runnable fn) {
         return new IrqWork(Services.get(machine, IrqWorkCore.class), fn, true);
+    }
+
+    /** irq_work's installer ({@code Access}): the per-CPU lists and their hooks. */
+    static void install(Kernel k) {
+        k.put(IrqWorkCore.class, new IrqWorkCore(k.get(Cpus.class), k.get(Ipis.class), k.get(CallQueues.class)));
+    }
+
+    /** The item's entry in a CPU's lists: its own raised/lazy list, or another CPU's call-single queue. */
+    static final class Entry extends CallEntry {
+        final IrqWork work;    // I
+
+        Entry(IrqWork work) {
+            this.work = work;
+        }
+
+        @Override
+        public int type() {
+            return IRQ_WORK;
+        }
+
+        @Override
+        public Throwable run(Cpu cpu) {
+            work.run();                      // contains and reports its callback's failure itself
+            return null;
+        }
+
+        @Override
+        public Object owner() {
+            return work;
+        }
+
+        @Override
+        public String kind() {
+            return "irq_work";
+        }
     }
 
     IrqWork(IrqWorkCore core, Runnable fn, boolean lazy) {
@@ -135,7 +179,7 @@ public final class IrqWork {
         if (core.refusesNewWork() || !claim()) {
             return false;
         }
-        core.enqueueLocal(core.thisCpuId(), this);
+        core.enqueueLocal(core.cpus.thisCpu(), this);
         return true;
     }
 
@@ -152,10 +196,10 @@ public final class IrqWork {
             return false;
         }
         Cpu target = core.checkTarget(cpu);
-        if (cpu == core.thisCpuId()) {
+        if (target == core.cpus.thisCpu()) {
             return queue();
         }
-        Cpu exec = core.executingCpu();
+        Cpu exec = core.cpus.executingCpu();
         if (exec != null && exec.context().inNmi()) {
             throw new IllegalStateException("irq_work queueOn(cpu/" + cpu + ") from NMI context on " + exec
                     + ": the remote path is not NMI-safe (B-IW-4); queue() locally instead");
@@ -182,7 +226,7 @@ public final class IrqWork {
         if ((f & BUSY) == 0) {
             return;
         }
-        if ((f & PENDING) != 0 && core.isManual()) {
+        if ((f & PENDING) != 0 && core.cpus.isManual()) {
             // Queued, not started: in MANUAL mode only a stepping thread runs it, and that is not this one. BUSY
             // without PENDING means another thread is running the callback right now: wait for it.
             throw new IllegalStateException("irq_work sync in MANUAL mode while the item is still pending: "
@@ -230,9 +274,8 @@ public final class IrqWork {
         try {
             fn.run();
         } catch (Throwable t) {
-            if ((long) FAILURES.getAndAdd(this, 1L) == 0) {
-                core.reportFailure(this, t);
-            }
+            FAILURES.getAndAdd(this, 1L);
+            core.reportFailure(this, t);
         }
         FLAGS.compareAndExchange(this, flags, flags & ~BUSY);
     }

@@ -4,27 +4,28 @@
 package io.kdefer.irqwork;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.WorkMigration;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Lifecycle;
-import io.kdefer.irq.Ipi;
-import io.kdefer.irq.IrqReturn;
-import io.kdefer.irq.Irqs;
-import io.kdefer.smp.SmpCore;
+import io.kdefer.smp.Ipi;
+import io.kdefer.smp.internal.CallEntry;
+import io.kdefer.smp.internal.CallQueues;
+import io.kdefer.smp.internal.Ipis;
 
 import java.lang.System.Logger.Level;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The per-CPU irq_work lists and their hooks into the CPU (the IRQ_WORK IPI, the tick, NOHZ, hotplug): the runtime
- * SPI behind {@link IrqWork}. Not for applications.
+ * The per-CPU irq_work lists and their hooks into the CPU (the IRQ_WORK IPI, the tick, NOHZ, hotplug): what
+ * {@link IrqWork} stands on (kernel: kernel/irq_work.c's per-CPU state).
  */
-public final class IrqWorkCore {
+final class IrqWorkCore {
     /* Implementation notes
      *
-     * Each CPU has a raised list (hard items; the IWI SGI runs it) and a lazy list (the tick runs it), both
+     * Each CPU has a raised list (hard items; the IRQ_WORK IPI runs it) and a lazy list (the tick runs it), both
      * intrusive lock-free lists: push is a CAS, the run takes the whole list with one getAndSet (kernel: llist).
      * Items queued for a remote CPU go through that CPU's call-single queue instead (B-IW-4).
      *
@@ -46,39 +47,39 @@ public final class IrqWorkCore {
      * and the dead hook runs after "online" was cleared, so one of them moves the lists to a live CPU (the same
      * argument as SmpCore's notes). Queued items are never dropped.
      *
-     * "Detached" cores (no machine) exist for the jcstress proofs: they run the same claim/push/run code with
-     * the IPI replaced by nothing and "this CPU" fixed to 0.
+     * The jcstress proofs build this core on a bare kernel (no platform: its IPIs go nowhere, and a test thread
+     * plays the CPU by calling runRaised): the same claim/push/run code, no test-only branches.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.irqwork");
 
     static final class Lists {
-        final LList<Object> raised = new LList<>();
-        final LList<Object> lazy = new LList<>();
+        final LList<CallEntry> raised = new LList<>();
+        final LList<CallEntry> lazy = new LList<>();
     }
 
-    private final Cpus cpus;              // I; null when detached
-    private final SmpCore smp;            // I; null when detached
-    final Lifecycle lifecycle;            // I; null when detached
-    private final Faults faults;          // I; null when detached
+    final Cpus cpus;                      // I
+    private final Ipis ipis;              // I
+    private final CallQueues callQueues;  // I
+    final Lifecycle lifecycle;            // I
+    private final Faults faults;          // I
     private final Lists[] lists;          // I
     private final AtomicLong raises = new AtomicLong();
     private volatile boolean closing;     // A: set once by the close DRAIN step
+    private final Migration migration;    // I
 
-    public IrqWorkCore(Cpus cpus, Irqs irqs, SmpCore smp, Lifecycle lifecycle) {
+    IrqWorkCore(Cpus cpus, Ipis ipis, CallQueues callQueues) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
-        this.smp = Objects.requireNonNull(smp, "smp");
-        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.ipis = Objects.requireNonNull(ipis, "ipis");
+        this.callQueues = Objects.requireNonNull(callQueues, "callQueues");
+        this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
-        this.lists = newLists(cpus.count());
-        irqs.requestPercpu(Ipi.IRQ_WORK.sgi(), (irq, dev) -> {
-            run(cpus.executingCpu().id());
-            return IrqReturn.HANDLED;
-        }, "IPI", this);
-        smp.registerEntryType(IrqWork.class, (item, cpu) -> {
-            ((IrqWork) item).run();
-            afterCallback((IrqWork) item);
-        });
-        cpus.addTickHook(cpu -> runList(lists[cpu.id()].lazy));              // B-IW-9
+        this.lists = new Lists[cpus.count()];
+        for (int i = 0; i < lists.length; i++) {
+            lists[i] = new Lists();
+        }
+        this.migration = new Migration();
+        ipis.setHandler(Ipi.IRQ_WORK, this::run);
+        cpus.addTickHook(cpu -> runList(cpu, lists[cpu.id()].lazy));        // B-IW-9
         cpus.addNohzHook(new Cpus.NohzHook() {
             @Override
             public boolean needsTick(Cpu cpu) {
@@ -88,7 +89,7 @@ public final class IrqWorkCore {
         cpus.addHotplugHook(new Cpus.HotplugHook() {
             @Override
             public void dying(Cpu cpu) {
-                run(cpu.id());                                               // B-IW-13
+                run(cpu);                                                    // B-IW-13
             }
 
             @Override
@@ -117,48 +118,12 @@ public final class IrqWorkCore {
         });
     }
 
-    private IrqWorkCore(int n) {
-        this.cpus = null;
-        this.smp = null;
-        this.lifecycle = null;
-        this.faults = null;
-        this.lists = newLists(n);
-    }
-
-    /** A core with no machine behind it (jcstress proofs): CPU 0 is "this CPU", raising sends nothing. */
-    static IrqWorkCore detached(int cpus) {
-        return new IrqWorkCore(cpus);
-    }
-
-    private static Lists[] newLists(int n) {
-        Lists[] l = new Lists[n];
-        for (int i = 0; i < n; i++) {
-            l[i] = new Lists();
-        }
-        return l;
-    }
-
     /** IWI self-interrupts sent (one per empty-to-non-empty transition of a raised list, B-IW-2). */
     public long raises() {
         return raises.get();
     }
 
-    int thisCpuId() {
-        return cpus == null ? 0 : cpus.thisCpu().id();
-    }
-
-    Cpu executingCpu() {
-        return cpus == null ? null : cpus.executingCpu();
-    }
-
-    boolean isManual() {
-        return cpus != null && cpus.isManual();
-    }
-
     Cpu checkTarget(int cpu) {
-        if (cpus == null) {
-            return null;
-        }
         if (cpu < 0 || cpu >= cpus.count()) {
             throw new IllegalArgumentException("no cpu/" + cpu + " (this machine has " + cpus.count() + " CPUs)");
         }
@@ -170,61 +135,71 @@ public final class IrqWorkCore {
     }
 
     /** The local path of queue(): push, and raise the IWI on the empty-to-non-empty transition. */
-    void enqueueLocal(int cpu, IrqWork w) {
-        Lists l = lists[cpu];
+    void enqueueLocal(Cpu cpu, IrqWork w) {
+        Lists l = lists[cpu.id()];
         if (w.isLazy()) {
-            if (l.lazy.push(w.node) && cpus != null && (closing || cpus.tickStopped(cpus.cpu(cpu)))) {
+            if (l.lazy.push(w.node) && (closing || cpus.tickStopped(cpu))) {
                 raise(cpu);
             }
         } else if (l.raised.push(w.node)) {
             raise(cpu);
         }
-        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
-            migrate(cpus.cpu(cpu), cpus.thisOnlineCpu());   // "this CPU" went offline under us (see notes)
+        if (!cpu.isOnline()) {
+            migrate(cpu, cpus.thisOnlineCpu());             // "this CPU" went offline under us (see notes)
         }
     }
 
-    /**
-     * Moves the lists of the offline {@code dead} to {@code to}; both lists are raised there (no tick needed). With no
-     * CPU left ({@code to} null: the machine stopped) what they hold is counted as a close leftover.
-     */
     private void migrate(Cpu dead, Cpu to) {
-        Cpu from = dead;
-        while (!from.isOnline()) {
+        migration.migrate(dead, to);
+    }
+
+    /** A dead CPU's lists to a live CPU's raised list: lazy items need no tick there, they run now (WorkMigration). */
+    private final class Migration extends WorkMigration {
+        Migration() {
+            super(cpus);
+        }
+
+        @Override
+        protected boolean hasWork(Cpu cpu) {
+            Lists l = lists[cpu.id()];
+            return !l.raised.isEmpty() || !l.lazy.isEmpty();
+        }
+
+        @Override
+        protected boolean move(Cpu from, Cpu to) {
             Lists src = lists[from.id()];
-            if (to == null) {
-                countLeftovers(src.raised.popAll());
-                countLeftovers(src.lazy.popAll());
-                return;
-            }
             Lists dst = lists[to.id()];
-            boolean moved = !src.raised.isEmpty() || !src.lazy.isEmpty();
             boolean signal = src.raised.transferTo(dst.raised);
-            signal |= src.lazy.transferTo(dst.raised);      // lazy items need no tick on the new CPU: run them now
-            if (signal) {
-                raise(to.id());
-            }
-            if (moved) {
-                LOG.log(Level.WARNING, "irq_work queued on " + from + " after it went offline runs on " + to
-                        + " (B-IW-13)");
-            }
-            if (to.isOnline()) {
-                return;
-            }
-            from = to;
-            to = cpus.thisOnlineCpu();
+            signal |= src.lazy.transferTo(dst.raised);
+            return signal;
+        }
+
+        @Override
+        protected void signal(Cpu cpu) {
+            raise(cpu);
+        }
+
+        @Override
+        protected void countLeftovers(Cpu cpu) {
+            Lists l = lists[cpu.id()];
+            IrqWorkCore.this.countLeftovers(l.raised.popAll());
+            IrqWorkCore.this.countLeftovers(l.lazy.popAll());
+        }
+
+        @Override
+        protected void moved(Cpu from, Cpu to) {
+            LOG.log(Level.WARNING, "irq_work queued on " + from + " after it went offline runs on " + to
+                    + " (B-IW-13)");
         }
     }
 
     void enqueueRemote(Cpu target, IrqWork w) {
-        smp.enqueue(target, w.node);
+        callQueues.queue(target, w.node);
     }
 
-    private void raise(int cpu) {
-        if (cpus != null) {
-            raises.incrementAndGet();
-            cpus.gic().sendSgi(Ipi.IRQ_WORK.sgi(), cpu);
-        }
+    private void raise(Cpu cpu) {
+        raises.incrementAndGet();
+        ipis.send(Ipi.IRQ_WORK, cpu);
     }
 
     /** Close, DRAIN phase: no tick will come for lazy items any more; raise for them now (see notes). */
@@ -232,17 +207,17 @@ public final class IrqWorkCore {
         closing = true;
         for (int c = 0; c < lists.length; c++) {
             if (!lists[c].lazy.isEmpty()) {
-                raise(c);
+                raise(cpus.cpu(c));
             }
         }
     }
 
-    private void countLeftovers(LList.Node<Object> chain) {
+    private void countLeftovers(LList.Node<CallEntry> chain) {
         long n = 0;
         Object example = null;
-        for (LList.Node<Object> p = chain; p != null; p = p.next()) {
+        for (LList.Node<CallEntry> p = chain; p != null; p = p.next()) {
             n++;
-            example = p.item();
+            example = p.item().owner();
         }
         if (n > 0) {
             lifecycle.leftover("irq_work", n, example);
@@ -252,40 +227,35 @@ public final class IrqWorkCore {
     }
 
     /** irq_work_run: the raised list, then the lazy list (B-IW-5). Hardirq context on {@code cpu}. */
-    void run(int cpu) {
-        runList(lists[cpu].raised);
-        runList(lists[cpu].lazy);
+    void run(Cpu cpu) {
+        Lists l = lists[cpu.id()];
+        runList(cpu, l.raised);
+        runList(cpu, l.lazy);
     }
 
-    /** Runs the raised list of {@code cpu} (for the jcstress proofs). */
+    /** Runs the raised list of {@code cpu} (for the jcstress proofs: the actor thread plays the CPU). */
     void runRaised(int cpu) {
-        runList(lists[cpu].raised);
+        runList(cpus.cpu(cpu), lists[cpu].raised);
     }
 
-    private void runList(LList<Object> list) {
-        for (LList.Node<Object> n = list.popAll(); n != null; ) {
-            LList.Node<Object> next = n.next();          // before run(): the item may be pushed again at once
-            IrqWork w = (IrqWork) n.item();
+    private void runList(Cpu cpu, LList<CallEntry> list) {
+        for (LList.Node<CallEntry> n = list.popAll(); n != null; ) {
+            LList.Node<CallEntry> next = n.next();       // before run(): the item may be pushed again at once
+            IrqWork w = ((IrqWork.Entry) n.item()).work;
             w.run();
-            afterCallback(w);
+            faults.afterCallback(w, cpu);
             n = next;
-            Cpu.checkpoint();                             // pseudo-NMIs between items
+            cpus.checkpoint(cpu);                        // pseudo-NMIs between items
         }
     }
 
-    /** The interrupt policy after an item ran (any CPU, including a remote item from the call-single queue). */
-    void afterCallback(IrqWork w) {
-        if (faults != null) {
-            faults.afterCallback(w, Thread.currentThread().getName());
-        }
-    }
-
-    /** Whether queue() must refuse: the machine is closed to the caller (never on a detached core). */
+    /** Whether queue() must refuse: the machine is closed to the caller. */
     boolean refusesNewWork() {
-        return cpus != null && cpus.refusesNewWork();
+        return cpus.refusesNewWork();
     }
 
     void reportFailure(IrqWork w, Throwable t) {
-        LOG.log(Level.ERROR, w + ": callback threw; contained, the CPU keeps running (reported once per item)", t);
+        faults.threw(LOG, w, w.toString() + ": callback", Thread.currentThread().getName(), t,
+                "the CPU keeps running");
     }
 }

@@ -3,69 +3,65 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.cpu.Cpu;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
+import io.kdefer.smp.internal.CallEntry;
 
 import java.util.function.BiConsumer;
 
 /**
  * One CPU's call_single_queue: a lock-free list that any thread pushes to and the owning CPU flushes from its
- * CALL_FUNC IPI handler (B-CSD-4). Entries are synchronous and asynchronous {@link CallSingleData}, coalescing
- * {@link QueueSingleData}, and foreign entry types registered by other subsystems (irq_work queued remotely).
+ * CALL_FUNC IPI handler (B-CSD-4). Entries are typed ({@link CallEntry}): synchronous and asynchronous
+ * {@link CallSingleData}, coalescing {@link QueueSingleData}, and irq_work queued on another CPU.
  */
 final class CallQueue {
     /* Implementation notes
      *
-     * flush() takes the whole list with one getAndSet, reverses it to FIFO, runs the synchronous csds first
-     * (function, then unlock: the waiter sees the function's stores), then everything else in FIFO order:
-     * asynchronous csds (snapshot info, unlock, then call), QueueSingleData (clear PENDING, then call) and
-     * foreign entries. It reads each node's next before releasing its item: a released item may be pushed again
-     * at once and its next overwritten.
+     * flush() takes the whole list with one getAndSet, reverses it to FIFO, runs the synchronous entries first
+     * (function, then unlock: the waiter sees the function's stores), then everything else in FIFO order. Each
+     * entry runs itself (CallEntry.run): an asynchronous csd snapshots its info, unlocks, then calls; a
+     * QueueSingleData clears PENDING, then calls; an irq_work runs its item. flush reads each node's next before it
+     * runs the entry: a released item may be pushed again at once and its next overwritten.
      */
-    final int cpu;                                  // I
-    final LList<Object> list = new LList<>();       // A (see LList)
+    final int cpu;                                      // I
+    final LList<CallEntry> list = new LList<>();        // A (see LList)
 
     CallQueue(int cpu) {
         this.cpu = cpu;
     }
 
     /** Pushes; true if the queue was empty (the caller then sends the CALL_FUNC IPI). */
-    boolean push(LList.Node<Object> node) {
-        return list.push(node);
+    boolean push(CallEntry e) {
+        return list.push(e);
     }
 
     boolean isEmpty() {
         return list.isEmpty();
     }
 
-    /** {@link #flush(BiConsumer, BiConsumer, Faults, Object)} without an interrupt policy (detached queues). */
-    int flush(BiConsumer<Object, Integer> foreign, BiConsumer<Object, Throwable> failed) {
-        return flush(foreign, failed, null, null);
-    }
-
     /**
-     * Runs every queued entry: synchronous csds first, then the rest, each in FIFO order.
+     * Runs every queued entry: synchronous ones first, then the rest, each in FIFO order.
      *
-     * @param foreign runs entries that are neither csds nor qsds (irq_work); gets the item and this CPU's id
-     * @param failed  gets a contained failure of an async csd or qsd and its source
-     * @param faults  the machine's interrupt policy (null: a detached queue), applied after every function
-     * @param where   the CPU running the queue, for its reports
+     * @param where  the CPU running the queue (a detached test queue: the CPU it plays, or null)
+     * @param failed gets the source and failure of an entry whose function threw (contained)
+     * @param faults the machine's interrupt policy, applied after every function
      * @return the number of entries run
      */
-    int flush(BiConsumer<Object, Integer> foreign, BiConsumer<Object, Throwable> failed, Faults faults, Object where) {
-        LList.Node<Object> head = LList.reverse(list.popAll());
+    int flush(Cpu where, BiConsumer<Object, Throwable> failed, Faults faults) {
+        LList.Node<CallEntry> head = LList.reverse(list.popAll());
         if (head == null) {
             return 0;
         }
         int n = 0;
-        // Pass 1: synchronous csds, unlinked from the chain as they run.
-        LList.Node<Object> keepHead = null;
-        LList.Node<Object> keepTail = null;
-        for (LList.Node<Object> p = head; p != null; ) {
-            LList.Node<Object> next = p.next();
-            Object item = p.item();
-            if (item instanceof CallSingleData && ((CallSingleData) item).isSync()) {
-                runSync((CallSingleData) item, faults, where);
+        // Pass 1: synchronous entries, unlinked from the chain as they run.
+        LList.Node<CallEntry> keepHead = null;
+        LList.Node<CallEntry> keepTail = null;
+        for (LList.Node<CallEntry> p = head; p != null; ) {
+            LList.Node<CallEntry> next = p.next();
+            CallEntry e = p.item();
+            if (e.type() == CallEntry.SYNC) {
+                run(e, where, failed, faults);
                 n++;
             } else if (keepTail == null) {
                 keepHead = p;
@@ -80,55 +76,20 @@ final class CallQueue {
             LList.link(keepTail, null);
         }
         // Pass 2: everything else, FIFO.
-        for (LList.Node<Object> p = keepHead; p != null; ) {
-            LList.Node<Object> next = p.next();
-            Object item = p.item();
-            if (item instanceof CallSingleData) {
-                CallSingleData csd = (CallSingleData) item;
-                Object info = csd.info();           // snapshot before unlocking (MO-CSD-3)
-                csd.unlock();
-                try {
-                    csd.fn.accept(info);
-                } catch (Throwable t) {
-                    failed.accept(csd, t);
-                }
-                if (faults != null) {
-                    faults.afterCallback(csd, where);
-                }
-            } else if (item instanceof QueueSingleData) {
-                QueueSingleData qsd = (QueueSingleData) item;
-                try {
-                    qsd.run();
-                } catch (Throwable t) {
-                    failed.accept(qsd, t);
-                }
-                if (faults != null) {
-                    faults.afterCallback(qsd, where);
-                }
-            } else {
-                foreign.accept(item, cpu);
-            }
+        for (LList.Node<CallEntry> p = keepHead; p != null; ) {
+            LList.Node<CallEntry> next = p.next();
+            run(p.item(), where, failed, faults);
             n++;
             p = next;
         }
         return n;
     }
 
-    private static void runSync(CallSingleData csd, Faults faults, Object where) {
-        try {
-            csd.fn.accept(csd.info());
-        } catch (Throwable t) {
-            csd.failure = t;                    // published by the unlock below
+    private static void run(CallEntry e, Cpu where, BiConsumer<Object, Throwable> failed, Faults faults) {
+        Throwable t = e.run(where);
+        if (t != null) {
+            failed.accept(e.owner(), t);
         }
-        if (faults != null) {
-            faults.afterCallback(csd.fn, where);
-        }
-        // Volatile unlock, then read the waiter: against the waiter's volatile write of itself and volatile read
-        // of the lock, one of the two always sees the other (no lost wake-up).
-        csd.unlockVolatile();
-        Thread w = csd.waiter;
-        if (w != null) {
-            java.util.concurrent.locks.LockSupport.unpark(w);
-        }
+        faults.afterCallback(e.owner(), where);
     }
 }

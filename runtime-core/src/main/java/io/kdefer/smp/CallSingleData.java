@@ -3,8 +3,9 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.cpu.Cpu;
 import io.kdefer.internal.Handles;
-import io.kdefer.internal.LList;
+import io.kdefer.smp.internal.CallEntry;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,14 +53,13 @@ public final class CallSingleData {
     static final int TYPE_MASK = 0xf0;
 
     final Consumer<Object> fn;                                 // I
-    final LList.Node<Object> node = new LList.Node<>(this);    // link in a call-single queue
+    final Entry node = new Entry();                            // I: its entry in a call-single queue
     private volatile int flags;                                // A
     private Object info;                                       // written before LOCK is taken; see notes
 
     // For synchronous calls made by Smp.callFunctionSingle: the waiter and the callback's failure.
     volatile Thread waiter;                                    // A
     Throwable failure;                                         // published by the unlock release
-    private volatile boolean failureReported;                  // A
 
     private static final VarHandle FLAGS = Handles.field(MethodHandles.lookup(), CallSingleData.class, "flags",
             int.class);
@@ -125,12 +125,56 @@ public final class CallSingleData {
         return ((int) FLAGS.getAcquire(this) & LOCK) != 0;
     }
 
-    boolean firstFailure() {
-        if (failureReported) {
-            return false;
+    /**
+     * The csd's call-single queue entry: CSD_TYPE_SYNC or ASYNC as submitted. A synchronous run stores the failure
+     * for the waiter, unlocks and wakes it; an asynchronous one snapshots the info, unlocks, then calls.
+     */
+    final class Entry extends CallEntry {
+        @Override
+        public int type() {
+            return isSync() ? SYNC : ASYNC;
         }
-        failureReported = true;
-        return true;
+
+        @Override
+        public Throwable run(Cpu cpu) {
+            if (isSync()) {
+                runSync();
+                return null;
+            }
+            Object i = info;                 // snapshot before unlocking (MO-CSD-3)
+            unlock();
+            try {
+                fn.accept(i);
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        }
+
+        @Override
+        public Object owner() {
+            return CallSingleData.this;
+        }
+
+        @Override
+        public String kind() {
+            return "cross-CPU call";
+        }
+    }
+
+    private void runSync() {
+        try {
+            fn.accept(info);
+        } catch (Throwable t) {
+            failure = t;                    // published by the unlock below
+        }
+        // Volatile unlock, then read the waiter: against the waiter's volatile write of itself and volatile read
+        // of the lock, one of the two always sees the other (no lost wake-up).
+        unlockVolatile();
+        Thread w = waiter;
+        if (w != null) {
+            java.util.concurrent.locks.LockSupport.unpark(w);
+        }
     }
 
     @Override

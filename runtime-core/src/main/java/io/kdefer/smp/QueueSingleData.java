@@ -3,8 +3,9 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.cpu.Cpu;
 import io.kdefer.internal.Handles;
-import io.kdefer.internal.LList;
+import io.kdefer.smp.internal.CallEntry;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -33,10 +34,9 @@ public final class QueueSingleData {
     static final int PENDING = 1;
 
     final Runnable fn;                                         // I
-    final LList.Node<Object> node = new LList.Node<>(this);    // link in a call-single queue
+    final Entry node = new Entry();                            // I: its entry in a call-single queue
     private volatile int flags;                                // A
     private volatile long runs;                                // R: racy count (two runs may overlap)
-    private volatile boolean failureReported;                  // A
 
     private static final VarHandle FLAGS = Handles.field(MethodHandles.lookup(), QueueSingleData.class, "flags",
             int.class);
@@ -71,11 +71,31 @@ public final class QueueSingleData {
         fn.run();
     }
 
-    boolean firstFailure() {
-        if (failureReported) {
-            return false;
+    /** The qsd's call-single queue entry: clears PENDING (full fence), then calls. */
+    final class Entry extends CallEntry {
+        @Override
+        public int type() {
+            return QUEUED;
         }
-        failureReported = true;
-        return true;
+
+        @Override
+        public Throwable run(Cpu cpu) {
+            try {
+                QueueSingleData.this.run();
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        }
+
+        @Override
+        public Object owner() {
+            return QueueSingleData.this;
+        }
+
+        @Override
+        public String kind() {
+            return "cross-CPU call";
+        }
     }
 }

@@ -5,8 +5,13 @@ package io.kdefer.smp;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
 import io.kdefer.internal.Backoff;
+import io.kdefer.internal.Kernel;
+import io.kdefer.irq.internal.GenIrq;
+import io.kdefer.smp.internal.CallQueues;
+import io.kdefer.smp.internal.Ipis;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -17,7 +22,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Cross-CPU function calls over IPIs (kernel: smp_call_function_*): a function runs in hardirq context on
- * another CPU, delivered through that CPU's call-single queue and the CALL_FUNC SGI.
+ * another CPU, delivered through that CPU's call-single queue and the CALL_FUNC IPI (on the GIC, SGI 1).
+ *
+ * <p>The smp subsystem also owns the IPIs themselves ({@link Ipi}, and internally the dispatch the platform delivers
+ * them through) and the typed call-single queues irq_work uses for remote work.
  *
  * <h2>Properties</h2>
  * <ul>
@@ -45,9 +53,38 @@ public final class Smp {
     private final SmpCore core;   // I
     private final Cpus cpus;      // I
 
-    public Smp(SmpCore core) {
+    static {
+        Access.register(Smp.class, Smp::install);
+    }
+
+    /**
+     * The smp subsystem's installer ({@code Access}): the IPI dispatch (the platform sets its sender later), the
+     * call-single queues and this facade.
+     */
+    static void install(Kernel k) {
+        Cpus cpus = k.get(Cpus.class);
+        IpiDispatch ipis = new IpiDispatch(cpus.count());
+        SmpCore core = new SmpCore(cpus, ipis);
+        k.put(Ipis.class, ipis);
+        k.put(CallQueues.class, core);
+        k.put(SmpCore.class, core);
+        k.put(Smp.class, new Smp(core));
+        k.get(GenIrq.class).addProcRows(ipis);
+    }
+
+    private Smp(SmpCore core) {
         this.core = Objects.requireNonNull(core, "core");
         this.cpus = core.cpus();
+    }
+
+    /** CALL_FUNC IPIs sent: one per empty-to-non-empty transition of a CPU's call-single queue (B-CSD-1). */
+    public long ipisSent() {
+        return core.ipisSent();
+    }
+
+    /** Functions nobody waited for (async csds, qsds, non-waiting calls, also run inline) that threw (contained). */
+    public long failures() {
+        return core.failures();
     }
 
     /**
@@ -113,7 +150,7 @@ public final class Smp {
             }
             return true;
         }
-        core.enqueue(target, csd.node);
+        core.queue(target, csd.node);
         return true;
     }
 
@@ -206,7 +243,7 @@ public final class Smp {
             qsd.reset();
             throw new IllegalArgumentException("-ENXIO: " + target + " is offline");
         }
-        core.enqueue(target, qsd.node);
+        core.queue(target, qsd.node);
         return true;
     }
 
@@ -231,7 +268,7 @@ public final class Smp {
         if (wait) {
             csd.waiter = Thread.currentThread();   // before the push: the target reads it after running fn
         }
-        core.enqueue(target, csd.node);
+        core.queue(target, csd.node);
     }
 
     private void await(Cpu target, CallSingleData csd) {

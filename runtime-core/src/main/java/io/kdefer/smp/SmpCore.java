@@ -4,27 +4,27 @@
 package io.kdefer.smp;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.WorkMigration;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Lifecycle;
-import io.kdefer.irq.Ipi;
-import io.kdefer.irq.IrqReturn;
-import io.kdefer.irq.Irqs;
+import io.kdefer.smp.internal.CallEntry;
+import io.kdefer.smp.internal.CallQueues;
+import io.kdefer.smp.internal.Ipis;
 
 import java.lang.System.Logger.Level;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 
 /**
- * The per-CPU call-single queues and the CALL_FUNC IPI (kernel: kernel/smp.c internals): the runtime SPI behind
- * {@link Smp}, which irq_work also uses to queue work on a remote CPU. Not for applications.
+ * The per-CPU call-single queues and the CALL_FUNC IPI (kernel: kernel/smp.c internals): what {@link Smp} stands
+ * on, and what irq_work uses to queue work on a remote CPU ({@link CallQueues}).
  */
-public final class SmpCore {
+final class SmpCore implements CallQueues {
     /* Implementation notes
      *
-     * enqueue() sends the CALL_FUNC SGI only when the push found the target's queue empty (B-CSD-1): one IPI per
+     * queue() sends the CALL_FUNC IPI only when the push found the target's queue empty (B-CSD-1): one IPI per
      * empty-to-non-empty transition. The handler flushes the whole queue, so an entry pushed onto a non-empty
      * queue is covered by the IPI its first entry sent (the flush's getAndSet happens after that push or the
      * push found the queue empty again and sent its own IPI).
@@ -38,8 +38,7 @@ public final class SmpCore {
      * (both may; each entry moves once, popAll is atomic). Moved entries run on the new CPU, reported once per
      * move: the kernel cannot reach this state, and dropping accepted work is worse than running it elsewhere.
      *
-     * Foreign entry types (irq_work) register a runner; the registry is written at boot, before any entry can
-     * be queued, and read-only afterwards.
+     * Entries are typed (CallEntry): the queue runs synchronous ones first and asks each to run itself.
      *
      * Close. The CPUs run their queues before they stop. An entry pushed after its target stopped is found by the
      * sender's re-check (a stopped CPU is not online) and, with no CPU left to take it, counted as a close leftover
@@ -49,27 +48,26 @@ public final class SmpCore {
     private static final System.Logger LOG = System.getLogger("io.kdefer.smp");
 
     private final Cpus cpus;                                    // I
+    private final Ipis ipis;                                    // I
     final Lifecycle lifecycle;                                  // I
     final Faults faults;                                        // I
     private final CallQueue[] queues;                           // I
-    private volatile Class<?> foreignType;                      // I after boot (one registered type: irq_work)
-    private volatile BiConsumer<Object, Cpu> foreignRunner;     // I after boot
+    private final Migration migration;                          // I
     private final AtomicLong failures = new AtomicLong();
-    private final AtomicLong ipis = new AtomicLong();
+    private final AtomicLong ipisSent = new AtomicLong();
     private final AtomicLong migrated = new AtomicLong();
 
-    public SmpCore(Cpus cpus, Irqs irqs) {
+    SmpCore(Cpus cpus, Ipis ipis) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.ipis = Objects.requireNonNull(ipis, "ipis");
         this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
         this.queues = new CallQueue[cpus.count()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new CallQueue(i);
         }
-        irqs.requestPercpu(Ipi.CALL_FUNC.sgi(), (irq, dev) -> {
-            flush(cpus.executingCpu());
-            return IrqReturn.HANDLED;
-        }, "IPI", this);
+        this.migration = new Migration();
+        ipis.setHandler(Ipi.CALL_FUNC, this::flush);
         cpus.addHotplugHook(new Cpus.HotplugHook() {
             @Override
             public void dying(Cpu cpu) {
@@ -84,7 +82,7 @@ public final class SmpCore {
             @Override
             public void online(Cpu cpu) {
                 if (!queues[cpu.id()].isEmpty()) {
-                    cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), cpu.id());
+                    ipis.send(Ipi.CALL_FUNC, cpu);
                 }
             }
         });
@@ -103,111 +101,87 @@ public final class SmpCore {
         });
     }
 
-    /** Registers the runner for queued items of {@code type} (irq_work). Boot time only. */
-    public void registerEntryType(Class<?> type, BiConsumer<Object, Cpu> runner) {
-        if (foreignType != null) {
-            throw new IllegalStateException("an entry type is already registered: " + foreignType.getName());
-        }
-        foreignRunner = Objects.requireNonNull(runner, "runner");
-        foreignType = Objects.requireNonNull(type, "type");
-    }
-
-    /**
-     * Pushes {@code node} onto {@code target}'s call-single queue and sends the CALL_FUNC IPI if the queue was
-     * empty. Lock-free, allocation-free.
-     */
-    public void enqueue(Cpu target, LList.Node<Object> node) {
-        if (queues[target.id()].push(node)) {
-            ipis.incrementAndGet();
-            cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), target.id());
+    @Override
+    public void queue(Cpu target, CallEntry e) {
+        if (queues[target.id()].push(e)) {
+            ipisSent.incrementAndGet();
+            ipis.send(Ipi.CALL_FUNC, target);
         }
         if (!target.isOnline()) {
             migrate(target, cpus.thisOnlineCpu());      // the target went offline after the sender's check (see notes)
         }
     }
 
-    /**
-     * Moves what is queued on the offline {@code dead} to {@code to} (and on, should {@code to} go offline too); with
-     * no CPU left to take it ({@code to} null: the machine stopped) counts it as a close leftover.
-     */
     private void migrate(Cpu dead, Cpu to) {
-        Cpu from = dead;
-        while (!from.isOnline()) {
-            if (to == null) {
-                countLeftovers(queues[from.id()].list.popAll());
-                return;
-            }
-            boolean moved = !queues[from.id()].isEmpty();
-            if (queues[from.id()].list.transferTo(queues[to.id()].list)) {
-                ipis.incrementAndGet();
-                cpus.gic().sendSgi(Ipi.CALL_FUNC.sgi(), to.id());
-            }
-            if (moved) {
-                migrated.incrementAndGet();
-                LOG.log(Level.WARNING, "cross-CPU calls queued for " + from + " after it went offline run on " + to
-                        + " (B-CSD-6)");
-            }
-            if (to.isOnline()) {
-                return;
-            }
-            from = to;
-            to = cpus.thisOnlineCpu();
+        migration.migrate(dead, to);
+    }
+
+    /** A dead CPU's call-single queue to a live CPU's (WorkMigration; B-CSD-6). */
+    private final class Migration extends WorkMigration {
+        Migration() {
+            super(cpus);
+        }
+
+        @Override
+        protected boolean hasWork(Cpu cpu) {
+            return !queues[cpu.id()].isEmpty();
+        }
+
+        @Override
+        protected boolean move(Cpu from, Cpu to) {
+            return queues[from.id()].list.transferTo(queues[to.id()].list);
+        }
+
+        @Override
+        protected void signal(Cpu cpu) {
+            ipisSent.incrementAndGet();
+            ipis.send(Ipi.CALL_FUNC, cpu);
+        }
+
+        @Override
+        protected void countLeftovers(Cpu cpu) {
+            SmpCore.this.countLeftovers(queues[cpu.id()].list.popAll());
+        }
+
+        @Override
+        protected void moved(Cpu from, Cpu to) {
+            migrated.incrementAndGet();
+            LOG.log(Level.WARNING, "cross-CPU calls queued for " + from + " after it went offline run on " + to
+                    + " (B-CSD-6)");
         }
     }
 
-    private void countLeftovers(LList.Node<Object> chain) {
-        long n = 0;
-        Object example = null;
-        for (LList.Node<Object> p = chain; p != null; p = p.next()) {
-            n++;
-            example = p.item();
-        }
-        if (n > 0) {
-            Object ex = example;
-            // irq_work queued remotely travels as a call-single entry: count it as what it is
-            lifecycle.leftover(ex.getClass() == foreignType ? "irq_work" : "cross-CPU call", n, ex);
+    private void countLeftovers(LList.Node<CallEntry> chain) {
+        for (LList.Node<CallEntry> p = chain; p != null; p = p.next()) {
+            CallEntry e = p.item();
+            lifecycle.leftover(e.kind(), 1, e.owner());    // irq_work queued remotely is counted as irq_work
         }
     }
 
     /** Times entries queued for a CPU that went offline were moved to another CPU (see the notes). */
-    public long migrations() {
+    long migrations() {
         return migrated.get();
     }
 
     /** CALL_FUNC IPIs sent (one per empty-to-non-empty queue transition). */
-    public long ipisSent() {
-        return ipis.get();
+    long ipisSent() {
+        return ipisSent.get();
     }
 
     /** Functions nobody waited for (async csds, qsds, non-waiting calls, also run inline) that threw (contained). */
-    public long failures() {
+    long failures() {
         return failures.get();
     }
 
     /** Runs everything on {@code cpu}'s queue (the CALL_FUNC handler; hardirq context). */
     void flush(Cpu cpu) {
-        queues[cpu.id()].flush(this::runForeign, this::failed, faults, cpu);
+        queues[cpu.id()].flush(cpu, this::failed, faults);
     }
 
-    private void runForeign(Object item, Integer cpu) {
-        if (item.getClass() == foreignType) {
-            foreignRunner.accept(item, cpus.cpu(cpu));
-        } else {
-            LOG.log(Level.ERROR, "cpu/" + cpu + ": unknown entry on the call-single queue: " + item);
-        }
-    }
-
-    /**
-     * Counts a contained failure of a function nobody waits for. Reported once per csd or qsd; a plain function run
-     * inline (no descriptor to remember it by) is reported each time, as each call of it is a new submission.
-     */
+    /** Counts a contained failure of a function nobody waits for, reported once per csd, qsd or function. */
     void failed(Object source, Throwable t) {
         failures.incrementAndGet();
-        boolean first = source instanceof CallSingleData ? ((CallSingleData) source).firstFailure()
-                : !(source instanceof QueueSingleData) || ((QueueSingleData) source).firstFailure();
-        if (first) {
-            LOG.log(Level.ERROR, "cross-CPU call " + source + " threw; contained (reported once per csd or qsd)", t);
-        }
+        faults.threw(LOG, source, "cross-CPU call " + source, Cpu.current(), t, null);
     }
 
     Cpus cpus() {

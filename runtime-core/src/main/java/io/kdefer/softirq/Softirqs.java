@@ -4,7 +4,11 @@
 package io.kdefer.softirq;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
+import io.kdefer.internal.Config;
+import io.kdefer.internal.Kernel;
+import io.kdefer.softirq.internal.SoftirqEngine;
 
 import java.util.Objects;
 
@@ -37,72 +41,116 @@ import java.util.Objects;
  * </pre>
  */
 public final class Softirqs {
-    private final Cpus cpus;   // I
+    static {
+        Access.register(Softirqs.class, Softirqs::install);
+    }
 
-    public Softirqs(Cpus cpus) {
-        this.cpus = Objects.requireNonNull(cpus, "cpus");
+    private final Cpus cpus;              // I
+    private final SoftirqEngine engine;   // I
+
+    /** The softirq subsystem's installer ({@code Access}): the engine, hooked into the CPUs, and this facade. */
+    private static void install(Kernel k) {
+        Cpus cpus = k.get(Cpus.class);
+        Config c = k.config();
+        SoftirqEngine engine = new SoftirqEngine(cpus, c.softirqMaxRestart(), c.softirqMaxNanos());
+        k.put(SoftirqEngine.class, engine);
+        k.put(Softirqs.class, new Softirqs(cpus, engine));
+    }
+
+    private Softirqs(Cpus cpus, SoftirqEngine engine) {
+        this.cpus = cpus;
+        this.engine = engine;
     }
 
     /**
      * open_softirq: installs the action of {@code vector}. HI, TIMER and TASKLET belong to the runtime (tasklets
      * and timers) and are refused, as is opening a vector twice.
+     *
+     * @throws IllegalStateException if the vector already has an action, or on a closed machine
      */
     public void open(Softirq vector, Runnable action) {
         Objects.requireNonNull(vector, "vector");
         Objects.requireNonNull(action, "action");
-        cpus.lifecycle().checkOpen("open_softirq");
         if (vector == Softirq.HI || vector == Softirq.TIMER || vector == Softirq.TASKLET) {
             throw new IllegalArgumentException("softirq " + vector + " belongs to the runtime ("
                     + (vector == Softirq.TIMER ? "timers" : "tasklets") + "); open another vector");
         }
-        synchronized (this) {
-            if (cpus.softirqAction(vector.ordinal()) != null) {
-                throw new IllegalStateException("softirq " + vector + " already has an action");
-            }
-            cpus.openSoftirq(vector.ordinal(), action);
+        cpus.lifecycle().checkOpen("open_softirq");
+        if (!engine.open(vector, new UserAction(action))) {
+            throw new IllegalStateException("softirq " + vector + " already has an action");
+        }
+    }
+
+    /** An application's action: it does not need the CPU it runs on (Cpu.current() names it). */
+    private static final class UserAction implements SoftirqEngine.Action {
+        private final Runnable action;
+
+        UserAction(Runnable action) {
+            this.action = action;
+        }
+
+        @Override
+        public void run(Cpu cpu) {
+            action.run();
+        }
+
+        @Override
+        public String toString() {
+            return action.toString();
         }
     }
 
     /**
      * raise_softirq on this CPU (the home CPU for an unbound thread). Lock-free and allocation-free: one volatile
      * read-modify-write, plus one unpark if that CPU is parked.
+     *
+     * @throws IllegalStateException from outside the machine once it is closed
      */
     public void raise(Softirq vector) {
         Objects.requireNonNull(vector, "vector");
         if (cpus.refusesNewWork()) {
             throw cpus.lifecycle().closedException("raise_softirq");
         }
-        cpus.raiseSoftirq(cpus.thisCpu(), vector.ordinal());
+        engine.raise(cpus.thisCpu(), vector);
     }
 
-    /** Raises {@code vector} on {@code cpu} (for the runtime's own subsystems and tests; not a kernel API). */
+    /**
+     * Raises {@code vector} on {@code cpu} (for the runtime's own subsystems and tests; not a kernel API).
+     *
+     * @throws IllegalStateException from outside the machine once it is closed
+     */
     public void raiseOn(int cpu, Softirq vector) {
         Objects.requireNonNull(vector, "vector");
         Cpu c = cpus.cpu(cpu);
         if (cpus.refusesNewWork()) {
             throw cpus.lifecycle().closedException("raise_softirq");
         }
-        cpus.raiseSoftirq(c, vector.ordinal());
+        engine.raise(c, vector);
     }
 
     /** A snapshot of {@code cpu}'s pending word: bit {@code v.bit()} per vector. */
     public int pending(int cpu) {
-        return cpus.softirqPending(cpus.cpu(cpu));
+        return engine.pending(cpus.cpu(cpu));
     }
 
     /** Times {@code vector}'s action ran on {@code cpu} (the /proc/softirqs count). */
     public long count(int cpu, Softirq vector) {
-        return cpus.softirqRuns(cpus.cpu(cpu), vector.ordinal());
+        return engine.runs(cpus.cpu(cpu), vector);
     }
 
     /** Drains on {@code cpu} that ran out of budget and left work to its ksoftirqd phase. */
     public long deferrals(int cpu) {
-        return cpus.softirqDeferrals(cpus.cpu(cpu));
+        return engine.deferrals(cpus.cpu(cpu));
+    }
+
+    /** ksoftirqd phases {@code cpu} ran (the drains that waited for a pass of the CPU loop with no hardirq). */
+    public long ksoftirqdRuns(int cpu) {
+        return engine.ksoftirqdRuns(cpus.cpu(cpu));
     }
 
     /** Times an action of {@code vector} threw (contained; the CPU kept running). */
     public long failures(Softirq vector) {
-        return cpus.softirqFailures(vector.ordinal());
+        return engine.failures(vector);
     }
 
     /** The CPU a {@link #raise} from the calling thread lands on. */

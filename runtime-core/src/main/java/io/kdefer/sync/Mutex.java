@@ -3,6 +3,7 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.cpu.internal.SleepAwareThread;
 import io.kdefer.cpu.CpuContext;
 
 import java.util.concurrent.locks.ReentrantLock;

@@ -3,9 +3,14 @@
  */
 package io.kdefer.tasklet;
 
-import io.kdefer.Machine;
+import io.kdefer.cpu.Host;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
 import io.kdefer.internal.Await;
+import io.kdefer.internal.Kernel;
+import io.kdefer.softirq.internal.SoftirqEngine;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Services;
@@ -142,13 +147,22 @@ public final class Tasklet {
             long.class);
 
     /** tasklet_setup: an enabled, idle tasklet of {@code machine}. */
-    public Tasklet(Machine machine, Runnable fn) {
+    public Tasklet(Host machine, Runnable fn) {
         this(Services.get(machine, TaskletCore.class), fn, 0);
     }
 
     /** DECLARE_TASKLET_DISABLED: the disable count starts at 1; it runs only after {@link #enable()}. */
-    public static Tasklet disabled(Machine machine, Runnable fn) {
+    public static Tasklet disabled(Host machine, Runnable fn) {
         return new Tasklet(Services.get(machine, TaskletCore.class), fn, 1);
+    }
+
+    static {
+        Access.register(Tasklet.class, Tasklet::install);
+    }
+
+    /** The tasklet subsystem's installer ({@code Access}): the per-CPU lists and the HI and TASKLET actions. */
+    static void install(Kernel k) {
+        k.put(TaskletCore.class, new TaskletCore(k.get(Cpus.class), k.get(SoftirqEngine.class)));
     }
 
     Tasklet(TaskletCore core, Runnable fn, int count) {
@@ -168,12 +182,12 @@ public final class Tasklet {
      *         machine is closed
      */
     public boolean schedule() {
-        return schedule(core.thisCpuId(), TaskletCore.NORMAL);
+        return schedule(core.cpus.thisCpu(), TaskletCore.NORMAL);
     }
 
     /** tasklet_hi_schedule: as {@link #schedule()}, in HI_SOFTIRQ (vector 0, before timers and networking). */
     public boolean scheduleHi() {
-        return schedule(core.thisCpuId(), TaskletCore.HI);
+        return schedule(core.cpus.thisCpu(), TaskletCore.HI);
     }
 
     /**
@@ -231,7 +245,7 @@ public final class Tasklet {
         try {
             // test_and_set_bit(SCHED): a full RMW also when it fails, so the wait below is ordered after it.
             while (((int) STATE.getAndBitwiseOr(this, SCHED) & SCHED) != 0) {
-                if (core.isManual()) {
+                if (core.cpus.isManual()) {
                     stepUntilRun();
                 } else {
                     awaitClear(SCHED, "tasklet_kill");
@@ -275,7 +289,7 @@ public final class Tasklet {
     // ---------------------------------------------------------------------------------------------- transitions
 
     /** IDLE -&gt; SCHEDULED on {@code cpu}'s list of priority {@code prio}; true if this call scheduled it. */
-    boolean schedule(int cpu, int prio) {
+    boolean schedule(Cpu cpu, int prio) {
         if (core.refusesNewWork()) {
             return false;
         }
@@ -313,7 +327,8 @@ public final class Tasklet {
         try {
             fn.run();
         } catch (Throwable t) {
-            core.failed(this, t, (long) FAILURES.getAndAdd(this, 1L) == 0);
+            FAILURES.getAndAdd(this, 1L);
+            core.failed(this, t);
         }
         STATE.getAndBitwiseAnd(this, ~RUN);                   // tasklet_unlock: release; the last touch (§13.3)
         return RAN;
@@ -329,7 +344,7 @@ public final class Tasklet {
 
     /** MANUAL kill: the tasklet is scheduled; run the machine so that its run happens. */
     private void stepUntilRun() {
-        if (core.lifecycle != null && core.lifecycle.isTerminated()) {
+        if (core.lifecycle.isTerminated()) {
             throw core.lifecycle.closedException("tasklet_kill of a scheduled tasklet");
         }
         if (count != 0) {

@@ -4,12 +4,14 @@
 package io.kdefer.tasklet;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.WorkMigration;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.LList;
 import io.kdefer.softirq.Softirq;
+import io.kdefer.softirq.internal.SoftirqEngine;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
@@ -50,14 +52,14 @@ public final class TaskletCore {
      * the dead hook pops the hand-over list, so either the dead hook sees the push or the pusher sees the CPU
      * offline and moves the hand-over list itself (a second consumer of an LList is safe: pop-all is atomic).
      *
-     * "Detached" cores (no machine) exist for the jcstress proofs: they run the same schedule/run code with
-     * raising replaced by nothing, every caller on the hand-over path, and "this CPU" fixed to 0.
+     * The jcstress proofs build this core on a bare kernel (MANUAL CPUs nobody steps, no platform): a test thread
+     * plays the CPU by calling action(), every other caller is on the hand-over path. Same code, no test branches.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.tasklet");
 
     static final int HI = 0;                 // list index: tasklet_hi_vec, HI_SOFTIRQ
     static final int NORMAL = 1;             // list index: tasklet_vec, TASKLET_SOFTIRQ
-    private static final int[] VECTOR = {Softirq.HI.ordinal(), Softirq.TASKLET.ordinal()};
+    private static final Softirq[] VECTOR = {Softirq.HI, Softirq.TASKLET};
 
     /** One CPU's lists of one priority. */
     static final class Lists {
@@ -103,20 +105,24 @@ public final class TaskletCore {
         }
     }
 
-    private final Cpus cpus;                  // I; null when detached
-    final Lifecycle lifecycle;                // I; null when detached
-    private final Faults faults;              // I; null when detached
+    final Cpus cpus;                          // I
+    private final SoftirqEngine softirqs;     // I
+    final Lifecycle lifecycle;                // I
+    private final Faults faults;              // I
     private final Lists[][] lists;            // I: [cpu][HI or NORMAL]
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean schedWarned;     // A: "SCHED not set" reported once
+    private final Rescue rescue;              // I
 
-    public TaskletCore(Cpus cpus, Lifecycle lifecycle) {
+    TaskletCore(Cpus cpus, SoftirqEngine softirqs) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
-        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
+        this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
         this.lists = newLists(cpus.count());
-        cpus.openSoftirq(VECTOR[HI], () -> action(cpus.executingCpu().id(), HI));
-        cpus.openSoftirq(VECTOR[NORMAL], () -> action(cpus.executingCpu().id(), NORMAL));
+        this.rescue = new Rescue();
+        softirqs.open(Softirq.HI, named(cpu -> action(cpu, HI), "tasklet_hi_action"));
+        softirqs.open(Softirq.TASKLET, named(cpu -> action(cpu, NORMAL), "tasklet_action"));
         cpus.addHotplugHook(new Cpus.HotplugHook() {
             @Override
             public void dead(Cpu cpu, Cpu target) {
@@ -136,16 +142,18 @@ public final class TaskletCore {
         });
     }
 
-    private TaskletCore(int n) {
-        this.cpus = null;
-        this.lifecycle = null;
-        this.faults = null;
-        this.lists = newLists(n);
-    }
+    private static SoftirqEngine.Action named(SoftirqEngine.Action a, String name) {
+        return new SoftirqEngine.Action() {
+            @Override
+            public void run(Cpu cpu) {
+                a.run(cpu);
+            }
 
-    /** A core with no machine behind it (jcstress proofs): CPU 0 is "this CPU", raising does nothing. */
-    static TaskletCore detached(int cpus) {
-        return new TaskletCore(cpus);
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
     }
 
     private static Lists[][] newLists(int n) {
@@ -189,24 +197,14 @@ public final class TaskletCore {
         return lists[cpu][HI].size() + lists[cpu][NORMAL].size();
     }
 
-    int thisCpuId() {
-        return cpus == null ? 0 : cpus.thisCpu().id();
-    }
-
-    boolean isManual() {
-        return cpus != null && cpus.isManual();
-    }
-
-    /** Whether schedule() must refuse: the machine is closed to the caller (never on a detached core). */
+    /** Whether schedule() must refuse: the machine is closed to the caller. */
     boolean refusesNewWork() {
-        return cpus != null && cpus.refusesNewWork();
+        return cpus.refusesNewWork();
     }
 
-    /** The interrupt policy after a callback ran on {@code cpu}. */
-    void afterCallback(Tasklet t, int cpu) {
-        if (faults != null) {
-            faults.afterCallback(t, cpus.cpu(cpu));
-        }
+    /** CPU {@code id} (for the jcstress proofs, which play a CPU by number). */
+    Cpu cpu(int id) {
+        return cpus.cpu(id);
     }
 
     /** MANUAL mode: run the machine (kill() waiting for a scheduled run that nobody else would perform). */
@@ -217,10 +215,9 @@ public final class TaskletCore {
     // ---------------------------------------------------------------------------------------------- schedule
 
     /** Puts {@code t} (whose SCHED bit the caller just set) on {@code cpu}'s list of priority {@code prio}. */
-    void enqueue(int cpu, int prio, Tasklet t) {
-        Lists l = lists[cpu][prio];
-        Cpu exec = cpus == null ? null : cpus.executingCpu();
-        if (exec != null && exec.id() == cpu) {
+    void enqueue(Cpu cpu, int prio, Tasklet t) {
+        Lists l = lists[cpu.id()][prio];
+        if (cpus.executingCpu() == cpu) {
             boolean wasEmpty = l.head == null;
             l.takeHandover();                        // FIFO: earlier hand-overs go first
             l.append(t);
@@ -232,15 +229,13 @@ public final class TaskletCore {
         if (l.handover.push(t.node)) {
             raise(cpu, prio);
         }
-        if (cpus != null && !cpus.cpu(cpu).isOnline()) {
+        if (!cpu.isOnline()) {
             rescue(cpu);                             // raced with offline: see implementation notes
         }
     }
 
-    private void raise(int cpu, int prio) {
-        if (cpus != null) {
-            cpus.raiseSoftirq(cpus.cpu(cpu), VECTOR[prio]);
-        }
+    private void raise(Cpu cpu, int prio) {
+        softirqs.raise(cpu, VECTOR[prio]);
     }
 
     // ---------------------------------------------------------------------------------------------- the action
@@ -248,10 +243,10 @@ public final class TaskletCore {
     /**
      * tasklet_action / tasklet_hi_action on {@code cpu} (B-TL-3): takes the hand-over list, detaches the FIFO and
      * runs it in order; a tasklet that cannot run now goes back to the FIFO tail and the vector is raised again.
-     * Softirq context on {@code cpu} (or a jcstress actor playing that CPU on a detached core).
+     * Softirq context on {@code cpu} (or a jcstress actor playing that CPU on a bare kernel).
      */
-    void action(int cpu, int prio) {
-        Lists l = lists[cpu][prio];
+    void action(Cpu cpu, int prio) {
+        Lists l = lists[cpu.id()][prio];
         l.takeHandover();
         Tasklet t = l.head;
         l.head = null;
@@ -261,28 +256,25 @@ public final class TaskletCore {
             t.next = null;
             int r = t.run();
             if (r == Tasklet.RAN) {
-                afterCallback(t, cpu);
+                faults.afterCallback(t, cpu);
                 Lists.RUNS.setOpaque(l, l.runs + 1);     // per CPU: no shared counter on the run path
             } else {
                 Lists.REQUEUES.setOpaque(l, l.requeues + 1);
                 boolean wasEmpty = l.head == null;
                 l.append(t);
                 // A disabled tasklet at close: leave it queued without a re-raise (reported by close).
-                if (wasEmpty && (r == Tasklet.BUSY || cpus == null || !cpus.isStopping())) {
+                if (wasEmpty && (r == Tasklet.BUSY || !cpus.isStopping())) {
                     raise(cpu, prio);
                 }
             }
             t = following;
-            Cpu.checkpoint();                        // hardirqs between tasklets (DESIGN §2)
+            cpus.checkpoint(cpu);                    // hardirqs between tasklets (DESIGN §2)
         }
     }
 
-    void failed(Tasklet t, Throwable x, boolean first) {
+    void failed(Tasklet t, Throwable x) {
         failures.incrementAndGet();
-        if (first) {
-            LOG.log(Level.ERROR, t + ": callback threw; contained, the CPU keeps running (reported once per tasklet)",
-                    x);
-        }
+        faults.threw(LOG, t, t + ": callback", Cpu.current(), x, "the CPU keeps running");
     }
 
     void schedNotSet(Tasklet t) {
@@ -317,7 +309,7 @@ public final class TaskletCore {
                 n = following;
             }
             if (moved) {
-                raise(target.id(), prio);
+                raise(target, prio);
             }
         }
     }
@@ -326,29 +318,41 @@ public final class TaskletCore {
      * A push landed on an offline CPU's hand-over lists: move them to a CPU that takes work, or, with none left (the
      * machine stopped), count them as close leftovers.
      */
-    private void rescue(int deadCpu) {
-        Cpu live = cpus.thisOnlineCpu();
-        if (live == null) {
+    private void rescue(Cpu dead) {
+        rescue.migrate(dead, cpus.thisOnlineCpu());
+    }
+
+    /** A dead CPU's hand-over lists (both priorities) to a live CPU's (see WorkMigration). */
+    private final class Rescue extends WorkMigration {
+        Rescue() {
+            super(cpus);
+        }
+
+        @Override
+        protected boolean hasWork(Cpu cpu) {
+            return !lists[cpu.id()][HI].handover.isEmpty() || !lists[cpu.id()][NORMAL].handover.isEmpty();
+        }
+
+        @Override
+        protected boolean move(Cpu from, Cpu to) {
             for (int prio = HI; prio <= NORMAL; prio++) {
-                countLeftovers(lists[deadCpu][prio].handover.popAll(), null);
+                LList<Tasklet> src = lists[from.id()][prio].handover;
+                if (!src.isEmpty()) {
+                    src.transferTo(lists[to.id()][prio].handover);
+                    raise(to, prio);
+                }
             }
-            return;
+            return false;                            // raised per priority above
         }
-        int to = live.id();
-        if (to == deadCpu) {
-            return;
+
+        @Override
+        protected void signal(Cpu cpu) {
         }
-        for (int prio = HI; prio <= NORMAL; prio++) {
-            LList.Node<Tasklet> n = LList.reverse(lists[deadCpu][prio].handover.popAll());
-            boolean moved = false;
-            while (n != null) {
-                LList.Node<Tasklet> following = n.next();
-                lists[to][prio].handover.push(n);
-                moved = true;
-                n = following;
-            }
-            if (moved) {
-                raise(to, prio);
+
+        @Override
+        protected void countLeftovers(Cpu cpu) {
+            for (int prio = HI; prio <= NORMAL; prio++) {
+                TaskletCore.this.countLeftovers(lists[cpu.id()][prio].handover.popAll(), null);
             }
         }
     }

@@ -4,7 +4,10 @@
 package io.kdefer.time;
 
 import io.kdefer.cpu.Cpu;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Backoff;
+import io.kdefer.softirq.Softirq;
+import io.kdefer.softirq.internal.SoftirqEngine;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
@@ -16,14 +19,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The per-CPU timer bases (kernel: struct timer_base) and their hooks into the CPU: the TIMER softirq that expires
- * timers, the tick that raises it, the NOHZ deadline of an idle CPU, and hotplug migration. The runtime SPI
- * behind {@link TimerList}; not for applications.
+ * timers, the tick that raises it, the NOHZ deadline of an idle CPU, and hotplug migration: what
+ * {@link TimerList} stands on (kernel: kernel/time/timer.c's per-CPU state).
  */
-public final class TimerCore {
+final class TimerCore {
     /* Implementation notes
      *
      * Each CPU's base is a TimerWheel guarded by the base lock (kernel: the base's raw spinlock). An operation on
@@ -36,8 +38,9 @@ public final class TimerCore {
      * 17): with a ReentrantLock plus a per-timer monitor, arm+cancel among 1e5-1e6 armed timers cost 64-94 ns,
      * about what ScheduledThreadPoolExecutor with removeOnCancel costs; with one spin lock per operation (the
      * kernel's design) and release stores (Base.updateNext) 31 ns with nothing else armed and 40-70 ns typical
-     * with 1e5-1e6, noisy. A waiter spins briefly (128), yields (32), then parks in 10 us steps, so a holder
-     * preempted by the OS costs the waiter latency, not a core.
+     * with 1e5-1e6, noisy. A waiter backs off as every waiter of the runtime does (internal.Backoff: spins
+     * briefly, never yields, then parks in short steps), so a holder preempted by the OS costs the waiter latency,
+     * not a core.
      *
      * Expiry (kernel: __run_timers / expire_timers): under the base lock the wheel is advanced to the current
      * jiffy and every fired timer moves to the base's expiring list, where it is still pending: delete() or mod()
@@ -58,8 +61,6 @@ public final class TimerCore {
      * without CPUs, a clock fixed at 0, "this CPU" fixed to 0 and no wake-ups.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.time");
-    static final int TIMER_SOFTIRQ = 1;
-    private static final long DETACHED_TICK_NANOS = 1_000_000;
 
     /** TimerList.base while a mod() moves the timer from one CPU's base to another's. */
     static final Base MIGRATING = new Base(null, -1, 0);
@@ -80,14 +81,7 @@ public final class TimerCore {
         private void contended() {
             int spins = 0;
             do {
-                if (spins < 128) {
-                    Thread.onSpinWait();
-                } else if (spins < 160) {
-                    Thread.yield();
-                } else {
-                    LockSupport.parkNanos(this, 10_000);
-                }
-                spins++;
+                spins = Backoff.pause(spins);            // never yield: DESIGN §6, internal.Backoff
             } while (locked != 0 || !LOCKED.compareAndSet(this, 0, 1));
         }
 
@@ -97,7 +91,7 @@ public final class TimerCore {
     }
 
     static final class Base {
-        final Cpu cpu;                                   // I; null when detached
+        final Cpu cpu;                                   // I
         final int id;                                    // I
         final BaseLock lock = new BaseLock();            // the base lock
         final TimerWheel wheel;                          // L(lock)
@@ -161,27 +155,39 @@ public final class TimerCore {
         }
     }
 
-    private final Cpus cpus;          // I; null when detached
-    final Lifecycle lifecycle;        // I; null when detached
-    private final Faults faults;      // I; null when detached
+    final Cpus cpus;                  // I
+    private final SoftirqEngine softirqs;   // I
+    final Lifecycle lifecycle;        // I
+    private final Faults faults;      // I
     private final Base[] bases;       // I
     private final AtomicLong fired = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
 
-    public TimerCore(Cpus cpus, Lifecycle lifecycle) {
+    TimerCore(Cpus cpus, SoftirqEngine softirqs) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
-        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
+        this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
         this.bases = new Base[cpus.count()];
         long now = jiffiesNow();
         for (int i = 0; i < bases.length; i++) {
             bases[i] = new Base(cpus.cpu(i), i, now);
         }
-        cpus.openSoftirq(TIMER_SOFTIRQ, () -> runTimers(cpus.executingCpu().id()));
+        softirqs.open(Softirq.TIMER, new SoftirqEngine.Action() {
+            @Override
+            public void run(Cpu cpu) {
+                runTimers(cpu);
+            }
+
+            @Override
+            public String toString() {
+                return "run_timer_softirq";
+            }
+        });
         cpus.addTickHook(cpu -> {
             // run_local_timers: raise TIMER_SOFTIRQ when something is due at this tick.
             if (bases[cpu.id()].nextExpiry <= jiffiesNow()) {
-                cpus.raiseSoftirq(cpu, TIMER_SOFTIRQ);
+                softirqs.raise(cpu, Softirq.TIMER);
             }
         });
         cpus.addNohzHook(new Cpus.NohzHook() {
@@ -217,38 +223,15 @@ public final class TimerCore {
         });
     }
 
-    private TimerCore(int n) {
-        this.cpus = null;
-        this.lifecycle = null;
-        this.faults = null;
-        this.bases = new Base[n];
-        for (int i = 0; i < n; i++) {
-            bases[i] = new Base(null, i, 0);
-        }
-    }
-
-    /** A core with no machine behind it (jcstress proofs): time stands at 0, CPU 0 is "this CPU". */
-    static TimerCore detached(int cpus) {
-        return new TimerCore(cpus);
-    }
-
-    private long clockNanos() {
-        return cpus == null ? 0 : cpus.clockNanos();
-    }
-
-    private long tickNanos() {
-        return cpus == null ? DETACHED_TICK_NANOS : cpus.tickNanos();
-    }
-
     long jiffiesNow() {
-        return Math.floorDiv(clockNanos(), tickNanos());
+        return Math.floorDiv(cpus.clockNanos(), cpus.tickNanos());
     }
 
     /** The jiffy of the first tick at or after {@code nanos} from now: a timer never fires early. */
     long expiryJiffy(long delayNanos) {
-        long t = clockNanos();
+        long t = cpus.clockNanos();
         long expiry = delayNanos > Long.MAX_VALUE - t ? Long.MAX_VALUE : t + delayNanos;
-        long tick = tickNanos();
+        long tick = cpus.tickNanos();
         long j = Math.floorDiv(expiry, tick);
         return j * tick == expiry ? j : j + 1;
     }
@@ -258,26 +241,21 @@ public final class TimerCore {
     }
 
     Base thisBase() {
-        return bases[cpus == null ? 0 : cpus.thisCpu().id()];
-    }
-
-    /** The CPU whose atomic context the calling thread executes, or null. */
-    Cpu executingCpu() {
-        return cpus == null ? null : cpus.executingCpu();
+        return bases[cpus.thisCpu().id()];
     }
 
     /** Timer callbacks run so far. */
-    public long fired() {
+    long fired() {
         return fired.get();
     }
 
     /** Timer callbacks that threw (contained). */
-    public long failures() {
+    long failures() {
         return failures.get();
     }
 
     /** Timers currently armed on {@code cpu} (racy). */
-    public int armed(int cpu) {
+    int armed(int cpu) {
         Base b = bases[cpu];
         b.lock.lock();
         try {
@@ -292,14 +270,14 @@ public final class TimerCore {
     }
 
     void kickIfEarlier(Base b, long before) {
-        if (cpus != null && b.nextExpiry < before) {
+        if (b.nextExpiry < before) {
             cpus.kick(b.cpu);
         }
     }
 
     /** The TIMER softirq on {@code cpu} (kernel: run_timer_softirq). */
-    void runTimers(int cpu) {
-        Base b = bases[cpu];
+    void runTimers(Cpu cpu) {
+        Base b = bases[cpu.id()];
         b.lock.lock();
         try {
             long j = Math.max(jiffiesNow(), b.wheel.now());
@@ -334,14 +312,9 @@ public final class TimerCore {
             t.fire();
         } catch (Throwable x) {
             failures.incrementAndGet();
-            if (t.firstFailure()) {
-                LOG.log(Level.ERROR, "timer " + t + " callback threw on " + where + "; contained (reported once per "
-                        + "timer)", x);
-            }
+            faults.threw(LOG, t, "timer " + t + " callback", where, x, null);
         }
-        if (faults != null) {
-            faults.afterCallback(t, where);
-        }
+        faults.afterCallback(t, where);
     }
 
     /**
@@ -377,9 +350,9 @@ public final class TimerCore {
         t.base = to;
     }
 
-    /** Whether mod() must refuse: the machine is closed to the caller (never on a detached core). */
+    /** Whether mod() must refuse: the machine is closed to the caller. */
     boolean refusesNewWork() {
-        return cpus != null && cpus.refusesNewWork();
+        return cpus.refusesNewWork();
     }
 
     /** Close, beginning of the drain: delayed work's timers fire now, on the closer thread (see notes). */
@@ -412,7 +385,7 @@ public final class TimerCore {
         long j = jiffiesNow();
         for (Base b : bases) {
             if (b.nextExpiry <= j && b.cpu.isOnline()) {
-                cpus.raiseSoftirq(b.cpu, TIMER_SOFTIRQ);
+                softirqs.raise(b.cpu, Softirq.TIMER);
             }
         }
     }

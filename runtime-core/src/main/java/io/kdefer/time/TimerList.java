@@ -3,13 +3,18 @@
  */
 package io.kdefer.time;
 
-import io.kdefer.Machine;
+import io.kdefer.cpu.Host;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
+import io.kdefer.internal.Kernel;
 import io.kdefer.internal.Services;
+import io.kdefer.softirq.internal.SoftirqEngine;
+import io.kdefer.time.internal.Timers;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -90,15 +95,25 @@ public final class TimerList {
     boolean expiring;                                                 // L(base.lock)
     TimerList expPrev;                                                // L(base.lock)
     TimerList expNext;                                                // L(base.lock)
-    private volatile boolean failureReported;                         // A
 
     // pending is a racy snapshot for isPending(); every decision reads it under the base lock. Its stores are
     // release stores: a volatile store is a full fence on x86 and cost the arm+cancel churn ~10 ns (TimerBench).
     private static final VarHandle PENDING = Handles.field(MethodHandles.lookup(), TimerList.class, "pending",
             boolean.class);
 
-    public TimerList(Machine machine, Runnable fn) {
+    public TimerList(Host machine, Runnable fn) {
         this(Services.get(machine, TimerCore.class), fn);
+    }
+
+    static {
+        Access.register(TimerList.class, TimerList::install);
+    }
+
+    /** The timer subsystem's installer ({@code Access}): the per-CPU bases and the TIMER softirq. */
+    static void install(Kernel k) {
+        TimerCore core = new TimerCore(k.get(Cpus.class), k.get(SoftirqEngine.class));
+        k.put(TimerCore.class, core);
+        k.put(Timers.class, fn -> new TimerList(core, fn));
     }
 
     TimerList(TimerCore core, Runnable fn) {
@@ -191,7 +206,7 @@ public final class TimerList {
      *         would wait for itself)
      */
     public boolean deleteSync() {
-        Cpu exec = core.executingCpu();
+        Cpu exec = core.cpus.executingCpu();
         TimerCore.Base on = base;
         if (exec != null && on.running == this && on.cpu == exec) {
             throw new IllegalStateException("deleteSync() called from the timer's own callback on " + exec
@@ -321,14 +336,6 @@ public final class TimerList {
     /** Close took the timer off its wheel and expiring list: it is no longer pending. */
     void takenByClose() {
         PENDING.setRelease(this, false);
-    }
-
-    boolean firstFailure() {
-        if (failureReported) {
-            return false;
-        }
-        failureReported = true;
-        return true;
     }
 
     @Override

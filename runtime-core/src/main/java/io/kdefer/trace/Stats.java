@@ -3,82 +3,49 @@
  */
 package io.kdefer.trace;
 
-import io.kdefer.cpu.Cpus;
-import io.kdefer.gic.Gic;
-import io.kdefer.irq.Ipi;
-import io.kdefer.irq.IrqDesc;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Access;
+import io.kdefer.internal.Kernel;
 import io.kdefer.irq.Irqs;
 import io.kdefer.softirq.Softirq;
 import io.kdefer.softirq.Softirqs;
-
-import java.util.List;
-import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Supplier;
+import io.kdefer.workqueue.Workqueues;
 
 /**
  * {@code /proc}-style tables of a machine's counters. The counters are racy snapshots (each is written by one CPU
  * and read without stopping it), as in the kernel.
  */
 public final class Stats {
-    private final Cpus cpus;            // I
-    private final Irqs irqs;            // I
-    private final Softirqs softirqs;    // I
-    private final List<Supplier<String>> workqueueTables = new CopyOnWriteArrayList<>();
+    static {
+        Access.register(Stats.class, Stats::install);
+    }
 
-    public Stats(Cpus cpus, Irqs irqs, Softirqs softirqs) {
-        this.cpus = Objects.requireNonNull(cpus, "cpus");
-        this.irqs = Objects.requireNonNull(irqs, "irqs");
-        this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
+    private final Cpus cpus;               // I
+    private final Irqs irqs;               // I
+    private final Softirqs softirqs;       // I
+    private final Workqueues workqueues;   // I
+
+    /** The statistics' installer ({@code Access}): reads the other subsystems, so it is installed last. */
+    static void install(Kernel k) {
+        k.put(Stats.class, new Stats(k.get(Cpus.class), k.get(Irqs.class), k.get(Softirqs.class),
+                k.get(Workqueues.class)));
+    }
+
+    private Stats(Cpus cpus, Irqs irqs, Softirqs softirqs, Workqueues workqueues) {
+        this.cpus = cpus;
+        this.irqs = irqs;
+        this.softirqs = softirqs;
+        this.workqueues = workqueues;
     }
 
     /**
      * The {@code /proc/interrupts} layout: a column per CPU; a row per requested line (count per CPU, chip,
-     * hardware INTID, trigger, action names, and for threaded actions their threads {@code irq/<irq>-<name>} with
+     * hardware number, trigger, action names, and for threaded actions their threads {@code irq/<irq>-<name>} with
      * the number of thread function runs, which {@code ps} would show in the kernel); a row per IPI kind (CAL,
-     * IWI, ...); and Err, the interrupts that arrived with no handler.
+     * IWI, ...); and Err, the interrupts that arrived with no handler (genirq renders it: kernel/irq/proc.c).
      */
     public String interrupts() {
-        int n = cpus.count();
-        int prec = 4;
-        StringBuilder sb = new StringBuilder();
-        sb.append(" ".repeat(prec + 1));
-        for (int c = 0; c < n; c++) {
-            sb.append(String.format(" %10s", "CPU" + c));
-        }
-        sb.append('\n');
-        for (int irq = Gic.PPI_FIRST; irq <= Gic.SPI_LAST; irq++) {
-            IrqDesc d = irqs.desc(irq);
-            if (!d.hasAction()) {
-                continue;
-            }
-            sb.append(String.format("%" + prec + "d:", irq));
-            for (int c = 0; c < n; c++) {
-                sb.append(String.format(" %10d", d.count(c)));
-            }
-            sb.append(String.format("  %-6s %4d %-6s", "GICv3", irq, d.trigger() == io.kdefer.gic.Trigger.LEVEL_HIGH
-                    ? "Level" : "Edge"));
-            sb.append("  ").append(String.join(", ", d.names()));
-            List<String> threads = d.threadNames();
-            if (!threads.isEmpty()) {
-                sb.append("  [threads: ").append(String.join(", ", threads)).append("; ").append(d.threadRuns())
-                        .append(" runs]");
-            }
-            if (d.isSpuriousDisabled()) {
-                sb.append("  (disabled: nobody cared)");
-            }
-            sb.append('\n');
-        }
-        for (Ipi ipi : Ipi.values()) {
-            IrqDesc d = irqs.desc(ipi.sgi());
-            sb.append(String.format("%" + prec + "s:", ipi.label()));
-            for (int c = 0; c < n; c++) {
-                sb.append(String.format(" %10d", d.count(c)));
-            }
-            sb.append("  ").append(ipi.description()).append('\n');
-        }
-        sb.append(String.format("%" + prec + "s: %10d%n", "Err", irqs.unexpectedInterrupts()));
-        return sb.toString();
+        return irqs.procInterrupts();
     }
 
     /**
@@ -108,17 +75,8 @@ public final class Stats {
         return sb.toString();
     }
 
-    /** The wq_monitor table of every workqueue; empty until the machine has workqueues. */
+    /** The wq_monitor table of every workqueue (the kernel's tools/workqueue/wq_monitor.py columns). */
     public String workqueues() {
-        StringBuilder sb = new StringBuilder();
-        for (Supplier<String> t : workqueueTables) {
-            sb.append(t.get());
-        }
-        return sb.toString();
-    }
-
-    /** For the runtime: the workqueue subsystem registers its table here. */
-    public void addWorkqueueTable(Supplier<String> table) {
-        workqueueTables.add(Objects.requireNonNull(table, "table"));
+        return workqueues.table();
     }
 }

@@ -63,7 +63,7 @@ public final class DelayedWork {
     volatile Workqueue wq;               // written by the PENDING owner before arming
     volatile int cpu;                    // idem; -1 = local CPU at expiry time
 
-    /** The timer behind a delayed item: a TimerList on a machine, a manual one on a detached core. */
+    /** The timer behind a delayed item: a TimerList on a machine, a hand-fired one on the proofs' core. */
     interface Timer {
         boolean mod(java.time.Duration d);
 
@@ -73,7 +73,7 @@ public final class DelayedWork {
 
         /** Detached cores only: fire now if armed (the test plays the TIMER softirq). */
         default boolean fire() {
-            throw new UnsupportedOperationException("only a detached core's timer fires by hand");
+            throw new UnsupportedOperationException("only the proofs' core's timer fires by hand");
         }
     }
 

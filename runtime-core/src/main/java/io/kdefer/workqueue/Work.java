@@ -5,7 +5,7 @@ package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.internal.Handles;
-import io.kdefer.sync.SleepAwareThread;
+import io.kdefer.cpu.internal.SleepAwareThread;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
@@ -117,7 +117,6 @@ public final class Work {
     Work prev;                          // L(pool.lock): list links
     Work next;                          // L(pool.lock)
     WorkList list;                      // L(pool.lock): the list it is on, or null
-    volatile boolean failureReported;   // R: report once
     private volatile Workqueues home;   // A: the machine's workqueues it belongs to (set at the first queue)
 
     private static final VarHandle DATA = Handles.field(MethodHandles.lookup(), Work.class, "data", long.class);
@@ -508,11 +507,8 @@ public final class Work {
     }
 
     void reportFailure(Workqueue wq, Throwable t) {
-        if (!failureReported) {
-            failureReported = true;
-            LOG.log(Level.ERROR, "workqueue " + wq.name() + ": " + this + " threw; contained, the worker keeps "
-                    + "running (reported once per item)", t);
-        }
+        wq.wqs.faults.threw(LOG, this, "workqueue " + wq.name() + ": " + this, Thread.currentThread().getName(), t,
+                "the worker keeps running");
     }
 
     @Override

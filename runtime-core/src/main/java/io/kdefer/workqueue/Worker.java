@@ -3,7 +3,7 @@
  */
 package io.kdefer.workqueue;
 
-import io.kdefer.sync.SleepAwareThread;
+import io.kdefer.cpu.internal.SleepAwareThread;
 
 import java.util.concurrent.locks.Condition;
 
@@ -195,9 +195,7 @@ final class Worker extends SleepAwareThread {
                     try {
                         left = wakeCond.awaitNanos(wqs.idleTimeoutNanos);
                     } catch (InterruptedException e) {
-                        if (wqs.faults != null) {
-                            wqs.faults.interruptCleared(this, "idle");   // the runtime's threads ignore interrupts
-                        }
+                        wqs.faults.interruptCleared(this, "idle");   // the runtime's threads ignore interrupts
                         continue;
                     }
                     if (left <= 0 && !woken && p.tooManyWorkers() && p.idle.peekLast() == this
@@ -252,8 +250,8 @@ final class Worker extends SleepAwareThread {
      * is never started; the test's actor thread plays it with {@link #runOnce()}.
      */
     static Worker detached(WorkerPool pool) {
-        if (!pool.wqs.isDetached()) {
-            throw new IllegalStateException("detached workers exist only on a detached core");
+        if (!pool.wqs.isThreadless()) {
+            throw new IllegalStateException("detached workers exist only on the proofs' core (Workqueues.forProofs)");
         }
         pool.lock.lock();
         try {
@@ -340,11 +338,7 @@ final class Worker extends SleepAwareThread {
             wq.stats.failures.incrementAndGet();
             w.reportFailure(wq, t);
         } finally {
-            if (wqs.faults != null) {
-                wqs.faults.afterCallback(w, this);     // an interrupt aimed at this item does not leak to the next
-            } else {
-                Thread.interrupted();
-            }
+            wqs.faults.afterCallback(w, this);         // an interrupt aimed at this item does not leak to the next
             long ran = Math.max(0, System.nanoTime() - t0 - sleptNanos);
             p.lock.lock();
             pwq.executed++;                            // per pwq under the pool lock: no shared atomic per item
@@ -380,9 +374,7 @@ final class Worker extends SleepAwareThread {
             if (pwq == null) {
                 return;
             }
-            if (wqs.faults != null) {
-                wqs.faults.beforeIdle(this);            // an interrupt while it waited: cleared, not carried into items
-            }
+            wqs.faults.beforeIdle(this);                // an interrupt while it waited: cleared, not carried into items
             WorkerPool p = pwq.pool;
             p.lock.lock();
             try {

@@ -138,7 +138,7 @@ final class WorkerPool {
         Worker w = idle.peekFirst();
         if (w != null) {
             w.wake();
-        } else if (workers.isEmpty() && !managerActive && !dying && !wqs.isDetached()) {
+        } else if (workers.isEmpty() && !managerActive && !dying && !wqs.isThreadless()) {
             if (createWorker() == null) {
                 sendMayday();
             }

@@ -4,7 +4,7 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.sync.SleepAwareThread;
+import io.kdefer.cpu.internal.SleepAwareThread;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -291,7 +291,7 @@ public final class Workqueue {
             dw.work.release(dw.work.data(), 0);
             return false;
         }
-        if (wqs.lifecycle != null && wqs.lifecycle.isClosed()) {
+        if (wqs.lifecycle.isClosed()) {
             // The machine's own contexts may still queue while it closes (refusesNewWork let this caller in), but a
             // delay has no "later" any more: the item is accepted and counted, not armed. This is what ends a
             // retry-with-backoff chain at close at once instead of running it until the close deadline.
@@ -328,7 +328,7 @@ public final class Workqueue {
     /** A claimed item is refused: back to idle, and counted if it had been accepted before close refused it. */
     private void refused(Work w, boolean accepted) {
         w.release(w.data(), 0);
-        if (accepted && wqs.isClosed() && wqs.lifecycle != null) {
+        if (accepted && wqs.isClosed()) {
             wqs.lifecycle.leftover(w.owner != null ? "delayed work" : "work", 1, w.owner != null ? w.owner : w);
         }
     }
@@ -718,7 +718,7 @@ public final class Workqueue {
         }
         requestRescuerStop();
         if (rescuer != Thread.currentThread()) {
-            io.kdefer.cpu.Cpus.join(rescuer, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            io.kdefer.cpu.internal.KernelThread.join(rescuer, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
         }
     }
 

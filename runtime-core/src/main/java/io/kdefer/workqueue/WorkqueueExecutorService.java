@@ -4,7 +4,7 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.sync.SleepAwareThread;
+import io.kdefer.cpu.internal.SleepAwareThread;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -3,15 +3,16 @@
  */
 package io.kdefer.workqueue;
 
-import io.kdefer.Machine;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.KernelThread;
+import io.kdefer.cpu.internal.SleepAwareThread;
+import io.kdefer.internal.Access;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Kernel;
 import io.kdefer.internal.Lifecycle;
-import io.kdefer.sync.SleepAwareThread;
-import io.kdefer.time.TimerList;
-import io.kdefer.trace.Stats;
+import io.kdefer.time.internal.Timers;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -91,14 +92,16 @@ public final class Workqueues {
 
     static final int RESCUER_BATCH = 16;
 
-    private final Machine machine;              // I; null when detached
-    private final Cpus cpus;                    // I; null when detached
-    final Lifecycle lifecycle;                  // I; null when detached
-    final Faults faults;                        // I; null when detached
+    private final String machineName;           // I
+    private final Cpus cpus;                    // I
+    final Lifecycle lifecycle;                  // I
+    final Faults faults;                        // I
+    private final Timers timers;                // I; null for the proofs' core (threadless)
+    private final boolean threadless;           // I: the proofs' core: no worker threads, hand-fired timers
     private final int nCpus;                    // I
     private final WorkerPool[] pools;           // I
     private final List<Workqueue> queues = new CopyOnWriteArrayList<>();   // A
-    // I on a machine (built at boot); on a detached core built on first use by the single setup thread, which
+    // I on a machine (built at boot); on the proofs' core built on first use by the single setup thread, which
     // keeps a jcstress state (one core per sample) cheap
     private Workqueue system;
     private Workqueue systemHighpri;
@@ -120,13 +123,47 @@ public final class Workqueues {
     volatile long intensiveNanos = TimeUnit.MILLISECONDS.toNanos(10);      // wq_cpu_intensive_thresh_us
     volatile long stallNanos = TimeUnit.SECONDS.toNanos(30);               // wq_watchdog_thresh
 
+    static {
+        Access.register(Workqueues.class, Workqueues::install);
+    }
+
+    /** The workqueue subsystem's installer ({@code Access}): the pools, the system queues, their hooks. */
+    static void install(Kernel k) {
+        k.put(Workqueues.class, new Workqueues(k, false));
+    }
+
     /**
-     * For the runtime: {@code Machine} builds its workqueues while it boots. Applications use
-     * {@code Machine.workqueues()}.
+     * The core the jcstress proofs (MO-WQ-*) use, on a bare kernel: the same pools and queues, but no worker threads
+     * (a test plays a worker on its own thread with {@link Worker#detached} and {@link Worker#runOnce()}) and delayed
+     * work on a timer that fires only when the test calls {@link DelayedWork#fireTimer()}. No hooks are registered.
      */
-    public Workqueues(Machine machine, Cpus cpus, Lifecycle lifecycle, Stats stats) {
-        this(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(cpus, "cpus"), cpus.count(),
-                Objects.requireNonNull(lifecycle, "lifecycle"));
+    static Workqueues forProofs(Kernel k) {
+        return new Workqueues(k, true);
+    }
+
+    private Workqueues(Kernel k, boolean threadless) {
+        this.machineName = k.name();
+        this.cpus = k.get(Cpus.class);
+        this.lifecycle = cpus.lifecycle();
+        this.faults = cpus.faults();
+        this.threadless = threadless;
+        this.timers = threadless ? null : k.get(Timers.class);
+        int n = cpus.count();
+        this.nCpus = n;
+        this.pools = new WorkerPool[2 * n + 2];
+        for (int i = 0; i < 2 * n; i++) {
+            pools[i] = new WorkerPool(this, i, i / 2, (i & 1) != 0);
+        }
+        pools[2 * n] = new WorkerPool(this, 2 * n, -1, false);
+        pools[2 * n + 1] = new WorkerPool(this, 2 * n + 1, -1, true);
+        if (threadless) {
+            return;
+        }
+        system();
+        systemHighpri();
+        systemLong();
+        systemUnbound();
+        systemFreezable();
         cpus.addTickHook(this::tick);
         cpus.addNohzHook(new Cpus.NohzHook() {
             @Override
@@ -195,41 +232,6 @@ public final class Workqueues {
                 return "workqueues";
             }
         });
-        stats.addWorkqueueTable(this::table);
-    }
-
-    private Workqueues(Machine machine, Cpus cpus, int n, Lifecycle lifecycle) {
-        this.machine = machine;
-        this.cpus = cpus;
-        this.lifecycle = lifecycle;
-        this.faults = cpus == null ? null : cpus.faults();
-        this.nCpus = n;
-        this.pools = new WorkerPool[2 * n + 2];
-        for (int i = 0; i < 2 * n; i++) {
-            pools[i] = new WorkerPool(this, i, i / 2, (i & 1) != 0);
-        }
-        pools[2 * n] = new WorkerPool(this, 2 * n, -1, false);
-        pools[2 * n + 1] = new WorkerPool(this, 2 * n + 1, -1, true);
-        if (machine != null) {
-            system();
-            systemHighpri();
-            systemLong();
-            systemUnbound();
-            systemFreezable();
-        }
-    }
-
-    /**
-     * A core with no machine (jcstress proofs, MO-WQ-*): {@code cpus} per-CPU pools plus the unbound ones, no worker
-     * threads (a test plays a worker on its own thread with {@link Worker#detached} and {@link Worker#runOnce()}),
-     * "this CPU" is 0, and delayed work uses a timer that fires only when the test calls
-     * {@link DelayedWork#fireTimer()}.
-     */
-    static Workqueues detached(int cpus) {
-        if (cpus < 1) {
-            throw new IllegalArgumentException("cpus must be >= 1: " + cpus);
-        }
-        return new Workqueues(null, null, cpus, null);
     }
 
     // ------------------------------------------------------------------------------------------ public API
@@ -435,9 +437,9 @@ public final class Workqueues {
 
     // ------------------------------------------------------------------------------------------ internal
 
-    /** No machine behind this core: pools start no worker threads ({@link #detached(int)}). */
-    boolean isDetached() {
-        return machine == null;
+    /** The proofs' core ({@link #forProofs}): pools start no worker threads. */
+    boolean isThreadless() {
+        return threadless;
     }
 
     int cpuCount() {
@@ -470,24 +472,22 @@ public final class Workqueues {
         return closed;
     }
 
-    /** Whether new work from the caller is refused: the machine is closed to it (never on a detached core). */
+    /** Whether new work from the caller is refused: the machine is closed to it. */
     boolean refusesNewWork() {
-        return cpus != null && cpus.refusesNewWork();
+        return cpus.refusesNewWork();
     }
 
     boolean isTerminated() {
-        return lifecycle != null && lifecycle.isTerminated();
+        return lifecycle.isTerminated();
     }
 
     void checkOpen(String what) {
-        if (lifecycle != null) {
-            lifecycle.checkOpen(what);
-        }
+        lifecycle.checkOpen(what);
     }
 
     /** The machine's name, for messages about work items that belong elsewhere. */
     String machineName() {
-        return machine == null ? "a detached core" : machine.name();
+        return machineName;
     }
 
     /**
@@ -502,7 +502,7 @@ public final class Workqueues {
     }
 
     int thisCpuId() {
-        return cpus == null ? 0 : cpus.thisCpu().id();
+        return cpus.thisCpu().id();
     }
 
     /**
@@ -511,7 +511,7 @@ public final class Workqueues {
      * nrBusy: the worker has already written nrBusy, so one of the two sides sees the other.
      */
     void itemStarted(WorkerPool p) {
-        if (cpus != null && p.isBound() && !p.disassociated) {
+        if (p.isBound() && !p.disassociated) {
             Cpu c = cpus.cpu(p.cpu);
             if (cpus.tickStopped(c)) {
                 cpus.kick(c);
@@ -519,9 +519,9 @@ public final class Workqueues {
         }
     }
 
-    /** The CPU of bound pool {@code p}'s workers, or null (detached core, unbound pool, or CPU offline). */
+    /** The CPU of bound pool {@code p}'s workers, or null (unbound pool, or CPU offline). */
     Cpu bindingOf(WorkerPool p) {
-        return cpus == null || !p.isBound() || p.disassociated ? null : cpus.cpu(p.cpu);
+        return !p.isBound() || p.disassociated ? null : cpus.cpu(p.cpu);
     }
 
     /** The identity of this machine's runtime threads (a worker is one). */
@@ -530,10 +530,10 @@ public final class Workqueues {
     }
 
     DelayedWork.Timer newTimer(Runnable fn) {
-        if (machine == null) {
-            return new DetachedTimer(fn);
+        if (threadless) {
+            return new HandFiredTimer(fn);
         }
-        return DelayedWork.machineTimer(new TimerList(machine, fn));
+        return DelayedWork.machineTimer(timers.newTimer(fn));
     }
 
     /** A worker or rescuer thread is about to start (close joins it). */
@@ -606,7 +606,7 @@ public final class Workqueues {
     private List<Thread> joinForClose(long deadlineNanos) {
         List<Thread> alive = new ArrayList<>();
         for (Thread t : new ArrayList<>(started)) {
-            if (!Cpus.join(t, deadlineNanos)) {
+            if (!KernelThread.join(t, deadlineNanos)) {
                 alive.add(t);
             }
         }
@@ -629,12 +629,12 @@ public final class Workqueues {
         }
     }
 
-    /** A detached core's timer: armed and deleted like a TimerList, fired only by {@link DelayedWork#fireTimer()}. */
-    private static final class DetachedTimer implements DelayedWork.Timer {
+    /** The proofs' core's timer: armed and deleted like a TimerList, fired only by {@link DelayedWork#fireTimer()}. */
+    private static final class HandFiredTimer implements DelayedWork.Timer {
         private final Runnable fn;
         private final AtomicBoolean armed = new AtomicBoolean();
 
-        DetachedTimer(Runnable fn) {
+        HandFiredTimer(Runnable fn) {
             this.fn = fn;
         }
 

@@ -7,6 +7,7 @@ import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
+import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
@@ -82,7 +83,7 @@ class SoftirqDrainTest {
     }
 
     private long ksoftirqdRuns(int cpu) {
-        return cpus.ksoftirqdRuns(m.cpu(cpu));
+        return s.ksoftirqdRuns(cpu);
     }
 
     /** Runs {@code body} as the executing thread of {@code cpu}, in its task context (the CPU loop's level). */

@@ -822,7 +822,7 @@ class FlowTest {
             return IrqReturn.HANDLED;
         }, "edge-ppi", null);
         assertEquals(Trigger.EDGE_RISING, gic.trigger(27, 1));
-        assertEquals(Trigger.EDGE_RISING, irqs.desc(27).trigger());
+        assertEquals(IrqFlags.TRIGGER_RISING, irqs.desc(27).triggerType());
         gic.pulse(27, 1);
         m.runUntilIdle();
         assertEquals(List.of(1), cpus);

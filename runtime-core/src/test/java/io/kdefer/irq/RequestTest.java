@@ -115,7 +115,7 @@ class RequestTest {
         irqs.request(LINE, OK, IrqFlags.TRIGGER_RISING, "eth0", null);
         IrqDesc d = irqs.desc(LINE);
         assertEquals(Trigger.EDGE_RISING, gic.trigger(LINE));
-        assertEquals(Trigger.EDGE_RISING, d.trigger());
+        assertEquals(IrqFlags.TRIGGER_RISING, d.triggerType());
         assertEquals(1, gic.routeOf(LINE));
         assertEquals(Gic.PRIORITY_IRQ, gic.priority(LINE, 0));
         assertTrue(gic.isEnabled(LINE, 0));
@@ -152,7 +152,7 @@ class RequestTest {
         assertTrue(msg.contains("not a per-CPU line"), msg);
         assertFree(LINE);
         msg = einval(() -> irqs.request(LINE, OK, IrqFlags.PERCPU, "x", null));
-        assertTrue(msg.contains("PERCPU on SPI"), msg);
+        assertTrue(msg.contains("PERCPU on INTID 40"), msg);
         assertFree(LINE);
         irqs.requestPercpu(9, OK, "sgi9", null);
         assertEquals(Trigger.EDGE_RISING, gic.trigger(9, 1), "SGIs are always edge");
@@ -329,7 +329,7 @@ class RequestTest {
         gic.configure(LINE, Trigger.EDGE_RISING, Gic.PRIORITY_IRQ);
         irqs.request(LINE, OK, 0, "x", null);
         assertEquals(Trigger.EDGE_RISING, gic.trigger(LINE));
-        assertEquals(Trigger.EDGE_RISING, irqs.desc(LINE).trigger());
+        assertEquals(IrqFlags.TRIGGER_RISING, irqs.desc(LINE).triggerType());
     }
 
     // ---------------------------------------------------------------------------------------------- failures

@@ -646,7 +646,7 @@ class ThreadedIrqTest {
         assertTrue(IrqThread.wake(d, a), "claimed while the first run is in progress");
         a.thread.requestStop();                         // kthread_stop while a run is owed
         gate.countDown();
-        assertTrue(io.kdefer.cpu.Cpus.join(a.thread, System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS)));
+        assertTrue(io.kdefer.cpu.internal.KernelThread.join(a.thread, System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS)));
         assertEquals(2, fn.runs.get(), "B-TI-14: the owed run ran before the thread exited");
         assertEquals(0, d.threadsActive());
 

@@ -16,13 +16,12 @@ import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.IdlePolicy;
 import io.kdefer.gic.Trigger;
 import io.kdefer.internal.Services;
-import io.kdefer.irq.Ipi;
+import io.kdefer.smp.Ipi;
 import io.kdefer.irq.IrqReturn;
-import io.kdefer.smp.SmpCore;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +46,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @DisplayName("irq_work (spec §7)")
 class IrqWorkTest {
-    private static final int IWI = Ipi.IRQ_WORK.sgi();
+    private static final int IWI = Ipi.IRQ_WORK.number();
     private static final int NMI_SPI = 40;
 
     private Machine m;
@@ -464,7 +463,7 @@ class IrqWorkTest {
         void remoteIsFifo() {
             manual(2);
             m.bindCurrentThread(0);
-            SmpCore smp = Services.get(m, SmpCore.class);
+            io.kdefer.smp.Smp smp = m.smp();
             long ipis0 = smp.ipisSent();
             List<Integer> order = new ArrayList<>();
             List<Cpu> where = new ArrayList<>();
@@ -487,7 +486,7 @@ class IrqWorkTest {
         void queueOnSelfIsLocal() {
             manual(2);
             m.bindCurrentThread(1);
-            SmpCore smp = Services.get(m, SmpCore.class);
+            io.kdefer.smp.Smp smp = m.smp();
             long ipis0 = smp.ipisSent();
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < 3; i++) {

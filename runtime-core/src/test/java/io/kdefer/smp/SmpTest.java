@@ -15,9 +15,9 @@ import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Services;
-import io.kdefer.irq.Ipi;
+import io.kdefer.smp.Ipi;
 import io.kdefer.irqwork.IrqWork;
 import io.kdefer.softirq.Softirq;
 
@@ -42,7 +42,7 @@ import org.junit.jupiter.api.function.Executable;
  */
 @DisplayName("cross-CPU calls (spec §6)")
 class SmpTest {
-    private static final int CAL = Ipi.CALL_FUNC.sgi();
+    private static final int CAL = Ipi.CALL_FUNC.number();
 
     private Machine m;
     private Smp smp;
@@ -809,7 +809,7 @@ class SmpTest {
         m.cpu(1).offline();
         assertTrue(csd.lock(CallSingleData.TYPE_ASYNC));
         // The push of a sender whose online check passed before the offline (SmpCore.enqueue is what follows it).
-        fromCpu(0, () -> core().enqueue(m.cpu(1), csd.node));
+        fromCpu(0, () -> core().queue(m.cpu(1), csd.node));
         m.runUntilIdle();
         assertSame(m.cpu(0), where.get());
         assertEquals(1, core().migrations());

@@ -572,7 +572,7 @@ class TaskletTest {
         m.cpu(1).offline();
         Tasklet t = logging("t");
         m.bindCurrentThread(0);
-        assertTrue(t.schedule(1, TaskletCore.NORMAL), "the race: the CPU was chosen while it was still online");
+        assertTrue(t.schedule(m.cpu(1), TaskletCore.NORMAL), "the race: the CPU was chosen while it was still online");
         assertEquals(0, core().queued(1));
         assertEquals(1, core().queued(0));
         m.runUntilIdle();

@@ -9,7 +9,7 @@ import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
-import io.kdefer.cpu.Cpus;
+import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;

@@ -1,7 +1,9 @@
 /*
  * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
  */
-package io.kdefer.cpu;
+package io.kdefer.cpu.internal;
+
+import io.kdefer.cpu.Cpu;
 
 /**
  * A platform thread the runtime itself runs for a machine (kernel: a kthread): a CPU thread {@code cpu/N}, a worker
@@ -16,7 +18,7 @@ public abstract class KernelThread extends Thread {
     private final Object machine;                        // I: the Cpus of the machine it belongs to
 
     /**
-     * @param machine             the machine's {@code Cpus} (identity only)
+     * @param machine             the machine's {@code Cpus} (identity only), or null (a detached test core)
      * @param inheritThreadLocals whether to inherit the creator's {@code InheritableThreadLocal} values (pool
      *                            threads serve everyone: false)
      */
@@ -24,6 +26,11 @@ public abstract class KernelThread extends Thread {
         super(null, body, name, 0, inheritThreadLocals);
         this.machine = machine;
         setDaemon(true);
+    }
+
+    /** The calling thread's task binding and context words (see {@link ThreadState}). */
+    public final ThreadState threadState() {
+        return threadState;
     }
 
     /** Whether this thread belongs to the machine whose {@code Cpus} is {@code machine}. */
@@ -48,6 +55,29 @@ public abstract class KernelThread extends Thread {
     /** The CPU this thread is bound to as a task, or null (whether or not that CPU is online). */
     public final Cpu boundCpu() {
         return threadState.bound;
+    }
+
+    /** Joins {@code t} until {@code deadlineNanos} ({@code System.nanoTime()}), uninterruptibly; true if it ended. */
+    public static boolean join(Thread t, long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            while (t.isAlive()) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    t.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** What the thread is doing, for close and watchdog reports ("idle", "running Work@1f[...]"). */

@@ -1,17 +1,15 @@
 /*
  * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
  */
-package io.kdefer.sync;
-
-import io.kdefer.cpu.KernelThread;
+package io.kdefer.cpu.internal;
 
 /**
  * A thread that wants to hear when it blocks and when it runs again (kernel: the scheduler's
  * {@code wq_worker_sleeping()} / {@code wq_worker_running()} calls). Runtime SPI: workqueue workers extend it;
  * applications never need it.
  *
- * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime ({@link Completion#await()},
- * {@link WaitQueue#waitEvent}, a contended {@link Mutex#lock()}, {@link Delay#msleep}, and the workqueue's own
+ * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime ({@code Completion.await()},
+ * {@code WaitQueue.waitEvent}, a contended {@code Mutex.lock()}, {@code Delay.msleep}, and the workqueue's own
  * flush and cancel waits) brackets its block with {@link #blockBegin()} and {@link #blockEnd(SleepAwareThread)}.
  * For a thread that is not a {@code SleepAwareThread} both are a type check and nothing else (no allocation).
  */

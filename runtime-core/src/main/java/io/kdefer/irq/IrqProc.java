@@ -1,0 +1,57 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.irq;
+
+import io.kdefer.irq.internal.GenIrq;
+
+import java.util.List;
+
+/**
+ * The {@code /proc/interrupts} view (kernel: kernel/irq/proc.c, show_interrupts): a column per CPU; a row per line
+ * with an action (count per CPU, chip, hardware number, trigger, action names, and for threaded actions their threads
+ * {@code irq/<irq>-<name>} with the number of thread function runs, which {@code ps} would show in the kernel); then
+ * the rows the platform and subsystems add (the IPI kinds: kernel arch_show_interrupts); then Err, the interrupts
+ * that arrived with no descriptor or no handler. Counters are racy snapshots, as in the kernel.
+ */
+final class IrqProc {
+    static final int LABEL_WIDTH = 4;
+
+    private IrqProc() {
+    }
+
+    static String show(IrqTable table) {
+        int n = table.cpuCount();
+        StringBuilder sb = new StringBuilder();
+        sb.append(" ".repeat(LABEL_WIDTH + 1));
+        for (int c = 0; c < n; c++) {
+            sb.append(String.format(" %10s", "CPU" + c));
+        }
+        sb.append('\n');
+        for (IrqDesc d : table.all()) {
+            if (d.hidden || !d.hasAction()) {
+                continue;
+            }
+            sb.append(String.format("%" + LABEL_WIDTH + "d:", d.irq));
+            for (int c = 0; c < n; c++) {
+                sb.append(String.format(" %10d", d.count(c)));
+            }
+            sb.append(String.format("  %-6s %4d %-6s", d.chipName(), d.hwirq(), d.typeName()));
+            sb.append("  ").append(String.join(", ", d.names()));
+            List<String> threads = d.threadNames();
+            if (!threads.isEmpty()) {
+                sb.append("  [threads: ").append(String.join(", ", threads)).append("; ").append(d.threadRuns())
+                        .append(" runs]");
+            }
+            if (d.isSpuriousDisabled()) {
+                sb.append("  (disabled: nobody cared)");
+            }
+            sb.append('\n');
+        }
+        for (GenIrq.ProcRows rows : table.procRows()) {
+            rows.show(sb, LABEL_WIDTH);
+        }
+        sb.append(String.format("%" + LABEL_WIDTH + "s: %10d%n", "Err", table.unexpected()));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,241 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.softirq.internal;
+
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Faults;
+import io.kdefer.internal.Handles;
+import io.kdefer.softirq.Softirq;
+
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The softirq subsystem (kernel: kernel/softirq.c): one pending word per CPU, the vector table, and the drain with its
+ * budget and its ksoftirqd hand-off. The CPU calls it through its one softirq hook ({@link Cpus.SoftirqEntry}) at irq
+ * exit, at the outermost {@code localBhEnable} and in its ksoftirqd phase; tasklets, timers and applications raise
+ * through {@link #raise}.
+ *
+ * <h2>The drain (B-SIRQ-5..9)</h2>
+ * <pre>
+ *   enter serving (+SOFTIRQ_OFFSET)
+ *   loop:  pending = take the word (one getAndSet)
+ *          IRQs on; every vector of pending in bit order (a hardirq checkpoint after each); IRQs off
+ *          nothing raised meanwhile -&gt; done
+ *          10 passes or 2 ms used -&gt; leave the rest to the ksoftirqd phase ("squeeze")
+ *   leave serving
+ * </pre>
+ *
+ * <h2>Memory ordering</h2>
+ * <pre>
+ *   application thread: x = 1; raise(NET_RX)        CPU: NET_RX action reads x
+ *   Forbids: the raise returning while neither a later drain runs the vector nor the bit stays pending
+ *   (raise is a volatile read-modify-write of the pending word, then a wake-up of the parked CPU; the drain's
+ *   getAndSet reads it, so the action also sees x == 1)        (Softirq_01_RaiseNeverLost, MO-SIRQ-1)
+ * </pre>
+ */
+public final class SoftirqEngine implements Cpus.SoftirqEntry {
+    /* Implementation notes
+     *
+     * Pending word. The kernel's word is CPU-local with IRQs off. Ours is raised from other threads too (application
+     * threads raise on their home CPU), so it is atomic: raise is getAndBitwiseOr, the drain takes it with one
+     * getAndSet (a separate read then clear could drop a bit raised in between). A raise that finds the word empty
+     * wakes the CPU (one volatile read of its run state when it is running: the CPU itself, raising from an action,
+     * never parks meanwhile).
+     *
+     * Each CPU's word and counters live in their own object: raisers on different CPUs write different cache lines.
+     */
+    public static final int NR_SOFTIRQS = Softirq.values().length;
+    private static final Softirq[] VECTORS = Softirq.values();
+    private static final System.Logger LOG = System.getLogger("io.kdefer.cpu");
+
+    /** A vector's action; receives the CPU it runs on. */
+    public interface Action {
+        void run(Cpu cpu);
+    }
+
+    /** One CPU's softirq state. */
+    static final class PerCpu {
+        volatile int pending;                               // A: one bit per vector
+        final long[] runs = new long[NR_SOFTIRQS];          // O(the CPU): readers use getOpaque
+        long deferrals;                                     // O(the CPU)
+        long ksoftirqdRuns;                                 // O(the CPU)
+        boolean noActionReported;                           // C
+
+        private static final VarHandle PENDING = Handles.field(MethodHandles.lookup(), PerCpu.class, "pending",
+                int.class);
+    }
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final Cpus cpus;                                         // I
+    private final Faults faults;                                     // I
+    private final int maxRestart;                                    // I
+    private final long maxNanos;                                     // I
+    private final PerCpu[] perCpu;                                   // I
+    private final AtomicReferenceArray<Action> actions = new AtomicReferenceArray<>(NR_SOFTIRQS);
+    private final AtomicLongArray failures = new AtomicLongArray(NR_SOFTIRQS);
+    private static final String[] LABELS = new String[NR_SOFTIRQS];
+
+    static {
+        for (Softirq v : VECTORS) {
+            LABELS[v.ordinal()] = "softirq " + v + " action";
+        }
+    }
+
+    /**
+     * @param maxRestart passes per drain (kernel: 10)
+     * @param maxNanos   time budget per drain (kernel: 2 ms)
+     */
+    public SoftirqEngine(Cpus cpus, int maxRestart, long maxNanos) {
+        if (maxRestart < 1) {
+            throw new IllegalArgumentException("softirqMaxRestart must be >= 1: " + maxRestart);
+        }
+        if (maxNanos <= 0) {
+            throw new IllegalArgumentException("softirqMaxNanos must be > 0: " + maxNanos);
+        }
+        this.cpus = Objects.requireNonNull(cpus, "cpus");
+        this.faults = cpus.faults();
+        this.maxRestart = maxRestart;
+        this.maxNanos = maxNanos;
+        this.perCpu = new PerCpu[cpus.count()];
+        for (int i = 0; i < perCpu.length; i++) {
+            perCpu[i] = new PerCpu();
+        }
+        cpus.setSoftirqEntry(this);
+    }
+
+    // ---------------------------------------------------------------------------------------------- vectors
+
+    /** open_softirq (B-SIRQ-1): installs {@code action}; false if the vector already has one. */
+    public boolean open(Softirq vector, Action action) {
+        return actions.compareAndSet(vector.ordinal(), null, Objects.requireNonNull(action, "action"));
+    }
+
+    public boolean isOpen(Softirq vector) {
+        return actions.get(vector.ordinal()) != null;
+    }
+
+    /**
+     * raise_softirq on {@code cpu}: sets the pending bit (a volatile read-modify-write) and wakes the CPU if it is
+     * parked (MO-SIRQ-1). Lock-free, allocation-free.
+     */
+    public void raise(Cpu cpu, Softirq vector) {
+        int bit = 1 << vector.ordinal();
+        int old = (int) PerCpu.PENDING.getAndBitwiseOr(perCpu[cpu.id()], bit);
+        if (old == 0) {
+            cpus.kick(cpu);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- the CPU's hook
+
+    @Override
+    public int pending(Cpu cpu) {
+        return perCpu[cpu.id()].pending;
+    }
+
+    @Override
+    public void run(Cpu cpu, boolean ksoftirqd) {
+        PerCpu s = perCpu[cpu.id()];
+        if (ksoftirqd) {
+            s.ksoftirqdRuns++;
+        }
+        boolean savedIrqs = cpus.enterServingSoftirq(cpu);
+        long end = cpus.clockNanos() + maxNanos;
+        int restart = maxRestart;
+        try {
+            int pending;
+            while ((pending = (int) PerCpu.PENDING.getAndSet(s, 0)) != 0) {
+                cpus.setIrqsDisabled(cpu, false);
+                runVectors(cpu, s, pending);
+                cpus.setIrqsDisabled(cpu, true);
+                if (s.pending == 0) {
+                    break;
+                }
+                if (--restart <= 0 || cpus.clockNanos() - end >= 0) {
+                    s.deferrals++;                       // the rest runs in the ksoftirqd phase (B-SIRQ-5, "squeeze")
+                    break;
+                }
+            }
+        } finally {
+            cpus.exitServingSoftirq(cpu, savedIrqs);
+        }
+    }
+
+    private void runVectors(Cpu cpu, PerCpu s, int pending) {
+        for (int bits = pending; bits != 0; bits &= bits - 1) {
+            int nr = Integer.numberOfTrailingZeros(bits);
+            Action action = actions.get(nr);
+            LONGS.setOpaque(s.runs, nr, s.runs[nr] + 1);
+            int before = cpus.preemptCount(cpu);
+            if (action != null) {
+                try {
+                    action.run(cpu);
+                } catch (Throwable t) {
+                    if (failures.getAndIncrement(nr) == 0) {
+                        LOG.log(Level.ERROR, cpu + ": softirq " + VECTORS[nr] + " action threw; contained, the CPU "
+                                + "keeps running (reported once per vector)", t);
+                    }
+                }
+                faults.afterCallback(LABELS[nr], cpu);
+            } else if (!s.noActionReported) {
+                s.noActionReported = true;
+                LOG.log(Level.WARNING, cpu + ": softirq " + VECTORS[nr] + " raised with no action opened (reported "
+                        + "once per CPU)");
+            }
+            if (cpus.preemptCount(cpu) != before || cpus.irqsDisabled(cpu)) {
+                cpus.restorePreemptCount(cpu, before, VECTORS[nr].name());   // B-SIRQ-9
+            }
+            cpus.checkpoint(cpu);                        // hardirqs between actions (B-SIRQ-8)
+        }
+    }
+
+    @Override
+    public void migrate(Cpu dead, Cpu target) {
+        int pending = (int) PerCpu.PENDING.getAndSet(perCpu[dead.id()], 0);
+        for (int bits = pending; bits != 0; bits &= bits - 1) {
+            raise(target, VECTORS[Integer.numberOfTrailingZeros(bits)]);
+        }
+    }
+
+    @Override
+    public String describePending(Cpu cpu) {
+        StringBuilder sb = new StringBuilder();
+        for (int bits = perCpu[cpu.id()].pending; bits != 0; bits &= bits - 1) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(VECTORS[Integer.numberOfTrailingZeros(bits)]);
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------- statistics
+
+    /** Times {@code vector}'s action ran on {@code cpu} (the /proc/softirqs count). */
+    public long runs(Cpu cpu, Softirq vector) {
+        return (long) LONGS.getOpaque(perCpu[cpu.id()].runs, vector.ordinal());
+    }
+
+    /** Drains on {@code cpu} that ran out of budget and left work to its ksoftirqd phase. */
+    public long deferrals(Cpu cpu) {
+        return perCpu[cpu.id()].deferrals;
+    }
+
+    /** ksoftirqd phases {@code cpu} ran. */
+    public long ksoftirqdRuns(Cpu cpu) {
+        return perCpu[cpu.id()].ksoftirqdRuns;
+    }
+
+    /** Times an action of {@code vector} threw (contained). */
+    public long failures(Softirq vector) {
+        return failures.get(vector.ordinal());
+    }
+}
