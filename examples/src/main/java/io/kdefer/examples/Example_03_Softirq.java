@@ -114,7 +114,7 @@ public final class Example_03_Softirq {
             Thread device = new Thread(() -> {
                 for (int i = 0; i < packets; i++) {
                     deviceFifo.add(i);
-                    m.gic().pulse(IRQ);                            // the device raises its line
+                    m.irqs().pulse(IRQ);                            // the device raises its line
                     LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
                 }
             }, "dev-nic0");

@@ -83,7 +83,7 @@ public final class Example_06_ThreadedIrq {
             int packets = 2000;
             for (int i = 0; i < packets; i++) {
                 deviceFifo.add(i);
-                m.gic().pulse(IRQ);                                  // the device raises its line
+                m.irqs().pulse(IRQ);                                  // the device raises its line
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

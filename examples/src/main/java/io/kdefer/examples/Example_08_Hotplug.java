@@ -72,7 +72,7 @@ public final class Example_08_Hotplug {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "lesson", null);
         m.irqs().setAffinity(40, 1);
-        m.gic().pulse(40);
+        m.irqs().pulse(40);
         ran[0].await(10, TimeUnit.SECONDS);
         System.out.printf("irq 40 routed to cpu/1; its handler ran on %s, its thread on %s%n", hardirqOn[0],
                 threadOn[0]);
@@ -81,7 +81,7 @@ public final class Example_08_Hotplug {
         System.out.printf("cpu/1 offline: hotplug state %s; irq 40 now routed to cpu/%d%n",
                 m.cpu(1).hotplugState(), m.irqs().desc(40).affinity());
         ran[0] = new CountDownLatch(1);
-        m.gic().pulse(40);
+        m.irqs().pulse(40);
         ran[0].await(10, TimeUnit.SECONDS);
         System.out.printf("after the offline: handler on %s, thread on %s (it followed its line)%n", hardirqOn[0],
                 threadOn[0]);

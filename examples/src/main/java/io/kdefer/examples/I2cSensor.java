@@ -81,7 +81,7 @@ final class I2cSensor implements DemoPart {
             } else {
                 coalesced++;
             }
-            m.gic().deassertLine(IRQ);                          // the read clears "data ready": the line drops
+            m.irqs().setLevel(IRQ, false);                          // the read clears "data ready": the line drops
             dataReady.set(0);
             handled.incrementAndGet();
             if (threadContext.startsWith("(")) {
@@ -98,7 +98,7 @@ final class I2cSensor implements DemoPart {
                     sample = value++;
                     dataReady.set(1);
                     raised.incrementAndGet();
-                    m.gic().assertLine(IRQ);
+                    m.irqs().setLevel(IRQ, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(1000));
             }

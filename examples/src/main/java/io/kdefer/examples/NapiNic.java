@@ -113,7 +113,7 @@ final class NapiNic implements DemoPart {
             if (System.nanoTime() > nextLinkFlap && linkChangePending.compareAndSet(false, true)) {
                 linkUp = !linkUp;
                 linkEvents.incrementAndGet();
-                machine.gic().pulse(LINK_IRQ);
+                machine.irqs().pulse(LINK_IRQ);
                 nextLinkFlap = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(linkUp ? 250 : 50);
             }
             if (linkUp) {
@@ -132,7 +132,7 @@ final class NapiNic implements DemoPart {
                     head.incrementAndGet();                    // publish the packet, then check the register
                     sent.incrementAndGet();
                     if (rxIrqEnabled) {
-                        machine.gic().pulse(RX_IRQ);
+                        machine.irqs().pulse(RX_IRQ);
                     }
                 }
             }

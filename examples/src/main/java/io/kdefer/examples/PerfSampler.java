@@ -62,7 +62,7 @@ final class PerfSampler implements DemoPart {
             if (overflowFlag.getAndSet(0) == 0) {
                 return IrqReturn.NONE;
             }
-            m.gic().deassertLine(IRQ);              // clearing the overflow flag drops the line
+            m.irqs().setLevel(IRQ, false);              // clearing the overflow flag drops the line
             ring[(int) (head % RING)] = System.nanoTime();
             head++;
             samples++;
@@ -77,7 +77,7 @@ final class PerfSampler implements DemoPart {
             while (running) {
                 if (overflowFlag.compareAndSet(0, 1)) {
                     overflows.incrementAndGet();
-                    m.gic().assertLine(IRQ);
+                    m.irqs().setLevel(IRQ, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }

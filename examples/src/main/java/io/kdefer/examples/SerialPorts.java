@@ -61,7 +61,7 @@ final class SerialPorts implements DemoPart {
                     int burst = 1 + (int) (System.nanoTime() & 7);
                     u.sent.addAndGet(burst);
                     u.rxFifo.addAndGet(burst);
-                    m.gic().pulse(IRQ);
+                    m.irqs().pulse(IRQ);
                     LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(period));
                 }
             }, "dev-" + u.name);

@@ -34,7 +34,7 @@ final class ThermalSensor implements DemoPart {
                 return IrqReturn.NONE;              // not us: the line was not raised by this device
             }
             lastReading = reading;
-            m.gic().deassertLine(IRQ);              // read-to-clear: the device drops its line,
+            m.irqs().setLevel(IRQ, false);              // read-to-clear: the device drops its line,
             status.set(0);                          // then the register is free for the next reading
             handled.incrementAndGet();
             return IrqReturn.HANDLED;
@@ -47,7 +47,7 @@ final class ThermalSensor implements DemoPart {
                     reading = t++;
                     status.set(1);
                     raised.incrementAndGet();
-                    m.gic().assertLine(IRQ);
+                    m.irqs().setLevel(IRQ, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(1500));
             }

@@ -137,7 +137,7 @@ public class ThreadedIrqBench {
                 executor.execute(task);
                 break;
             default:
-                machine.gic().pulse(IRQ);
+                machine.irqs().pulse(IRQ);
         }
         while (done < t) {
             Thread.onSpinWait();

@@ -121,7 +121,7 @@ public class WakeLatencyBench {
         long t = ++expected;
         switch (impl) {
             case "pulse":
-                machine.gic().pulse(IRQ);
+                machine.irqs().pulse(IRQ);
                 break;
             case "raise":
                 machine.softirqs().raiseOn(1, Softirq.NET_RX);

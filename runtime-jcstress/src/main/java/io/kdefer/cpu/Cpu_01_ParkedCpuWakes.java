@@ -3,6 +3,14 @@
  */
 package io.kdefer.cpu;
 
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Kernel;
+import io.kdefer.irq.Irqs;
+import io.kdefer.irqchip.GicV3;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.smp.Smp;
+import io.kdefer.softirq.Softirqs;
+import io.kdefer.softirq.internal.SoftirqEngine;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -44,21 +52,21 @@ public class Cpu_01_ParkedCpuWakes {
     @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through a raised softirq (lost wake-up)")
     @State
     public static class Softirq {
-        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
-                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
-        final Cpu cpu = cpus.cpu(0);
+        final Kernel kernel = Bare.kernel(1, false, Cpu.class, Softirqs.class);
+        final SoftirqEngine engine = kernel.get(SoftirqEngine.class);
+        final Cpu cpu = kernel.get(Cpus.class).cpu(0);
 
         @Actor
         public void cpu() {
             cpu.thread = Thread.currentThread();
-            while (cpu.softirqPending() == 0) {
+            while (engine.pending(cpu) == 0) {
                 cpu.park();
             }
         }
 
         @Signal
         public void raise() {
-            cpus.raiseSoftirq(cpu, 3);
+            engine.raise(cpu, io.kdefer.softirq.Softirq.NET_RX);
         }
     }
 
@@ -68,25 +76,22 @@ public class Cpu_01_ParkedCpuWakes {
     @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the CPU slept through an SGI sent to it (lost wake-up)")
     @State
     public static class Sgi {
-        final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
-                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
-        final Cpu cpu = cpus.cpu(0);
-
-        public Sgi() {
-            cpus.gic().enable(5);
-        }
+        // The platform maps SGIs 0-7 as the IPI lines and enables them.
+        final Kernel kernel = Bare.kernel(1, false, Cpu.class, Softirqs.class, Irqs.class, Smp.class, GicV3.class);
+        final Gic gic = kernel.get(Gic.class);
+        final Cpu cpu = kernel.get(Cpus.class).cpu(0);
 
         @Actor
         public void cpu() {
             cpu.thread = Thread.currentThread();
-            while (!cpus.gic().cpuInterface(0).isSignalled(Gic.PMR_NONE)) {
+            while (!gic.cpuInterface(0).isSignalled(Gic.PMR_NONE)) {
                 cpu.park();
             }
         }
 
         @Signal
         public void send() {
-            cpus.gic().sendSgi(5, 0);
+            gic.sendSgi(5, 0);
         }
     }
 }

@@ -41,10 +41,10 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
 @Outcome(id = "true, true, 0", expect = FORBIDDEN, desc = "the run consumed the wake but missed the store")
 @State
 public class ThreadedIrq_01_WakePublishes {
-    final IrqDesc d = MaskOnlyChip.line(false);
+    final IrqDesc d = LineOnlyChip.line(false);
     int x;          // plain on purpose
     int seen = -1;
-    final IrqAction a = MaskOnlyChip.action((irq, dev) -> {
+    final IrqAction a = LineOnlyChip.action((irq, dev) -> {
         seen = x;
         return IrqReturn.HANDLED;
     }, false);
@@ -57,7 +57,7 @@ public class ThreadedIrq_01_WakePublishes {
 
     @Actor
     public void thread(ZZI_Result r) {
-        r.r2 = IrqThread.handleOnce(d, a, MaskOnlyChip.INSTANCE);
+        r.r2 = IrqThread.handleOnce(d, a);
         r.r3 = seen;
     }
 }

@@ -47,10 +47,10 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "false, 0", expect = FORBIDDEN, desc = "coalesced, yet the pending run missed the store (lost event)")
 @State
 public class ThreadedIrq_02_CoalescedWakeStillVisible {
-    final IrqDesc d = MaskOnlyChip.line(false);
+    final IrqDesc d = LineOnlyChip.line(false);
     int x;          // plain on purpose
     int seen = -1;
-    final IrqAction a = MaskOnlyChip.action((irq, dev) -> {
+    final IrqAction a = LineOnlyChip.action((irq, dev) -> {
         seen = x;
         return IrqReturn.HANDLED;
     }, false);
@@ -67,7 +67,7 @@ public class ThreadedIrq_02_CoalescedWakeStillVisible {
 
     @Actor
     public void thread(ZI_Result r) {
-        IrqThread.handleOnce(d, a, MaskOnlyChip.INSTANCE);
+        IrqThread.handleOnce(d, a);
         r.r2 = seen;
     }
 }

@@ -57,13 +57,13 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(id = "0, 0, 1", expect = FORBIDDEN, desc = "unmasked with a bit left behind")
 @State
 public class ThreadedIrq_03_OneshotNeverStuck {
-    final IrqDesc d = MaskOnlyChip.line(true);
-    final IrqAction a = MaskOnlyChip.action((irq, dev) -> IrqReturn.HANDLED, true);
+    final IrqDesc d = LineOnlyChip.line(true);
+    final IrqAction a = LineOnlyChip.action((irq, dev) -> IrqReturn.HANDLED, true);
 
     public ThreadedIrq_03_OneshotNeverStuck() {
         d.lock.lock();
         try {
-            MaskOnlyChip.INSTANCE.mask(d);
+            d.mask();
         } finally {
             d.lock.unlock();
         }
@@ -74,7 +74,7 @@ public class ThreadedIrq_03_OneshotNeverStuck {
     public void hardirq() {
         d.lock.lock();
         try {
-            MaskOnlyChip.INSTANCE.mask(d);          // handle_fasteoi_irq: ONESHOT lines are masked before handling
+            d.mask();          // handle_fasteoi_irq: ONESHOT lines are masked before handling
             d.set(IrqDesc.INPROGRESS);
         } finally {
             d.lock.unlock();
@@ -83,7 +83,7 @@ public class ThreadedIrq_03_OneshotNeverStuck {
         d.lock.lock();
         try {
             d.clear(IrqDesc.INPROGRESS);
-            IrqThread.condUnmask(d, MaskOnlyChip.INSTANCE);
+            IrqThread.condUnmask(d);
         } finally {
             d.lock.unlock();
         }
@@ -91,7 +91,7 @@ public class ThreadedIrq_03_OneshotNeverStuck {
 
     @Actor
     public void thread() {
-        IrqThread.handleOnce(d, a, MaskOnlyChip.INSTANCE);
+        IrqThread.handleOnce(d, a);
     }
 
     @Arbiter

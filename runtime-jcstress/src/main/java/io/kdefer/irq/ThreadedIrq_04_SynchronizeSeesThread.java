@@ -39,9 +39,9 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "0", expect = FORBIDDEN, desc = "the wait ended but the thread function's store was not visible")
 @State
 public class ThreadedIrq_04_SynchronizeSeesThread {
-    final IrqDesc d = MaskOnlyChip.line(false);
+    final IrqDesc d = LineOnlyChip.line(false);
     int y;          // plain on purpose
-    final IrqAction a = MaskOnlyChip.action((irq, dev) -> {
+    final IrqAction a = LineOnlyChip.action((irq, dev) -> {
         y = 1;
         return IrqReturn.HANDLED;
     }, false);
@@ -52,7 +52,7 @@ public class ThreadedIrq_04_SynchronizeSeesThread {
 
     @Actor
     public void thread() {
-        IrqThread.handleOnce(d, a, MaskOnlyChip.INSTANCE);
+        IrqThread.handleOnce(d, a);
     }
 
     @Actor

@@ -24,8 +24,8 @@ import org.openjdk.jcstress.annotations.State;
  *   thread:  loop { if handleOnce(): done; state = PARKED; r1 = RUNTHREAD?; if !r1: park }
  *   Forbids: the thread parked for good while a run is owed (STALE)
  * </pre>
- * The actor plays the IRQ thread's loop with the real {@link IrqThread.Parker#sleep}; the signal plays the hardirq
- * with the real {@link IrqThread#wake}.
+ * The actor plays the IRQ thread's loop with the real {@code IrqThread.sleep} (the runtime's one wake-up protocol,
+ * {@code internal.Parker}); the signal plays the hardirq with the real {@link IrqThread#wake}.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ThreadedIrq_05}.
  * Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations):
@@ -41,17 +41,17 @@ import org.openjdk.jcstress.annotations.State;
 @Outcome(id = "STALE", expect = FORBIDDEN, desc = "the thread slept through a claimed run (lost wake-up)")
 @State
 public class ThreadedIrq_05_ParkedThreadWakes {
-    final IrqDesc d = MaskOnlyChip.line(false);
-    final IrqAction a = MaskOnlyChip.action((irq, dev) -> IrqReturn.HANDLED, false);
+    final IrqDesc d = LineOnlyChip.line(false);
+    final IrqAction a = LineOnlyChip.action((irq, dev) -> IrqReturn.HANDLED, false);
 
     public ThreadedIrq_05_ParkedThreadWakes() {
-        a.parker = new IrqThread.Parker();
+        a.parker = new io.kdefer.internal.Parker();
     }
 
     @Actor
     public void thread() {
-        while (!IrqThread.handleOnce(d, a, MaskOnlyChip.INSTANCE)) {
-            a.parker.sleep(a);
+        while (!IrqThread.handleOnce(d, a)) {
+            IrqThread.sleep(a);
         }
     }
 

@@ -3,6 +3,11 @@
  */
 package io.kdefer.irqwork;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.Irqs;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.smp.Smp;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -39,7 +44,8 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "true, 0", expect = FORBIDDEN, desc = "the run consumed the claim but missed the store before queue()")
 @State
 public class IrqWork_01_QueueReleasesStores {
-    final IrqWorkCore core = IrqWorkCore.detached(1);
+    final IrqWorkCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Irqs.class, Smp.class, IrqWork.class)
+            .get(IrqWorkCore.class);
     int x;          // plain on purpose
     boolean ran;    // written by the callback, read by the same actor afterwards
     int seen = -1;

@@ -3,6 +3,11 @@
  */
 package io.kdefer.irqwork;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.Irqs;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.smp.Smp;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -44,7 +49,8 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
 @Outcome(id = "true, true, 0", expect = FORBIDDEN, desc = "the run after the re-queue missed the store")
 @State
 public class IrqWork_03_RequeueWhileBusy {
-    final IrqWorkCore core = IrqWorkCore.detached(1);
+    final IrqWorkCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Irqs.class, Smp.class, IrqWork.class)
+            .get(IrqWorkCore.class);
     int x;          // plain on purpose
     int seen = -1;
     final IrqWork w = new IrqWork(core, () -> seen = x, false);

@@ -3,6 +3,11 @@
  */
 package io.kdefer.irqwork;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.Irqs;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.smp.Smp;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -37,7 +42,8 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "0", expect = FORBIDDEN, desc = "sync returned but the run's store was not visible")
 @State
 public class IrqWork_04_SyncAcquires {
-    final IrqWorkCore core = IrqWorkCore.detached(1);
+    final IrqWorkCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Irqs.class, Smp.class, IrqWork.class)
+            .get(IrqWorkCore.class);
     int z;          // plain on purpose
     final IrqWork w = new IrqWork(core, () -> z = 1, false);
 

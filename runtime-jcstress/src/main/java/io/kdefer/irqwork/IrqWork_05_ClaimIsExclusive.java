@@ -3,6 +3,11 @@
  */
 package io.kdefer.irqwork;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.Irqs;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.smp.Smp;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -39,7 +44,8 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "two or zero winners, or the item linked other than once")
 @State
 public class IrqWork_05_ClaimIsExclusive {
-    final IrqWorkCore core = IrqWorkCore.detached(1);
+    final IrqWorkCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Irqs.class, Smp.class, IrqWork.class)
+            .get(IrqWorkCore.class);
     int runs;
     final IrqWork w = new IrqWork(core, () -> runs++, false);
 

@@ -3,6 +3,7 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.internal.Faults;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -39,6 +40,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(expect = FORBIDDEN, desc = "the call ran but missed the store or saw another info")
 @State
 public class CallSingleData_01_SubmitPublishes {
+    static final Faults FAULTS = new Faults("jcstress");
     final CallQueue queue = new CallQueue(1);
     int x;              // plain on purpose
     int seenX = -1;
@@ -59,7 +61,7 @@ public class CallSingleData_01_SubmitPublishes {
 
     @Actor
     public void target(II_Result r) {
-        queue.flush((item, cpu) -> { }, (src, t) -> { });
+        queue.flush(null, (src, t) -> { }, FAULTS);
         r.r1 = seenX;
         r.r2 = seenInfo;
     }

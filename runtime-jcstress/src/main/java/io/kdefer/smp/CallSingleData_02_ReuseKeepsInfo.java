@@ -3,6 +3,7 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.internal.Faults;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -39,6 +40,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(expect = FORBIDDEN, desc = "the first call saw the resubmission's info, or a call was lost")
 @State
 public class CallSingleData_02_ReuseKeepsInfo {
+    static final Faults FAULTS = new Faults("jcstress");
     final CallQueue queue = new CallQueue(1);
     int first = -1;
     int second = -1;
@@ -59,7 +61,7 @@ public class CallSingleData_02_ReuseKeepsInfo {
 
     @Actor
     public void target() {
-        queue.flush((item, cpu) -> { }, (src, t) -> { });
+        queue.flush(null, (src, t) -> { }, FAULTS);
     }
 
     @Actor
@@ -75,7 +77,7 @@ public class CallSingleData_02_ReuseKeepsInfo {
 
     @Arbiter
     public void arbiter(II_Result r) {
-        queue.flush((item, cpu) -> { }, (src, t) -> { });
+        queue.flush(null, (src, t) -> { }, FAULTS);
         r.r1 = first;
         r.r2 = second;
     }

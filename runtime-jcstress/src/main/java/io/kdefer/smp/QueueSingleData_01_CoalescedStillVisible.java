@@ -3,6 +3,7 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.internal.Faults;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -41,6 +42,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "false, 0", expect = FORBIDDEN, desc = "coalesced, yet the pending call missed the store")
 @State
 public class QueueSingleData_01_CoalescedStillVisible {
+    static final Faults FAULTS = new Faults("jcstress");
     final CallQueue queue = new CallQueue(1);
     int x;   // plain on purpose
     int seen = -1;
@@ -63,7 +65,7 @@ public class QueueSingleData_01_CoalescedStillVisible {
 
     @Actor
     public void target(ZI_Result r) {
-        queue.flush((item, cpu) -> { }, (src, t) -> { });
+        queue.flush(null, (src, t) -> { }, FAULTS);
         r.r2 = seen;
     }
 }

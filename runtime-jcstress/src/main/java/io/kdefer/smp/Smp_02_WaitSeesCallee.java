@@ -3,6 +3,7 @@
  */
 package io.kdefer.smp;
 
+import io.kdefer.internal.Faults;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -37,6 +38,7 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "0", expect = FORBIDDEN, desc = "the wait ended but the callee's store was not visible")
 @State
 public class Smp_02_WaitSeesCallee {
+    static final Faults FAULTS = new Faults("jcstress");
     final CallQueue queue = new CallQueue(1);
     int y;   // plain on purpose
     final CallSingleData csd = new CallSingleData(() -> y = 1);
@@ -48,7 +50,7 @@ public class Smp_02_WaitSeesCallee {
 
     @Actor
     public void target() {
-        queue.flush((item, cpu) -> { }, (src, t) -> { });
+        queue.flush(null, (src, t) -> { }, FAULTS);
     }
 
     @Actor

@@ -3,6 +3,9 @@
  */
 package io.kdefer.tasklet;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -41,7 +44,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "the run missed the scheduler's store, or schedule() of an idle tasklet failed")
 @State
 public class Tasklet_01_ScheduleReleasesStores {
-    final TaskletCore core = TaskletCore.detached(1);
+    final TaskletCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Tasklet.class).get(TaskletCore.class);
     int x;          // plain on purpose
     int seen = -1;
     final Tasklet t = new Tasklet(core, () -> seen = x, 0);
@@ -49,12 +52,12 @@ public class Tasklet_01_ScheduleReleasesStores {
     @Actor
     public void scheduler(ZI_Result r) {
         x = 1;
-        r.r1 = t.schedule(0, TaskletCore.NORMAL);
+        r.r1 = t.schedule(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void cpu(ZI_Result r) {
-        core.action(0, TaskletCore.NORMAL);
+        core.action(core.cpu(0), TaskletCore.NORMAL);
         r.r2 = seen;
     }
 }

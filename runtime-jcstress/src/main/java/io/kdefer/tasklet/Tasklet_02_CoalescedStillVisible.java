@@ -3,6 +3,9 @@
  */
 package io.kdefer.tasklet;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -47,24 +50,24 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "false, 0", expect = FORBIDDEN, desc = "coalesced, yet the pending run missed the store (lost event)")
 @State
 public class Tasklet_02_CoalescedStillVisible {
-    final TaskletCore core = TaskletCore.detached(1);
+    final TaskletCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Tasklet.class).get(TaskletCore.class);
     int x;          // plain on purpose
     int seen = -1;
     final Tasklet t = new Tasklet(core, () -> seen = x, 0);
 
     public Tasklet_02_CoalescedStillVisible() {
-        t.schedule(0, TaskletCore.NORMAL);
+        t.schedule(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void scheduler(ZI_Result r) {
         x = 1;
-        r.r1 = t.schedule(0, TaskletCore.NORMAL);
+        r.r1 = t.schedule(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void cpu(ZI_Result r) {
-        core.action(0, TaskletCore.NORMAL);
+        core.action(core.cpu(0), TaskletCore.NORMAL);
         r.r2 = seen;
     }
 }

@@ -3,6 +3,9 @@
  */
 package io.kdefer.tasklet;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -45,7 +48,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "disable() returned while the callback ran or before its store, or a late start")
 @State
 public class Tasklet_03_DisableWaitsForRun {
-    final TaskletCore core = TaskletCore.detached(1);
+    final TaskletCore core = Bare.kernel(1, Cpu.class, Softirqs.class, Tasklet.class).get(TaskletCore.class);
     int y;                      // plain on purpose
     volatile int done;
     int lateStart;
@@ -55,12 +58,12 @@ public class Tasklet_03_DisableWaitsForRun {
     }, 0);
 
     public Tasklet_03_DisableWaitsForRun() {
-        t.schedule(0, TaskletCore.NORMAL);
+        t.schedule(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void cpu() {
-        core.action(0, TaskletCore.NORMAL);
+        core.action(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor

@@ -3,6 +3,9 @@
  */
 package io.kdefer.tasklet;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -47,7 +50,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "overlapping runs (lost update) or a lost run")
 @State
 public class Tasklet_04_NoOverlappingRuns {
-    final TaskletCore core = TaskletCore.detached(2);
+    final TaskletCore core = Bare.kernel(2, Cpu.class, Softirqs.class, Tasklet.class).get(TaskletCore.class);
     int counter;                                   // plain on purpose
     final AtomicInteger runs = new AtomicInteger();
     final Tasklet t = new Tasklet(core, () -> {
@@ -57,25 +60,25 @@ public class Tasklet_04_NoOverlappingRuns {
     }, 0);
 
     public Tasklet_04_NoOverlappingRuns() {
-        t.schedule(0, TaskletCore.NORMAL);
+        t.schedule(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void cpu0() {
-        core.action(0, TaskletCore.NORMAL);
+        core.action(core.cpu(0), TaskletCore.NORMAL);
     }
 
     @Actor
     public void cpu1() {
-        t.schedule(1, TaskletCore.NORMAL);
-        core.action(1, TaskletCore.NORMAL);
+        t.schedule(core.cpu(1), TaskletCore.NORMAL);
+        core.action(core.cpu(1), TaskletCore.NORMAL);
     }
 
     @Arbiter
     public void arbiter(III_Result r) {
         long requeues = core.requeues();
-        core.action(0, TaskletCore.NORMAL);
-        core.action(1, TaskletCore.NORMAL);
+        core.action(core.cpu(0), TaskletCore.NORMAL);
+        core.action(core.cpu(1), TaskletCore.NORMAL);
         r.r1 = counter;
         r.r2 = runs.get();
         r.r3 = requeues > 0 ? 1 : 0;

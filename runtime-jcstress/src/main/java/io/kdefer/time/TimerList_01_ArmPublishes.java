@@ -3,6 +3,9 @@
  */
 package io.kdefer.time;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -45,7 +48,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(expect = FORBIDDEN, desc = "the callback missed the store, or the armed timer was lost")
 @State
 public class TimerList_01_ArmPublishes {
-    final TimerCore core = TimerCore.detached(1);
+    final TimerCore core = Bare.kernel(1, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
     int x;          // plain on purpose
     int seen = -1;
     final TimerList t = new TimerList(core, () -> seen = x);
@@ -58,7 +61,7 @@ public class TimerList_01_ArmPublishes {
 
     @Actor
     public void cpu(II_Result r) {
-        core.runTimers(0);
+        core.runTimers(core.cpus.cpu(0));
         r.r1 = seen;
     }
 

@@ -3,6 +3,9 @@
  */
 package io.kdefer.time;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.Softirqs;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -45,7 +48,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "ran after delete() returned true, or lost")
 @State
 public class TimerList_02_DeleteWins {
-    final TimerCore core = TimerCore.detached(1);
+    final TimerCore core = Bare.kernel(1, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
     int runs;
     final TimerList t = new TimerList(core, () -> runs++);
 
@@ -60,7 +63,7 @@ public class TimerList_02_DeleteWins {
 
     @Actor
     public void cpu() {
-        core.runTimers(0);
+        core.runTimers(core.cpus.cpu(0));
     }
 
     @Arbiter

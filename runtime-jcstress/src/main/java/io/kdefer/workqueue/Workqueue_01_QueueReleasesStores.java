@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -20,7 +22,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * {@code assignWork}/{@code processOne} under the same lock, then the PENDING clear, are the acquire.
  *
  * <pre>
- *   (w idle; detached core, 1 CPU; the worker is the real assign/process path played on the actor thread)
+ *   (w idle; proofs' core, 1 CPU; the worker is the real assign/process path played on the actor thread)
  *   queuer: x = 1; r0 = wq.queue(w)          worker: run CPU 0's pool once; r1 = x as read by w (-1: not run)
  *   Forbids: r0 == true &amp;&amp; r1 == 0
  * </pre>
@@ -44,7 +46,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "the run missed the store, or the only claim failed")
 @State
 public class Workqueue_01_QueueReleasesStores {
-    final Workqueues wqs = Workqueues.detached(1);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
     final Workqueue wq = wqs.system();
     final Worker worker = Worker.detached(wqs.cpuPool(0, false));
     int x;              // plain on purpose

@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -59,7 +61,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "false, 0", expect = FORBIDDEN, desc = "coalesced, yet the pending run missed the store (lost event)")
 @State
 public class Workqueue_02_LostRaceStillVisible {
-    final Workqueues wqs = Workqueues.detached(1);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
     final Workqueue wq = wqs.system();
     final Worker worker = Worker.detached(wqs.cpuPool(0, false));
     int x;              // plain on purpose

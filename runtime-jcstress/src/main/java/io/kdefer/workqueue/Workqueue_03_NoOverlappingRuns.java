@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -25,7 +27,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * it over ({@code assignWork}); without those, CPU 1's worker would run it concurrently.
  *
  * <pre>
- *   (detached core, 2 CPUs; w is queued on CPU 0's pool before the actors start)
+ *   (proofs' core, 2 CPUs; w is queued on CPU 0's pool before the actors start)
  *   CPU 0's worker: run pool 0 once        queuer + CPU 1's worker: r0 = wq.queueOn(1, w); run pool 1 once
  *   arbiter: run pool 0 and pool 1 again (a redirected or re-queued run happens now);
  *            r1 = runs; r2 = counter; r3 = entries that found a run inside
@@ -50,7 +52,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 @Outcome(expect = FORBIDDEN, desc = "overlapping runs, a lost update, or a lost / extra run")
 @State
 public class Workqueue_03_NoOverlappingRuns {
-    final Workqueues wqs = Workqueues.detached(2);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(2, Cpu.class));
     final Workqueue wq = wqs.system();
     final Worker worker0 = Worker.detached(wqs.cpuPool(0, false));
     final Worker worker1 = Worker.detached(wqs.cpuPool(1, false));

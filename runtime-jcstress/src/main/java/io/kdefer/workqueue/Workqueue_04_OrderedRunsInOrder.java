@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -24,7 +26,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * empty: if B were active too early, the second worker would run it alongside A.
  *
  * <pre>
- *   (detached core; oq = allocOrdered; A writes a; B reads a and whether A is still inside)
+ *   (proofs' core; oq = allocOrdered; A writes a; B reads a and whether A is still inside)
  *   queuer + worker 1: oq.queue(A); oq.queue(B); run the unbound pool once      worker 2: run the unbound pool once
  *   arbiter: run the unbound pool (what the actors left); r0 = a seen by B; r1 = A was inside when B started;
  *            r2 = B ran in the arbiter
@@ -49,7 +51,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "B started before A returned, or missed A's store")
 @State
 public class Workqueue_04_OrderedRunsInOrder {
-    final Workqueues wqs = Workqueues.detached(1);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
     final Workqueue oq = wqs.allocOrdered("ordered", 0);
     final Worker worker1 = Worker.detached(wqs.unboundPool(false));
     final Worker worker2 = Worker.detached(wqs.unboundPool(false));

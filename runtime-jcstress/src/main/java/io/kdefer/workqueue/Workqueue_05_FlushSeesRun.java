@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -45,7 +47,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "flush returned without the run's store")
 @State
 public class Workqueue_05_FlushSeesRun {
-    final Workqueues wqs = Workqueues.detached(1);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
     final Workqueue wq = wqs.system();
     final Worker worker = Worker.detached(wqs.cpuPool(0, false));
     int y;              // plain on purpose

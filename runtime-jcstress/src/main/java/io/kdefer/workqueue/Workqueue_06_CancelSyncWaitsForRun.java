@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -61,7 +63,7 @@ public class Workqueue_06_CancelSyncWaitsForRun {
     @Outcome(expect = FORBIDDEN, desc = "cancelSync returned while running / without its store, or a late start")
     @State
     public static class Running {
-        final Workqueues wqs = Workqueues.detached(1);
+        final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
         final Workqueue wq = wqs.system();
         final Worker worker = Worker.detached(wqs.cpuPool(0, false));
         int z;                          // plain on purpose
@@ -117,7 +119,7 @@ public class Workqueue_06_CancelSyncWaitsForRun {
     @Outcome(expect = FORBIDDEN, desc = "an accepted queue lost, a wedged item, or a phantom cancel")
     @State
     public static class RacingQueue {
-        final Workqueues wqs = Workqueues.detached(1);
+        final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
         final Workqueue wq = wqs.system();
         final Worker worker = Worker.detached(wqs.cpuPool(0, false));
         final AtomicInteger runs = new AtomicInteger();

@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -20,7 +22,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * in-flight count is zero; the worker decrements it under the same lock after the function returned.
  *
  * <pre>
- *   (detached core, 2 CPUs; w1 queued on CPU 1 before the actors start)
+ *   (proofs' core, 2 CPUs; w1 queued on CPU 1 before the actors start)
  *   flusher: x = 1; wq.queueOn(0, w0); wq.flush(); r1 = y0; r2 = y1
  *   worker:  run pool 0 until w0 ran (the flusher always queues it, so this ends); run pool 1 once
  *            [w0] r0 = x; y0 = 1        [w1] y1 = 1
@@ -44,7 +46,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "flush returned before an earlier item finished, or without its store")
 @State
 public class Workqueue_07_QueueFlushSeesAll {
-    final Workqueues wqs = Workqueues.detached(2);
+    final Workqueues wqs = Workqueues.forProofs(Bare.kernel(2, Cpu.class));
     final Workqueue wq = wqs.system();
     final Worker worker0 = Worker.detached(wqs.cpuPool(0, false));
     final Worker worker1 = Worker.detached(wqs.cpuPool(1, false));

@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.jcstress.Bare;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -23,7 +25,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * runs when the timer fires reads 1: the timer path publishes like MO-WQ-1. The claim is the same
  * {@code getAndBitwiseOr(PENDING)}; the caller then writes the target queue and CPU (volatile) and arms the timer;
  * the timer callback ({@code timerFn}, run by whoever fires it) owns PENDING and inserts the item under the pool
- * lock. On a detached core the timer is a stand-in that fires when the test calls {@code DelayedWork.fireTimer()}
+ * lock. On a proofs' core the timer is a stand-in that fires when the test calls {@code DelayedWork.fireTimer()}
  * (its arm and fire are {@code getAndSet}s of one flag); the machine's timer hand-off itself is proven by
  * {@code TimerList_01_ArmPublishes}. Two variants:
  * <ul>
@@ -39,7 +41,7 @@ public class Workqueue_08_DelayedTimerPublishes {
 
     /**
      * <pre>
-     *   (dw idle; detached core, 1 CPU)
+     *   (dw idle; proofs' core, 1 CPU)
      *   queuer: x = 1; r0 = wq.queueDelayed(dw, 1 ms)     timer + worker: dw.fireTimer(); run CPU 0's pool once;
      *                                                    r1 = x as read by the function (-1: not run)
      *   Forbids: r1 == 0; r0 == false (the only claim of an idle item)
@@ -60,7 +62,7 @@ public class Workqueue_08_DelayedTimerPublishes {
     @Outcome(expect = FORBIDDEN, desc = "the run missed the store, or the only claim failed")
     @State
     public static class ArmPublishes {
-        final Workqueues wqs = Workqueues.detached(1);
+        final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
         final Workqueue wq = wqs.system();
         final Worker worker = Worker.detached(wqs.cpuPool(0, false));
         int x;              // plain on purpose
@@ -104,7 +106,7 @@ public class Workqueue_08_DelayedTimerPublishes {
     @Outcome(expect = FORBIDDEN, desc = "lost, duplicated or wedged item, or mod missed that it was pending")
     @State
     public static class ModVsFire {
-        final Workqueues wqs = Workqueues.detached(1);
+        final Workqueues wqs = Workqueues.forProofs(Bare.kernel(1, Cpu.class));
         final Workqueue wq = wqs.system();
         final Worker worker = Worker.detached(wqs.cpuPool(0, false));
         final AtomicInteger runs = new AtomicInteger();

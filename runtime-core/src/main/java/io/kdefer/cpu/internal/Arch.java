@@ -45,4 +45,58 @@ public interface Arch {
 
     /** Words naming what is signalled on {@code cpu}, for reports ("INTID 40 pending"), or "". */
     String describePending(Cpu cpu);
+
+    /**
+     * No interrupt controller: nothing is ever signalled, the tick is not raised. For a bare kernel (the jcstress
+     * proofs build cores on one, with a test thread playing each CPU); a machine always has a real platform.
+     */
+    static Arch none() {
+        return NoPlatform.INSTANCE;
+    }
+
+    /** {@link #none()}. */
+    final class NoPlatform implements Arch {
+        static final NoPlatform INSTANCE = new NoPlatform();
+
+        private NoPlatform() {
+        }
+
+        @Override
+        public boolean mayBeSignalled(Cpu cpu) {
+            return false;
+        }
+
+        @Override
+        public boolean isSignalled(Cpu cpu, boolean irqsDisabled) {
+            return false;
+        }
+
+        @Override
+        public long acknowledge(Cpu cpu, boolean irqsDisabled) {
+            return NONE;
+        }
+
+        @Override
+        public void handle(Cpu cpu, int token) {
+            throw new IllegalStateException("no platform: nothing can be acknowledged");
+        }
+
+        @Override
+        public void raiseTick(Cpu cpu) {
+        }
+
+        @Override
+        public void tickHandled(Cpu cpu) {
+        }
+
+        @Override
+        public String describePending(Cpu cpu) {
+            return "";
+        }
+
+        @Override
+        public String toString() {
+            return "no platform";
+        }
+    }
 }

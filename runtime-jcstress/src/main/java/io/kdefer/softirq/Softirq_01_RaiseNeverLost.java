@@ -1,11 +1,16 @@
 /*
  * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
  */
-package io.kdefer.cpu;
+package io.kdefer.softirq;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Kernel;
+import io.kdefer.jcstress.Bare;
+import io.kdefer.softirq.internal.SoftirqEngine;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -44,32 +49,32 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(expect = FORBIDDEN, desc = "the raise was lost, or the action missed the raiser's store")
 @State
 public class Softirq_01_RaiseNeverLost {
-    private static final int NET_RX = 3;
-
-    final Cpus cpus = new Cpus(1, false, 1000, IdlePolicy.PARK, 10, 2_000_000, 0,
-                new io.kdefer.internal.Lifecycle("jcstress"), new io.kdefer.internal.Faults("jcstress"));
-    final Cpu cpu = cpus.cpu(0);
+    final Kernel kernel = Bare.kernel(1, false, Cpu.class, Softirqs.class);
+    final SoftirqEngine engine = kernel.get(SoftirqEngine.class);
+    final Cpu cpu = kernel.get(Cpus.class).cpu(0);
     int x;          // plain on purpose
     int seen = -1;
 
     public Softirq_01_RaiseNeverLost() {
-        cpus.openSoftirq(NET_RX, () -> seen = x);
+        engine.open(Softirq.NET_RX, c -> seen = x);
     }
 
     @Actor
     public void raiser() {
         x = 1;
-        cpus.raiseSoftirq(cpu, NET_RX);
+        engine.raise(cpu, Softirq.NET_RX);
     }
 
     @Actor
     public void cpu(II_Result r) {
-        cpu.handleSoftirqs(true);
+        if (engine.pending(cpu) != 0) {
+            engine.run(cpu, true);                // handle_softirqs, as the CPU's ksoftirqd phase
+        }
         r.r1 = seen;
     }
 
     @Arbiter
     public void arbiter(II_Result r) {
-        r.r2 = (cpus.softirqPending(cpu) >>> NET_RX) & 1;
+        r.r2 = (engine.pending(cpu) >>> Softirq.NET_RX.ordinal()) & 1;
     }
 }
