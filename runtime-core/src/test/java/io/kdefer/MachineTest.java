@@ -44,8 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Boot and close in both modes, MANUAL-mode stepping and the virtual clock, home CPUs and binding, and the
- * package layering of DESIGN §3.
+ * Boot and close in both modes, MANUAL-mode stepping and the virtual clock, home CPUs and binding. (The package
+ * layering of DESIGN §3 is ArchitectureTest's.)
  */
 @Timeout(20)
 class MachineTest {
@@ -316,94 +316,5 @@ class MachineTest {
         m.gic().pulse(40);
         m.cpu(0).runPending();
         assertEquals("cpu/1: cannot run it from inside the atomic context of cpu/0 on the same thread", refused.get());
-    }
-
-    // ---------------------------------------------------------------------------------------------- layering
-
-    /** DESIGN §3: which io.kdefer packages each package of the main sources may name. */
-    private static final Map<String, Set<String>> ALLOWED = Map.of(
-            "internal", Set.of(),
-            "gic", Set.of("internal"),
-            "cpu", Set.of("gic", "internal"),
-            "irq", Set.of("cpu", "gic", "internal"));
-
-    private static final Pattern REFERENCE = Pattern.compile("\\bio\\.kdefer\\.([A-Za-z_]\\w*)");
-
-    @Test
-    void lowerLayersNeverNameHigherOnes() throws IOException {
-        Path root = Stream.of(Paths.get("src/main/java/io/kdefer"), Paths.get("runtime-core/src/main/java/io/kdefer"))
-                .filter(Files::isDirectory).findFirst()
-                .orElseThrow(() -> new AssertionError("main sources not found from " + Paths.get("").toAbsolutePath()));
-        List<String> violations = new ArrayList<>();
-        int scanned = 0;
-        for (Map.Entry<String, Set<String>> rule : ALLOWED.entrySet()) {
-            String pkg = rule.getKey();
-            List<Path> files;
-            try (Stream<Path> s = Files.list(root.resolve(pkg))) {
-                files = s.filter(p -> p.toString().endsWith(".java")).collect(Collectors.toList());
-            }
-            assertFalse(files.isEmpty(), "no sources in io.kdefer." + pkg);
-            for (Path f : files) {
-                scanned++;
-                String code = stripCommentsAndStrings(Files.readString(f, StandardCharsets.UTF_8));
-                Matcher mt = REFERENCE.matcher(code);
-                while (mt.find()) {
-                    String name = mt.group(1);
-                    // A lower-case name is a subpackage; anything else is a type of the root package io.kdefer.
-                    String target = Character.isLowerCase(name.charAt(0)) ? name : "(root) " + name;
-                    if (!target.equals(pkg) && !rule.getValue().contains(target)) {
-                        violations.add("io.kdefer." + pkg + "/" + f.getFileName() + " names io.kdefer." + name);
-                    }
-                }
-            }
-        }
-        assertTrue(scanned > 10, "scanned only " + scanned + " files");
-        assertEquals(List.of(), violations);
-    }
-
-    @Test
-    void theLayeringScanSeesFullyQualifiedNamesButNotCommentsOrStrings() {
-        String code = stripCommentsAndStrings("package io.kdefer.gic;\n"
-                + "import io.kdefer.internal.Handles; // io.kdefer.irq in a comment\n"
-                + "/* io.kdefer.Machine */ class X { String s = \"io.kdefer.cpu\"; char c = '\"';\n"
-                + "  Object o = io.kdefer.softirq.Softirq.HI; }\n");
-        Matcher mt = REFERENCE.matcher(code);
-        List<String> found = new ArrayList<>();
-        while (mt.find()) {
-            found.add(mt.group(1));
-        }
-        assertEquals(List.of("gic", "internal", "softirq"), found);
-    }
-
-    /** Java source with comments, string and char literals blanked out (text blocks are treated as strings). */
-    static String stripCommentsAndStrings(String src) {
-        StringBuilder out = new StringBuilder(src.length());
-        int i = 0;
-        int n = src.length();
-        while (i < n) {
-            char c = src.charAt(i);
-            if (c == '/' && i + 1 < n && src.charAt(i + 1) == '/') {
-                while (i < n && src.charAt(i) != '\n') {
-                    i++;
-                }
-            } else if (c == '/' && i + 1 < n && src.charAt(i + 1) == '*') {
-                int end = src.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-                out.append(' ');
-            } else if (c == '"' || c == '\'') {
-                boolean block = c == '"' && src.startsWith("\"\"\"", i);
-                String close = block ? "\"\"\"" : String.valueOf(c);
-                i += close.length();
-                while (i < n && !src.startsWith(close, i)) {
-                    i += src.charAt(i) == '\\' ? 2 : 1;
-                }
-                i += close.length();
-                out.append("\"\"");
-            } else {
-                out.append(c);
-                i++;
-            }
-        }
-        return out.toString();
     }
 }

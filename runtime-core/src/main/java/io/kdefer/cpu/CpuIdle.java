@@ -4,13 +4,12 @@
 package io.kdefer.cpu;
 
 import io.kdefer.internal.Backoff;
-import org.agrona.concurrent.IdleStrategy;
 
 /**
- * What an idle virtual CPU does (Agrona's {@link IdleStrategy} contract): spin briefly, then park with the CPU's
- * wake-up protocol ({@code Cpu.park}) until woken or its next NOHZ deadline.
+ * What an idle virtual CPU does (the shape of an Agrona {@code IdleStrategy}: idle(workCount), reset): spin briefly,
+ * then park with the CPU's wake-up protocol ({@code Cpu.park}) until woken or its next NOHZ deadline.
  */
-final class CpuIdle implements IdleStrategy {
+final class CpuIdle {
     /* Spins are deliberately few ({@link Backoff#CPU_SPINS}, a few microseconds of loop passes): on a 2-core machine
      * a spinning CPU thread delays the wake-up of the thread it is waiting for by milliseconds, and there is no
      * yield phase (see Backoff). A CPU that just woke another CPU skips the spin phase altogether: its spinning would
@@ -24,8 +23,8 @@ final class CpuIdle implements IdleStrategy {
         this.policy = policy;
     }
 
-    @Override
-    public void idle(int workCount) {
+    /** After a pass of the CPU loop that did {@code workCount} items: reset the backoff, or idle one step. */
+    void idle(int workCount) {
         if (workCount > 0) {
             reset();
         } else {
@@ -33,8 +32,8 @@ final class CpuIdle implements IdleStrategy {
         }
     }
 
-    @Override
-    public void idle() {
+    /** One idle step: spin (SPIN, or BACKOFF's first steps), else park until woken or the next event. */
+    void idle() {
         if (policy == IdlePolicy.SPIN) {
             Thread.onSpinWait();
             return;
@@ -53,16 +52,11 @@ final class CpuIdle implements IdleStrategy {
         cpu.park();
     }
 
-    @Override
-    public void reset() {
+    /** Work was found: the next idle period starts with the spin phase again. */
+    void reset() {
         if (cpu.wokeAnother) {
             return;               // keep skipping the spin phase: see idle()
         }
         spins = 0;
-    }
-
-    @Override
-    public String alias() {
-        return "kdefer-" + policy.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

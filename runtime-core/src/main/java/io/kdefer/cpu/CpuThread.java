@@ -13,8 +13,8 @@ import java.lang.System.Logger.Level;
  *
  * <p>The loop is the runtime's own rather than Agrona's {@code AgentRunner}, whose loop ends when the thread is
  * interrupted: a CPU must never die because some callback left its interrupt flag set or someone called
- * {@code interrupt()} on it (the interrupt policy is {@code io.kdefer.internal.Faults}). It keeps Agrona's
- * {@code IdleStrategy} contract ({@link CpuIdle}).
+ * {@code interrupt()} on it (the interrupt policy is {@code io.kdefer.internal.Faults}). Its idle steps are
+ * {@link CpuIdle}'s.
  */
 final class CpuThread extends KernelThread {
     private static final System.Logger LOG = System.getLogger("io.kdefer.cpu");

@@ -29,14 +29,18 @@ public final class Bare {
     private Bare() {
     }
 
-    /** A MANUAL bare kernel of {@code cpus} CPUs with {@code subsystems} installed, in the order given. */
+    /**
+     * A bare kernel of {@code cpus} CPUs with {@code subsystems} installed, in the order given: THREADED CPUs whose
+     * threads are never started (the actors play them), so waits wait for an actor rather than step a MANUAL
+     * machine.
+     */
     public static Kernel kernel(int cpus, Class<?>... subsystems) {
-        return kernel(cpus, true, subsystems);
+        return kernel(cpus, false, subsystems);
     }
 
     /**
-     * A bare kernel; {@code manual = false} gives CPUs that park and wake as THREADED ones do (their threads are the
-     * proof's actors; none is started).
+     * A bare kernel; {@code manual = true} gives MANUAL CPUs, whose clock stands at 0 (the timer proofs), and whose
+     * waits refuse to block on work only a stepping thread could run.
      */
     public static Kernel kernel(int cpus, boolean manual, Class<?>... subsystems) {
         if (subsystems.length == 0 || subsystems[0] != Cpu.class) {

@@ -48,7 +48,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(expect = FORBIDDEN, desc = "the callback missed the store, or the armed timer was lost")
 @State
 public class TimerList_01_ArmPublishes {
-    final TimerCore core = Bare.kernel(1, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
+    final TimerCore core = Bare.kernel(1, true, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
     int x;          // plain on purpose
     int seen = -1;
     final TimerList t = new TimerList(core, () -> seen = x);

@@ -48,7 +48,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(expect = FORBIDDEN, desc = "ran after delete() returned true, or lost")
 @State
 public class TimerList_02_DeleteWins {
-    final TimerCore core = Bare.kernel(1, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
+    final TimerCore core = Bare.kernel(1, true, Cpu.class, Softirqs.class, TimerList.class).get(TimerCore.class);
     int runs;
     final TimerList t = new TimerList(core, () -> runs++);
 
