@@ -8,9 +8,10 @@ package io.kdefer.sync;
  * {@code wq_worker_sleeping()} / {@code wq_worker_running()} calls). Runtime SPI: workqueue workers extend it;
  * applications never need it.
  *
- * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime ({@link Completion#await()},
- * {@link WaitQueue#waitEvent}, a contended {@link Mutex#lock()}, {@link Delay#msleep}, and the workqueue's own
- * flush and cancel waits) brackets its block with {@link #blockBegin()} and {@link #blockEnd(SleepAwareThread)}.
+ * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime (every wait variant of
+ * {@link Completion} and {@link WaitQueue}, every lock variant of {@link Mutex} when contended, {@link Delay#msleep},
+ * and the workqueue's own flush and cancel waits) brackets its block with {@link #blockBegin()} and
+ * {@link #blockEnd(SleepAwareThread)}.
  * For a thread that is not a {@code SleepAwareThread} both are a type check and nothing else (no allocation).
  */
 public abstract class SleepAwareThread extends Thread {
