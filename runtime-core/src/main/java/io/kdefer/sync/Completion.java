@@ -59,8 +59,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  *   x = 1; c.complete();        c.await(); r = x;
  *   Forbids: r == 0 (release/acquire through the internal lock, kernel: complete/wait_for_completion)
+ *
+ *   x = 1; c.complete();        r1 = c.awaitTimeout(d); r2 = x;
+ *   Forbids: r1 == true &amp;&amp; r2 == 0, with d == 0 (no wait) and with a long d (woken)
+ *                                                                      (Completion_01_TimedAwaitSeesCompleter)
  * </pre>
- * Every variant that passes consumes the completion under the same lock, so this holds for all of them.
+ * Every variant that passes consumes the completion in the same step under the same lock, so this holds for all
+ * of them.
  */
 public final class Completion {
     private static final int ALL = Integer.MAX_VALUE;

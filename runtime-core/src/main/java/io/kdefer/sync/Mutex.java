@@ -56,9 +56,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  *   mx.lock(); x = 1; mx.unlock();        mx.lock(); r = x; mx.unlock();
  *   Forbids: the second critical section starts after the first and reads r == 0 (acquire/release)
+ *
+ *   A: mx.lockUninterruptible(); r2 = y; x = 1; mx.unlock();
+ *   B: if (mx.tryLock()) { r1 = x; y = 1; mx.unlock(); } else r1 = -1;
+ *   Forbids: r1 == 0 &amp;&amp; r2 == 0 (a successful tryLock acquires), r1 == 1 &amp;&amp; r2 == 1 (overlap)
+ *                                                                      (Mutex_01_TryLockAcquires)
  * </pre>
- * Every variant, {@code tryLock} included when it returns {@code true}, acquires through the same
- * {@link ReentrantLock}, whose acquire/release contract is the JDK's.
+ * Every variant acquires through the same {@link ReentrantLock}, whose acquire/release contract is the JDK's.
  */
 public final class Mutex {
     private final ReentrantLock lock = new ReentrantLock();   // I: holds the owner

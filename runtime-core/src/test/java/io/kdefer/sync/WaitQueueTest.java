@@ -139,6 +139,19 @@ class WaitQueueTest {
         w.assertReturned(true, true);
     }
 
+    /** TASK_UNINTERRUPTIBLE ignores SIGKILL too: the fatal signal's interrupt stays pending, the mark too. */
+    @Test
+    void anUninterruptibleWaitIgnoresAFatalSignal() throws Exception {
+        Waiter w = Waiter.start("victim", () -> {
+            q.waitEventUninterruptible(cond::get);
+            return FatalSignal.pending();
+        }).awaitBlocked();
+        FatalSignal.send(w.thread);
+        w.awaitBlocked();
+        makeTrue();
+        w.assertReturned(true, true);
+    }
+
     @Test
     void waitEventTimeoutIsNotShortenedByAnInterruptAndKeepsIt() throws Exception {
         long timeout = 50;
