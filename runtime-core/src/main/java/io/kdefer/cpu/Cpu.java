@@ -221,6 +221,31 @@ public final class Cpu {
         }
     }
 
+    /**
+     * Disables local interrupts unconditionally (kernel: local_irq_disable), with the same effect as
+     * {@link #localIrqSave} but without remembering the previous state: the matching {@link #localIrqEnable()}
+     * turns them on whatever they were before. Use it only where interrupts are known to be on.
+     *
+     * @throws IllegalStateException if this is not the calling thread's CPU
+     */
+    public void localIrqDisable() {
+        localContext("localIrqDisable").irqsDisabled = true;
+    }
+
+    /**
+     * Enables local interrupts unconditionally (kernel: local_irq_enable); a checkpoint, like a
+     * {@link #localIrqRestore} that re-enables them.
+     *
+     * @throws IllegalStateException if this is not the calling thread's CPU
+     */
+    public void localIrqEnable() {
+        CpuContext x = localContext("localIrqEnable");
+        x.irqsDisabled = false;
+        if (x == atomic) {
+            takeInterrupts();
+        }
+    }
+
     /** The flags value {@link #localIrqSave()} returns when interrupts were enabled. */
     public static final long IRQS_ENABLED = 0;
     /** The flags value {@link #localIrqSave()} returns when interrupts were already disabled. */

@@ -8,9 +8,10 @@ package io.kdefer.cpu.internal;
  * {@code wq_worker_sleeping()} / {@code wq_worker_running()} calls). Runtime SPI: workqueue workers extend it;
  * applications never need it.
  *
- * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime ({@code Completion.await()},
- * {@code WaitQueue.waitEvent}, a contended {@code Mutex.lock()}, {@code Delay.msleep}, and the workqueue's own
- * flush and cancel waits) brackets its block with {@link #blockBegin()} and {@link #blockEnd(SleepAwareThread)}.
+ * <p>The JVM has no scheduler hook, so every sleeping primitive of the runtime (every wait variant of
+ * {@code Completion} and {@code WaitQueue}, every lock variant of {@code Mutex} when contended, {@code Delay.msleep},
+ * and the workqueue's own flush and cancel waits) brackets its block with {@link #blockBegin()} and
+ * {@link #blockEnd(SleepAwareThread)}.
  * For a thread that is not a {@code SleepAwareThread} both are a type check and nothing else (no allocation).
  */
 public abstract class SleepAwareThread extends KernelThread {
