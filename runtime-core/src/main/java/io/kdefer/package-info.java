@@ -31,6 +31,9 @@
  *   C     CPU-local: touched only by the thread executing that virtual CPU. Plain access.
  *   L(x)  guarded by lock x. Plain access under x.
  *   O(t)  single writer t; others read with getAcquire/getOpaque.
+ *   WO(x) written only under lock x; read without it, as a snapshot (kernel WO: WRITE_ONCE under the lock,
+ *         READ_ONCE outside). The field is volatile or accessed through its VarHandle; an unlocked reader takes
+ *         only a hint or a statistic from it, or re-reads under x before it decides.
  *   A     atomic: every access through the field's VarHandle (or volatile); mode named at the call site.
  *   R     racy by design (statistics, hints); stale reads tolerated, the comment says why.
  * </pre>

@@ -32,7 +32,7 @@ public final class Await {
      * Waits until {@code done} is true.
      *
      * @param blocker   what is waited for (the IrqWork, the Tasklet, ...), for thread dumps
-     * @param lifecycle the machine whose termination ends the wait, or null (no machine behind it: a detached core)
+     * @param lifecycle the machine whose termination ends the wait
      * @param what      the operation, for the exception ("irq_work_sync")
      * @throws IllegalStateException if the machine terminated before {@code done} became true
      */
@@ -45,7 +45,7 @@ public final class Await {
         long park = Backoff.MIN_PARK_NANOS;
         try {
             while (!done.getAsBoolean()) {
-                if (lifecycle != null && lifecycle.isTerminated()) {
+                if (lifecycle.isTerminated()) {
                     if (done.getAsBoolean()) {
                         return;
                     }

@@ -76,13 +76,13 @@ public final class IrqDesc {
     final boolean hidden;                                       // I: not listed in /proc/interrupts (IRQ_HIDDEN)
     final ReentrantLock lock = new ReentrantLock();             // the descriptor lock
     final ReentrantLock requestLock = new ReentrantLock();      // request_mutex
-    volatile IrqAction[] actions = NO_ACTIONS;                  // L(requestLock + lock) for writes
-    volatile FlowHandler flow;                                  // L(requestLock + lock) for writes
-    volatile int istate = DISABLED | MASKED;                    // L(lock) for writes
+    volatile IrqAction[] actions = NO_ACTIONS;                  // WO(requestLock + lock): the hardirq reads a snapshot
+    volatile FlowHandler flow;                                  // WO(requestLock + lock): the root handler reads it
+    volatile int istate = DISABLED | MASKED;                    // WO(lock): synchronize spins on it unlocked
     int depth = 1;                                              // L(lock): no action = disabled
     int target;                                                 // L(lock): SPI route
     int runningCpu = -1;                                        // L(lock): the CPU with INPROGRESS
-    volatile int type;                                          // L(lock) for writes: IrqFlags.TRIGGER_*
+    volatile int type;                                          // WO(lock): IrqFlags.TRIGGER_*
     final long[] kstat;                                         // O(each CPU its own slot)
 
     // Spurious detection (B-SPUR): L(lock), or the line's non-reentrant hardirq.

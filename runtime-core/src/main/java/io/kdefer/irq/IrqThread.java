@@ -379,15 +379,8 @@ final class IrqThread extends KernelThread {
     /**
      * synchronize_irq step 3 (B-FLOW-13): sleeps until threads_active == 0. The volatile read of 0 pairs with the
      * decrement that made it 0, which follows the thread function (MO-TI-4). Uninterruptible, like the kernel's
-     * wait_event; an interrupt is kept for the caller.
-     */
-    static void waitForThreads(IrqDesc d) {
-        waitForThreads(d, null);
-    }
-
-    /**
-     * As {@link #waitForThreads(IrqDesc)}, ending with an exception if {@code lifecycle}'s machine terminates first
-     * (its close wakes these waiters): a woken run that never finishes can then never finish.
+     * wait_event; an interrupt is kept for the caller. Ends with an exception if {@code lifecycle}'s machine
+     * terminates first (its close wakes these waiters): a woken run that never finishes can then never finish.
      */
     static void waitForThreads(IrqDesc d, Lifecycle lifecycle) {
         if (d.threadsActive == 0) {
@@ -397,7 +390,7 @@ final class IrqThread extends KernelThread {
         try {
             synchronized (d.threadWaiters) {
                 while (d.threadsActive != 0) {
-                    if (lifecycle != null && lifecycle.isTerminated()) {
+                    if (lifecycle.isTerminated()) {
                         throw lifecycle.closedException("synchronize_irq(" + d.irq + "): " + d.threadsActive
                                 + " thread run(s) of the line never finished");
                     }

@@ -43,7 +43,7 @@ final class CallQueue {
     /**
      * Runs every queued entry: synchronous ones first, then the rest, each in FIFO order.
      *
-     * @param where  the CPU running the queue (a detached test queue: the CPU it plays, or null)
+     * @param where  the CPU running the queue (a jcstress actor playing it passes null)
      * @param failed gets the source and failure of an entry whose function threw (contained)
      * @param faults the machine's interrupt policy, applied after every function
      * @return the number of entries run

@@ -95,10 +95,10 @@ final class TimerCore {
         final int id;                                    // I
         final BaseLock lock = new BaseLock();            // the base lock
         final TimerWheel wheel;                          // L(lock)
-        volatile long nextExpiry = Long.MAX_VALUE;       // L(lock) writes (see updateNext); jiffy of the next expiry
+        volatile long nextExpiry = Long.MAX_VALUE;       // WO(lock), see updateNext: jiffy of the next expiry
         TimerList expiringHead;                          // L(lock): fired, callback not yet started
         TimerList expiringTail;                          // L(lock)
-        volatile TimerList running;                      // L(lock) writes: callback running on this CPU
+        volatile TimerList running;                      // WO(lock): callback running on this CPU
 
         Base(Cpu cpu, int id, long nowJiffies) {
             this.cpu = cpu;

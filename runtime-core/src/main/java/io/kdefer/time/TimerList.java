@@ -91,7 +91,7 @@ public final class TimerList {
     private final Runnable fn;                                        // I
     final TimerWheel.Entry entry = new TimerWheel.Entry(this);        // L(base.lock)
     volatile TimerCore.Base base;                                     // A: written under the lock it leaves
-    volatile boolean pending;                                         // L(base.lock) writes (release); racy reads
+    volatile boolean pending;                                 // WO(base.lock), release stores: isPending() reads it
     boolean expiring;                                                 // L(base.lock)
     TimerList expPrev;                                                // L(base.lock)
     TimerList expNext;                                                // L(base.lock)

@@ -47,7 +47,7 @@ import java.util.Objects;
  *   Forbids: the item lost, run twice, or left PENDING on no list
  *                                              (MO-WQ-8, Workqueue_08_DelayedTimerPublishes.ModVsFire)
  * </pre>
- * The jcstress proofs use a detached core's stand-in timer; the machine timer's own arm/fire hand-off is
+ * The jcstress proofs use the proofs' core's hand-fired timer; the machine timer's own arm/fire hand-off is
  * {@code TimerList_01_ArmPublishes}.
  */
 public final class DelayedWork {
@@ -56,7 +56,7 @@ public final class DelayedWork {
      * The timer is created on first use, against the machine of the first workqueue it is queued on (a DelayedWork
      * is constructed without a machine). wq and cpu are written by the owner of PENDING before arming and read by
      * the timer callback, which owns PENDING while it runs: the timer's arm/fire hand-off (its base lock) orders
-     * them. A detached core (no machine) uses a timer that only fires when a test calls fireTimer().
+     * them. The proofs' core (Workqueues.forProofs) uses a timer that only fires when a test calls fireTimer().
      */
     final Work work;                     // I
     private volatile Timer timer;        // A: created once (CAS-free: under this)

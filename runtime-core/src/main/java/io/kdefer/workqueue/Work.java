@@ -109,8 +109,8 @@ public final class Work {
     final Runnable fn;                  // I
     final DelayedWork owner;            // I: the DelayedWork this is embedded in, or null
     private volatile long data;         // A: see States
-    volatile Pwq pwq;                   // L(pool.lock) writes; volatile so cancel can find the pool
-    volatile Worker runner;             // L(running pool's lock) writes; racy reads only compare identity
+    volatile Pwq pwq;                   // WO(pool.lock): cancel reads it unlocked to find the pool, then locks it
+    volatile Worker runner;             // WO(running pool's lock): unlocked reads only compare identity
     volatile long seqQueued;            // L(pool holding it): instances inserted
     volatile long seqDone;              // L(pool holding it): newest instance finished or cancelled
     int flushWaiters;                   // L(pool.lock)

@@ -30,7 +30,7 @@ final class Worker extends SleepAwareThread {
     volatile WorkerPool pool;                   // O(this thread) for rescuers (attach); I for pool workers
     private final Condition wakeCond;           // I: of pool.lock (pool workers only)
     final WorkList scheduled = new WorkList();  // L(pool.lock)
-    volatile Work currentWork;                  // L(pool.lock) writes; racy reads by the sampler/watchdog
+    volatile Work currentWork;                  // WO(pool.lock): racy reads by the sampler and the watchdog
     Pwq currentPwq;                             // L(pool.lock)
     boolean woken;                              // L(pool.lock)
     boolean prep = true;                        // L(pool.lock)
@@ -243,10 +243,10 @@ final class Worker extends SleepAwareThread {
         setPrep(true);
     }
 
-    // ------------------------------------------------------------------------------------------ detached cores
+    // ------------------------------------------------------------------------------------------ the proofs' core
 
     /**
-     * Detached cores only (jcstress proofs, {@link Workqueues#detached(int)}): a worker of {@code pool} whose thread
+     * The proofs' core only ({@link Workqueues#forProofs}): a worker of {@code pool} whose thread
      * is never started; the test's actor thread plays it with {@link #runOnce()}.
      */
     static Worker detached(WorkerPool pool) {

@@ -65,11 +65,11 @@ final class WorkerPool {
     final ArrayDeque<Worker> idle = new ArrayDeque<>();    // L(lock): first = most recently idled
     final List<Worker> workers = new ArrayList<>();        // L(lock): every live worker
     int nrRunning;                              // L(lock)
-    volatile int nrBusy;                        // L(lock) writes; R reads by the tick (hint: skip idle pools)
+    volatile int nrBusy;                        // WO(lock): the tick reads it unlocked (hint: skip idle pools)
     boolean managerActive;                      // L(lock)
     int flushWaiters;                           // L(lock)
     boolean dying;                              // L(lock): close: workers exit when idle
-    volatile boolean disassociated;             // L(lock) writes; R reads (tick hint): the CPU is offline
+    volatile boolean disassociated;             // WO(lock): unlocked reads are tick hints (the CPU is offline)
     int nextWorkerId;                           // L(lock)
     long watchdogTs;                            // L(lock): last forward progress (System.nanoTime)
     long stallReportedTs;                       // L(lock)

@@ -79,7 +79,7 @@ public final class Workqueues {
      * CPU keeps its tick while one of its pools runs an item (needsTick), and a pool that starts running an item
      * kicks its CPU if the tick is stopped (itemStarted). Without this neither the sampler nor the CPU-intensive
      * check ever ran on an idle CPU (BlockingMixBench, WorkqueueSamplerTest).
-     * On a detached core (no machine) tests call sample() and checkStalls() themselves.
+     * On the proofs' core (Workqueues.forProofs: no hooks) tests call sample() and checkStalls() themselves.
      *
      * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ). A worker reads
      * idleTimeoutNanos when it starts an idle wait, so a change applies to waits started afterwards.

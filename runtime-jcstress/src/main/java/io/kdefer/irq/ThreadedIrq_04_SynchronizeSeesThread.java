@@ -3,6 +3,7 @@
  */
 package io.kdefer.irq;
 
+import io.kdefer.internal.Lifecycle;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -39,6 +40,7 @@ import org.openjdk.jcstress.infra.results.I_Result;
 @Outcome(id = "0", expect = FORBIDDEN, desc = "the wait ended but the thread function's store was not visible")
 @State
 public class ThreadedIrq_04_SynchronizeSeesThread {
+    static final Lifecycle LIFECYCLE = new Lifecycle("jcstress");   // never closes
     final IrqDesc d = LineOnlyChip.line(false);
     int y;          // plain on purpose
     final IrqAction a = LineOnlyChip.action((irq, dev) -> {
@@ -57,7 +59,7 @@ public class ThreadedIrq_04_SynchronizeSeesThread {
 
     @Actor
     public void waiter(I_Result r) {
-        IrqThread.waitForThreads(d);
+        IrqThread.waitForThreads(d, LIFECYCLE);
         r.r1 = y;
     }
 }

@@ -18,7 +18,7 @@ public abstract class KernelThread extends Thread {
     private final Object machine;                        // I: the Cpus of the machine it belongs to
 
     /**
-     * @param machine             the machine's {@code Cpus} (identity only), or null (a detached test core)
+     * @param machine             the machine's {@code Cpus} (identity only)
      * @param inheritThreadLocals whether to inherit the creator's {@code InheritableThreadLocal} values (pool
      *                            threads serve everyone: false)
      */

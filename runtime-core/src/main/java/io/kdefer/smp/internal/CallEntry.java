@@ -32,7 +32,7 @@ public abstract class CallEntry extends LList.Node<CallEntry> {
     public abstract int type();
 
     /**
-     * Runs the entry in hardirq context on {@code cpu}, its executing thread (a detached test queue passes the CPU it
+     * Runs the entry in hardirq context on {@code cpu}, its executing thread (a jcstress actor playing the CPU passes the CPU it
      * plays, or null). Returns what the entry's function threw, for the queue to count and report, or null (also when
      * the entry reported a failure itself, or handed it to a waiter).
      */

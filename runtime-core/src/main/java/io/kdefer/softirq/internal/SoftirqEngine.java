@@ -6,7 +6,6 @@ package io.kdefer.softirq.internal;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Faults;
-import io.kdefer.internal.Handles;
 import io.kdefer.softirq.Softirq;
 
 import java.lang.System.Logger.Level;
@@ -49,7 +48,10 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
      * wakes the CPU (one volatile read of its run state when it is running: the CPU itself, raising from an action,
      * never parks meanwhile).
      *
-     * Each CPU's word and counters live in their own object: raisers on different CPUs write different cache lines.
+     * The pending words are one int array, each CPU's word 64 bytes from the next (PENDING_STRIDE): raisers on
+     * different CPUs write different cache lines, and a raise is one array element RMW with no per-CPU object to
+     * load first (the raise path is the hot one: SoftirqBench.raisePending). Each CPU's counters live in their own
+     * object, written only by that CPU.
      */
     public static final int NR_SOFTIRQS = Softirq.values().length;
     private static final Softirq[] VECTORS = Softirq.values();
@@ -60,24 +62,24 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         void run(Cpu cpu);
     }
 
-    /** One CPU's softirq state. */
+    /** One CPU's softirq counters. */
     static final class PerCpu {
-        volatile int pending;                               // A: one bit per vector
         final long[] runs = new long[NR_SOFTIRQS];          // O(the CPU): readers use getOpaque
         long deferrals;                                     // O(the CPU)
         long ksoftirqdRuns;                                 // O(the CPU)
         boolean noActionReported;                           // C
-
-        private static final VarHandle PENDING = Handles.field(MethodHandles.lookup(), PerCpu.class, "pending",
-                int.class);
     }
 
+    /** ints between two CPUs' pending words: 64 bytes, a cache line. */
+    private static final int PENDING_STRIDE = 16;
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final Cpus cpus;                                         // I
     private final Faults faults;                                     // I
     private final int maxRestart;                                    // I
     private final long maxNanos;                                     // I
+    private final int[] pending;                                     // A (elements): CPU n's word at n * STRIDE
     private final PerCpu[] perCpu;                                   // I
     private final AtomicReferenceArray<Action> actions = new AtomicReferenceArray<>(NR_SOFTIRQS);
     private final AtomicLongArray failures = new AtomicLongArray(NR_SOFTIRQS);
@@ -104,6 +106,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         this.faults = cpus.faults();
         this.maxRestart = maxRestart;
         this.maxNanos = maxNanos;
+        this.pending = new int[cpus.count() * PENDING_STRIDE];
         this.perCpu = new PerCpu[cpus.count()];
         for (int i = 0; i < perCpu.length; i++) {
             perCpu[i] = new PerCpu();
@@ -127,8 +130,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
      * parked (MO-SIRQ-1). Lock-free, allocation-free.
      */
     public void raise(Cpu cpu, Softirq vector) {
-        int bit = 1 << vector.ordinal();
-        int old = (int) PerCpu.PENDING.getAndBitwiseOr(perCpu[cpu.id()], bit);
+        int old = (int) INTS.getAndBitwiseOr(pending, cpu.id() * PENDING_STRIDE, 1 << vector.ordinal());
         if (old == 0) {
             cpus.kick(cpu);
         }
@@ -138,7 +140,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
 
     @Override
     public int pending(Cpu cpu) {
-        return perCpu[cpu.id()].pending;
+        return (int) INTS.getVolatile(pending, cpu.id() * PENDING_STRIDE);
     }
 
     @Override
@@ -151,12 +153,13 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         long end = cpus.clockNanos() + maxNanos;
         int restart = maxRestart;
         try {
-            int pending;
-            while ((pending = (int) PerCpu.PENDING.getAndSet(s, 0)) != 0) {
+            int word = cpu.id() * PENDING_STRIDE;
+            int taken;
+            while ((taken = (int) INTS.getAndSet(pending, word, 0)) != 0) {
                 cpus.setIrqsDisabled(cpu, false);
-                runVectors(cpu, s, pending);
+                runVectors(cpu, s, taken);
                 cpus.setIrqsDisabled(cpu, true);
-                if (s.pending == 0) {
+                if ((int) INTS.getVolatile(pending, word) == 0) {
                     break;
                 }
                 if (--restart <= 0 || cpus.clockNanos() - end >= 0) {
@@ -199,8 +202,8 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
 
     @Override
     public void migrate(Cpu dead, Cpu target) {
-        int pending = (int) PerCpu.PENDING.getAndSet(perCpu[dead.id()], 0);
-        for (int bits = pending; bits != 0; bits &= bits - 1) {
+        int taken = (int) INTS.getAndSet(pending, dead.id() * PENDING_STRIDE, 0);
+        for (int bits = taken; bits != 0; bits &= bits - 1) {
             raise(target, VECTORS[Integer.numberOfTrailingZeros(bits)]);
         }
     }
@@ -208,7 +211,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
     @Override
     public String describePending(Cpu cpu) {
         StringBuilder sb = new StringBuilder();
-        for (int bits = perCpu[cpu.id()].pending; bits != 0; bits &= bits - 1) {
+        for (int bits = pending(cpu); bits != 0; bits &= bits - 1) {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
