@@ -8,21 +8,24 @@
  * CPUs, driven by a simulated ARM GICv3. Start with {@link io.kdefer.Machine#boot(int)}.
  *
  * <h2>Packages</h2>
+ * Exported (module {@code io.kdefer}), top layer first; each layer uses only those below it:
  * <pre>
- *   io.kdefer            Machine, MachineConfig, Mode                 boot, shutdown, home CPUs
- *   io.kdefer.cpu        Cpu, CpuContext, IdlePolicy, PerCpu          preempt_count, checkpoints, idle, hotplug
- *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated interrupt controller
- *   io.kdefer.irq        Irqs, IrqDesc, IrqHandler, IrqReturn, ...    genirq: flow handlers, actions
- *   io.kdefer.smp        Smp, CallSingleData, QueueSingleData         cross-CPU calls over IPIs
+ *   io.kdefer            Machine, MachineConfig, Mode, CloseReport    boot, wiring, close
+ *   io.kdefer.trace      Stats                                        /proc-style tables
+ *   io.kdefer.workqueue  Workqueue, Work, DelayedWork, Workqueues     CMWQ pools, workers, rescuers
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks
- *   io.kdefer.softirq    Softirq, Softirqs                            pending words, bounded drain, ksoftirqd
  *   io.kdefer.tasklet    Tasklet                                      SCHED/RUN, per-CPU hi and normal lists
  *   io.kdefer.time       TimerList                                    kernel timers on per-CPU timer wheels
- *   io.kdefer.trace      Stats                                        /proc-style tables
- *   io.kdefer.internal   not API                                      shared building blocks of the runtime
+ *   io.kdefer.sync       SpinLock, Mutex, WaitQueue, Completion       kernel-style locks and waits
+ *   io.kdefer.smp        Smp, CallSingleData, QueueSingleData, Ipi    cross-CPU calls, the IPI kinds
+ *   io.kdefer.irq        Irqs, IrqDesc, IrqHandler, IrqReturn, ...    genirq: flow handlers, actions, threads
+ *   io.kdefer.softirq    Softirq, Softirqs                            pending words, bounded drain, ksoftirqd
+ *   io.kdefer.cpu        Cpu, CpuContext, IdlePolicy, PerCpu, Host    preempt_count, checkpoints, idle, hotplug
+ *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated interrupt controller
  * </pre>
- * Classes named {@code *Core} and {@code Cpus} are the runtime's SPI between its packages; applications never
- * need them.
+ * Not exported: {@code io.kdefer.irqchip} (the platform drivers), the {@code *.internal} packages (the seams
+ * between the subsystems, and {@code io.kdefer.internal}'s shared idioms), and each subsystem's package-private
+ * core. The layers are checked by {@code ArchitectureTest}; docs/ARCHITECTURE.md walks through them.
  *
  * <h2>Field concurrency codes</h2>
  * Every field in the runtime carries one of these codes in a trailing comment (after the kernel's workqueue.c):

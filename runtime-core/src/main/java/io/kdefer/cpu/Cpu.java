@@ -672,7 +672,7 @@ public final class Cpu {
     private void abandon() {
         StringBuilder left = new StringBuilder();
         if (cpus.softirqPending(this) != 0) {
-            left.append(" softirqs 0x").append(Integer.toHexString(cpus.softirqPending(this)));
+            left.append(' ').append(cpus.describeSoftirqs(this));
         }
         String irq = cpus.arch().describePending(this);
         if (!irq.isEmpty()) {

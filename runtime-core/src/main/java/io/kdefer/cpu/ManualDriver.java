@@ -58,7 +58,7 @@ final class ManualDriver {
             }
             sb.append(c).append(':');
             if (!softirqs.isEmpty()) {
-                sb.append(" softirq ").append(softirqs);
+                sb.append(' ').append(softirqs);
             }
             if (!irq.isEmpty()) {
                 sb.append(' ').append(irq);

@@ -88,7 +88,7 @@ public interface Cpus {
         /** A CPU went offline: take its pending word (its vectors are raised on {@code target}). */
         void migrate(Cpu dead, Cpu target);
 
-        /** Words naming the vectors pending on {@code cpu} ("NET_RX TIMER"), or "" (for reports). */
+        /** Words naming the vectors pending on {@code cpu} ("softirq NET_RX softirq TIMER"), or "" (for reports). */
         String describePending(Cpu cpu);
     }
 

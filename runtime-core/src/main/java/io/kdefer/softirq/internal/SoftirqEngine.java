@@ -215,7 +215,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
-            sb.append(VECTORS[Integer.numberOfTrailingZeros(bits)]);
+            sb.append("softirq ").append(VECTORS[Integer.numberOfTrailingZeros(bits)]);
         }
         return sb.toString();
     }
