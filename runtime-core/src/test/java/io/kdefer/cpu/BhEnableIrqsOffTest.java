@@ -3,7 +3,7 @@
  */
 package io.kdefer.cpu;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -45,7 +45,7 @@ class BhEnableIrqsOffTest {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         Cpu c0 = m.cpu(0);
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.cpu")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.cpu")) {
             c0.enterManual();
             try {
                 long flags = c0.localIrqSave();

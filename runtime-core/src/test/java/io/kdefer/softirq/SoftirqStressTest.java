@@ -3,7 +3,7 @@
  */
 package io.kdefer.softirq;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.irq.IrqFlags;
@@ -94,7 +94,7 @@ class SoftirqStressTest {
         m.unbindCurrentThread();
         assertTrue(timer.await(5, TimeUnit.SECONDS), "a timer on the storming CPU still fires");
 
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.cpu")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.cpu")) {
             long c0 = System.nanoTime();
             m.close();
             long took = System.nanoTime() - c0;

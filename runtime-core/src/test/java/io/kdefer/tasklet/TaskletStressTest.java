@@ -3,7 +3,7 @@
  */
 package io.kdefer.tasklet;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import org.junit.jupiter.api.Tag;
@@ -156,7 +156,7 @@ class TaskletStressTest {
         Machine m = Machine.boot(MachineConfig.builder().cpus(2).build());
         Tasklet t = Tasklet.disabled(m, () -> { });
         t.schedule();
-        try (LogRecorder rec = LogRecorder.of("io.kdefer")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer")) {
             long c0 = System.nanoTime();
             m.close();
             long took = System.nanoTime() - c0;

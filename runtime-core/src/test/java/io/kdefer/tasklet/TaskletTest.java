@@ -3,7 +3,7 @@
  */
 package io.kdefer.tasklet;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -517,7 +517,7 @@ class TaskletTest {
             throw new IllegalArgumentException("boom");
         });
         Tasklet good = logging("good");
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.tasklet")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.tasklet")) {
             bad.schedule();
             good.schedule();
             m.runUntilIdle();
@@ -590,7 +590,7 @@ class TaskletTest {
         Tasklet u = logging("u");
         t.schedule();
         u.schedule();
-        try (LogRecorder rec = LogRecorder.of("io.kdefer")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer")) {
             m.unbindCurrentThread();
             m.close();
             assertTrue(rec.contains("1 tasklet(s) were still scheduled when the machine closed"),

@@ -3,7 +3,7 @@
  */
 package io.kdefer.time;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -428,7 +428,7 @@ class TimerListTest {
         m.bindCurrentThread(0);
         TimerList t = new TimerList(m, () -> { });
         t.mod(Duration.ofSeconds(10));
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.time")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.time")) {
             m.unbindCurrentThread();
             m.close();
             assertTrue(rec.contains("1 timer(s) were still armed when the machine closed"), rec.messages().toString());
@@ -446,7 +446,7 @@ class TimerListTest {
         TimerList bad = new TimerList(m, () -> {
             throw new IllegalStateException("boom");
         });
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.time")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.time")) {
             bad.mod(Duration.ofMillis(1));
             new TimerList(m, good::incrementAndGet).mod(Duration.ofMillis(1));
             m.advance(Duration.ofMillis(1));
