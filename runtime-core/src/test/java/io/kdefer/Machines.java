@@ -40,9 +40,10 @@ import java.util.function.Consumer;
  *   <li>Unless this instance is {@link #toleratingStuckThreads()}, a machine whose {@link CloseReport} lists runtime
  *       threads left running fails the test: such a thread would keep running into the tests that follow.</li>
  *   <li>In a {@code @Nested} class the outer class's field serves the nested tests too: JUnit creates the enclosing
- *       instance for each nested test and registers its extension fields for that test.</li>
- *   <li>Every machine starts from {@code suiteDefaults()}, the one place where a setting for the whole suite
- *       belongs.</li>
+ *       instance for each nested test and registers its extension fields for that test. A nested class may register
+ *       an instance of its own beside it (a tolerant one, say); each closes what it booted.</li>
+ *   <li>Every machine booted here starts from {@code suiteDefaults()}, the one place where a setting for the whole
+ *       suite belongs.</li>
  * </ul>
  */
 public final class Machines implements AfterEachCallback {
