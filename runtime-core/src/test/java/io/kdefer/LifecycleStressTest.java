@@ -20,6 +20,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,11 +32,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,6 +53,9 @@ class LifecycleStressTest {
     static final int ROUNDS = 50;
     static final int PRODUCERS = 4;
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     enum Kind {
         IRQ_WORK("irq_work"), TASKLET("tasklet"), WORK("work"), DELAYED_WORK("delayed work"), TIMER("timer"),
@@ -94,7 +96,7 @@ class LifecycleStressTest {
             items += r.items;
         }
         closeTimes.sort(null);
-        System.out.printf("lifecycle stress: %d rounds, %d submissions, close max %d ms, median %d ms%n", ROUNDS,
+        Stress.report("lifecycle stress: %d rounds, %d submissions, close max %d ms, median %d ms", ROUNDS,
                 items, TimeUnit.NANOSECONDS.toMillis(maxCloseNanos),
                 TimeUnit.NANOSECONDS.toMillis(closeTimes.get(closeTimes.size() / 2)));
     }
@@ -105,8 +107,7 @@ class LifecycleStressTest {
     }
 
     private RoundResult round(int round) throws Exception {
-        Machine m = Machine.boot(MachineConfig.builder().cpus(3).closeTimeout(CLOSE_TIMEOUT)
-                .name("stress-" + round).build());
+        Machine m = machines.threaded(b -> b.cpus(3).closeTimeout(CLOSE_TIMEOUT).name("stress-" + round));
         Cpus cpus = Services.get(m, Cpus.class);
         Workqueue wq = m.workqueues().system();
         AtomicLong pulses = new AtomicLong();
@@ -122,42 +123,20 @@ class LifecycleStressTest {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "stress", null);
         List<List<Item>> perProducer = new ArrayList<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < PRODUCERS; p++) {
-            List<Item> mine = new ArrayList<>();
-            perProducer.add(mine);
-            Thread t = new Thread(() -> {
-                try {
-                    produce(m, wq, mine, stop);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "producer-" + p);
-            threads.add(t);
+            perProducer.add(new ArrayList<>());
         }
-        Thread hotplug = new Thread(() -> {
-            try {
-                hotplug(m, stop);
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
-            }
-        }, "hotplug");
-        threads.add(hotplug);
-        for (Thread t : threads) {
-            t.start();
-        }
+        AtomicBoolean stop = new AtomicBoolean();
+        Stress run = new Stress()
+                .threads(PRODUCERS, m.name() + "-producer", p -> produce(m, wq, perProducer.get(p), stop))
+                .thread(m.name() + "-hotplug", () -> hotplug(m, stop))
+                .start();
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20 + ThreadLocalRandom.current().nextInt(60)));
         long start = System.nanoTime();
         m.close();
         long closeNanos = System.nanoTime() - start;
         stop.set(true);
-        for (Thread t : threads) {
-            t.join(TimeUnit.SECONDS.toMillis(30));
-            assertTrue(!t.isAlive(), t.getName() + " is stuck");
-        }
-        assertNull(failure.get(), () -> "round " + round + ": " + failure.get());
+        run.join(Duration.ofSeconds(30));           // names the round's thread that failed or is stuck
 
         assertEquals(Machine.State.TERMINATED, m.state());
         assertTrue(closeNanos <= CLOSE_TIMEOUT.toNanos() + TimeUnit.MILLISECONDS.toNanos(500),

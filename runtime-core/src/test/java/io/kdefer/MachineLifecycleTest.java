@@ -18,11 +18,11 @@ import io.kdefer.workqueue.DelayedWork;
 import io.kdefer.workqueue.Work;
 import io.kdefer.workqueue.Workqueue;
 import io.kdefer.workqueue.WorkqueueFlags;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,28 +55,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 class MachineLifecycleTest {
     static final long T = 10;   // seconds: upper bound of any wait, never a timing assumption
 
-    private final List<Machine> machines = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (Machine m : machines) {
-            m.unbindCurrentThread();
-            m.close();
-        }
-        Thread.interrupted();
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     private Machine manual(int cpus) {
-        return track(Machine.boot(MachineConfig.builder().cpus(cpus).mode(Mode.MANUAL).build()));
+        return machines.boot(b -> b.cpus(cpus));
     }
 
     private Machine threaded(int cpus) {
-        return track(Machine.boot(MachineConfig.builder().cpus(cpus).build()));
-    }
-
-    private Machine track(Machine m) {
-        machines.add(m);
-        return m;
+        return machines.threaded(b -> b.cpus(cpus));
     }
 
     private static long interruptsCleared(Machine m) {
@@ -226,11 +213,14 @@ class MachineLifecycleTest {
     @Nested
     @DisplayName("2-3. close() always returns, within its deadline")
     class BoundedClose {
+        /** For the test that leaves a thread stuck at close on purpose and checks the report itself. */
+        @RegisterExtension
+        final Machines tolerant = Machines.toleratingStuckThreads();
+
         @Test
         void twoSelfRequeueingItemsOnOnePoolDoNotHangClose() throws InterruptedException {
             for (int round = 0; round < 5; round++) {
-                Machine m = track(Machine.boot(MachineConfig.builder().cpus(2).closeTimeout(Duration.ofSeconds(5))
-                        .build()));
+                Machine m = machines.threaded(b -> b.closeTimeout(Duration.ofSeconds(5)));
                 Workqueue wq = m.workqueues().system();
                 AtomicInteger runs = new AtomicInteger();
                 DelayedWork[] items = new DelayedWork[2];
@@ -255,8 +245,7 @@ class MachineLifecycleTest {
 
         @Test
         void aWorkItemThatNeverReturnsIsReportedAndCloseReturnsByItsDeadline() throws InterruptedException {
-            Machine m = track(Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL)
-                    .closeTimeout(Duration.ofMillis(800)).build()));
+            Machine m = tolerant.boot(b -> b.cpus(1).closeTimeout(Duration.ofMillis(800)));
             CountDownLatch entered = new CountDownLatch(1);
             CountDownLatch never = new CountDownLatch(1);
             m.workqueues().system().queue(new Work(() -> {
@@ -289,8 +278,7 @@ class MachineLifecycleTest {
 
         @Test
         void aWorkItemBlockedInterruptiblyIsInterruptedNearTheDeadlineAndEnds() throws InterruptedException {
-            Machine m = track(Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL)
-                    .closeTimeout(Duration.ofMillis(800)).build()));
+            Machine m = machines.boot(b -> b.cpus(1).closeTimeout(Duration.ofMillis(800)));
             CountDownLatch entered = new CountDownLatch(1);
             AtomicReference<Throwable> seen = new AtomicReference<>();
             m.workqueues().system().queue(new Work(() -> {

@@ -7,9 +7,9 @@ import io.kdefer.cpu.Cpu;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,18 +49,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(20)
 class MachineTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
 
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
-    }
-
-    private static Machine manual(int cpus) {
-        return Machine.boot(MachineConfig.builder().cpus(cpus).mode(Mode.MANUAL).build());
+    private Machine manual(int cpus) {
+        return machines.boot(b -> b.cpus(cpus));
     }
 
     /** The live threads a machine starts: cpu/N and its watchdog. */
@@ -75,7 +70,7 @@ class MachineTest {
     @Test
     void threadedBootStartsOneThreadPerCpuAndCloseJoinsThemAll() {
         Set<Thread> before = machineThreads();
-        m = Machine.boot(2);
+        m = machines.adopt(Machine.boot(2));
         assertEquals(Mode.THREADED, m.mode());
         assertEquals(2, m.cpuCount());
         Set<Thread> started = new HashSet<>(machineThreads());
@@ -114,17 +109,14 @@ class MachineTest {
     void closeRunsWhatIsPendingInBothModes() {
         for (Mode mode : Mode.values()) {
             AtomicInteger softirqs = new AtomicInteger();
-            Machine x = Machine.boot(MachineConfig.builder().cpus(2).mode(mode).build());
-            try {
-                x.softirqs().open(Softirq.NET_RX, softirqs::incrementAndGet);
-                x.irqs().request(40, (irq, dev) -> {
-                    x.softirqs().raise(Softirq.NET_RX);
-                    return IrqReturn.HANDLED;
-                }, IrqFlags.TRIGGER_RISING, "dev", null);
-                x.gic().pulse(40);
-            } finally {
-                x.close();
-            }
+            Machine x = machines.boot(b -> b.mode(mode));
+            x.softirqs().open(Softirq.NET_RX, softirqs::incrementAndGet);
+            x.irqs().request(40, (irq, dev) -> {
+                x.softirqs().raise(Softirq.NET_RX);
+                return IrqReturn.HANDLED;
+            }, IrqFlags.TRIGGER_RISING, "dev", null);
+            x.gic().pulse(40);
+            x.close();
             assertEquals(1, softirqs.get(),
                     mode + ": the interrupt and the softirq it raised ran before close returned");
         }
@@ -151,7 +143,7 @@ class MachineTest {
 
     @Test
     void manualSteppingIsRefusedInThreadedMode() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.THREADED).build());
+        m = machines.threaded();
         assertThrows(IllegalStateException.class, () -> m.cpu(0).runPending());
         assertThrows(IllegalStateException.class, m::runUntilIdle);
         assertThrows(IllegalStateException.class, () -> m.advance(Duration.ofMillis(1)));
@@ -207,7 +199,7 @@ class MachineTest {
 
     @Test
     void hzSetsTheTickPeriod() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).hz(100).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1).hz(100));
         m.advance(Duration.ofMillis(95));
         assertEquals(9, m.jiffies());
         assertEquals(9, m.irqs().desc(30).count(0));

@@ -3,16 +3,15 @@
  */
 package io.kdefer.cpu;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,18 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Timeout(10)
 class BhEnableIrqsOffTest {
-    private Machine m;
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     @Test
     void localBhEnableWithIrqsDisabledIsReportedAndLeavesSoftirqsToKsoftirqd() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        Machine m = machines.boot(b -> b.cpus(1));
         List<String> log = new ArrayList<>();
         m.softirqs().open(Softirq.NET_RX, () -> log.add("NET_RX"));
         m.irqs().request(40, (irq, dev) -> {
@@ -45,7 +38,7 @@ class BhEnableIrqsOffTest {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         Cpu c0 = m.cpu(0);
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.cpu")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.cpu")) {
             c0.enterManual();
             try {
                 long flags = c0.localIrqSave();

@@ -5,8 +5,7 @@ package io.kdefer.cpu;
 
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.gic.Gic;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -51,21 +51,23 @@ class CpuContextTest {
         }
     }
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Irqs irqs;
     private Gic gic;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        m = machines.boot();
         irqs = m.irqs();
         gic = m.gic();
     }
 
     @AfterEach
-    void close() {
-        m.unbindCurrentThread();
-        m.close();
+    void noHandlerOrActionThrew() {
+        m.close();                          // first, so that what the close drain runs is checked too
         // An assertion error inside a handler or action would be contained by the CPU: make it visible here.
         for (Softirq v : Softirq.values()) {
             assertEquals(0, m.softirqs().failures(v), v + " action threw");

@@ -6,22 +6,23 @@ package io.kdefer.cpu;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
 import io.kdefer.softirq.Softirqs;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,27 +39,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SoftirqDrainTest {
     private static final int LINE = 40;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Softirqs s;
     private Cpus cpus;
     private final List<String> log = new ArrayList<>();
 
-    private void boot(MachineConfig.Builder b) {
-        m = Machine.boot(b.cpus(2).mode(Mode.MANUAL).build());
+    private void boot(Consumer<MachineConfig.Builder> config) {
+        m = machines.boot(config);
         s = m.softirqs();
         cpus = Services.get(m, Cpus.class);
     }
 
     private void boot() {
-        boot(MachineConfig.builder());
-    }
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
+        boot(b -> { });
     }
 
     /** Opens {@code v} with an action that logs its name, then runs {@code then}. */
@@ -303,7 +299,7 @@ class SoftirqDrainTest {
 
     @Test
     void softirqMaxRestartIsConfigurable() {
-        boot(MachineConfig.builder().softirqMaxRestart(3));
+        boot(b -> b.softirqMaxRestart(3));
         List<Long> phaseOfRun = selfRaising(7);
         m.gic().pulse(LINE);
         m.cpu(0).runPending();

@@ -6,15 +6,16 @@ package io.kdefer.irq;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.gic.Gic;
 import io.kdefer.gic.InterruptState;
 import io.kdefer.gic.Trigger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -47,25 +49,21 @@ class FlowTest {
     private static final int LINE = 40;
     private static final int PPI = 25;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Irqs irqs;
     private Gic gic;
 
-    private void boot(MachineConfig.Builder b) {
-        m = Machine.boot(b.cpus(2).build());
+    private void boot(Consumer<MachineConfig.Builder> config) {
+        m = machines.boot(config);
         irqs = m.irqs();
         gic = m.gic();
     }
 
     private void boot() {
-        boot(MachineConfig.builder().mode(Mode.MANUAL));
-    }
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
+        boot(b -> { });
     }
 
     /** A handler that records the CPU of every run and the most runs that were ever in progress at once. */
@@ -190,7 +188,7 @@ class FlowTest {
 
     @Test
     void sharedResultsAreOredForTheSpuriousDetector() {
-        boot(MachineConfig.builder().mode(Mode.MANUAL).spuriousDetection(10, 5, Duration.ofMillis(100)));
+        boot(b -> b.spuriousDetection(10, 5, Duration.ofMillis(100)));
         Object devA = new Object();
         Object devB = new Object();
         Object devC = new Object();
@@ -228,7 +226,7 @@ class FlowTest {
 
     @Test
     void aNullResultIsBogusReportedAndLeftOutOfTheSpuriousAccounting() {
-        boot(MachineConfig.builder().mode(Mode.MANUAL).spuriousDetection(10, 5, Duration.ofMillis(100)));
+        boot(b -> b.spuriousDetection(10, 5, Duration.ofMillis(100)));
         try (LogCapture log = LogCapture.of("io.kdefer.irq")) {
             Recorder r = request(LINE, IrqFlags.TRIGGER_RISING);
             r.result = null;
@@ -339,7 +337,7 @@ class FlowTest {
     @Test
     @Timeout(20)
     void disableWaitsForARunningHandler() throws InterruptedException {
-        boot(MachineConfig.builder().mode(Mode.THREADED));
+        boot(b -> b.mode(Mode.THREADED));
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         int[] data = new int[1];
@@ -377,7 +375,7 @@ class FlowTest {
     private CountDownLatch blockingHandler(FlowHandler flow) {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        boot(MachineConfig.builder().mode(Mode.THREADED));
+        boot(b -> b.mode(Mode.THREADED));
         irqs.setFlowHandler(LINE, flow);
         irqs.request(LINE, (irq, dev) -> {
             entered.countDown();

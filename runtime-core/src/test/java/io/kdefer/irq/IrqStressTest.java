@@ -4,18 +4,19 @@
 package io.kdefer.irq;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import io.kdefer.gic.Gic;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,14 +53,10 @@ class IrqStressTest {
     private static final int EDGE_PULSES = 100_000;
     private static final int LEVEL_RAISES = 20_000;
 
-    private Machine m;
+    @RegisterExtension
+    final Machines machines = new Machines();
 
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
-    }
+    private Machine m;
 
     /** Per-line bookkeeping shared by the device thread and the handler. */
     static final class Line {
@@ -145,7 +141,7 @@ class IrqStressTest {
     @ValueSource(ints = {2, 4})
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void noEventIsLostAndNoHandlerRunsConcurrently(int cpuCount) throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(cpuCount).mode(Mode.THREADED).build());
+        m = machines.threaded(b -> b.cpus(cpuCount));
         Irqs irqs = m.irqs();
         Gic gic = m.gic();
         List<Line> lines = List.of(
@@ -162,14 +158,13 @@ class IrqStressTest {
                     l.edge ? IrqFlags.TRIGGER_RISING : IrqFlags.TRIGGER_HIGH, "dev" + l.irq, l);
         }
 
-        List<Thread> devices = new ArrayList<>();
+        Stress devices = new Stress();
         for (Line l : lines) {
-            Thread t = new Thread(() -> device(l, gic, l.irq * 31L), "device-" + l.irq);
-            devices.add(t);
+            devices.thread("device-" + l.irq, () -> device(l, gic, l.irq * 31L));
         }
         AtomicBoolean moving = new AtomicBoolean(true);
         AtomicLong moves = new AtomicLong();
-        Thread mover = new Thread(() -> {
+        Stress mover = new Stress().thread("affinity-mover", () -> {
             SplittableRandom rnd = new SplittableRandom(7);
             while (moving.get()) {
                 Line l = lines.get(rnd.nextInt(lines.size()));
@@ -177,19 +172,18 @@ class IrqStressTest {
                 moves.incrementAndGet();
                 LockSupport.parkNanos(200_000);
             }
-        }, "affinity-mover");
+        });
         mover.start();
-        devices.forEach(Thread::start);
-        for (Thread t : devices) {
-            t.join(TimeUnit.SECONDS.toMillis(120));
-            assertTrue(!t.isAlive(), t.getName() + " did not finish");
+        try {
+            devices.start().join(Duration.ofSeconds(120));
+        } finally {
+            moving.set(false);
         }
-        moving.set(false);
         mover.join();
 
         // Quiescence: the CPUs drain what the devices left; bounded.
-        awaitQuiet(() -> lines.stream().allMatch(l -> l.edge ? l.lastSeen.get() == EDGE_PULSES : l.unserved() == 0),
-                30);
+        Stress.await(Duration.ofSeconds(30),
+                () -> lines.stream().allMatch(l -> l.edge ? l.lastSeen.get() == EDGE_PULSES : l.unserved() == 0));
         for (Line l : lines) {
             irqs.synchronize(l.irq);
         }
@@ -235,13 +229,6 @@ class IrqStressTest {
         assertEquals(List.of(), problems, "after " + moves.get() + " affinity moves\n" + m.stats().interrupts());
     }
 
-    private static void awaitQuiet(BooleanSupplier quiet, int seconds) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!quiet.getAsBoolean() && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(1_000_000);
-        }
-    }
-
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void anIdleMachineCostsLessThanOnePercentOfACore() throws InterruptedException {
@@ -251,7 +238,7 @@ class IrqStressTest {
             mx.setThreadCpuTimeEnabled(true);
         }
         Set<Long> before = cpuThreadIds();
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.THREADED).build());
+        m = machines.threaded();
         Set<Long> mine = cpuThreadIds();
         mine.removeAll(before);
         assertEquals(2, mine.size(), "cpu/0 and cpu/1 of this machine");

@@ -5,14 +5,13 @@ package io.kdefer.irq;
 
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.gic.Gic;
 import io.kdefer.gic.Trigger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.ArrayList;
@@ -36,20 +35,18 @@ class RequestTest {
     private static final int LINE = 40;
     private static final IrqHandler OK = (irq, dev) -> IrqReturn.HANDLED;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Irqs irqs;
     private Gic gic;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        m = machines.boot();
         irqs = m.irqs();
         gic = m.gic();
-    }
-
-    @AfterEach
-    void close() {
-        m.close();
     }
 
     private static String einval(Executable call) {

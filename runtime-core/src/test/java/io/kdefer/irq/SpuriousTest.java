@@ -6,19 +6,21 @@ package io.kdefer.irq;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.IdlePolicy;
 import io.kdefer.gic.Gic;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,25 +36,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SpuriousTest {
     private static final int LINE = 40;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Irqs irqs;
     private Gic gic;
 
-    private void boot(MachineConfig.Builder b) {
-        m = Machine.boot(b.cpus(2).mode(Mode.MANUAL).build());
+    private void boot(Consumer<MachineConfig.Builder> config) {
+        m = machines.boot(config);
         irqs = m.irqs();
         gic = m.gic();
     }
 
     private void boot() {
-        boot(MachineConfig.builder().spuriousDetection(100, 90, Duration.ofMillis(100)));
-    }
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
+        boot(b -> b.spuriousDetection(100, 90, Duration.ofMillis(100)));
     }
 
     /** A handler whose results follow {@code results} cyclically; counts its runs and their CPUs. */
@@ -325,7 +323,7 @@ class SpuriousTest {
 
     @Test
     void withTheDefaultsTheHundredThousandthUnhandledInterruptTripsTheDetector() {
-        boot(MachineConfig.builder());
+        boot(b -> { });
         Scripted h = request(0, null, IrqReturn.NONE);
         IrqDesc d = irqs.desc(LINE);
         for (int i = 0; i < 99_999; i++) {

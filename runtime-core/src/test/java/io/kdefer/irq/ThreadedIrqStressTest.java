@@ -4,13 +4,14 @@
 package io.kdefer.irq;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
-import org.junit.jupiter.api.AfterEach;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,14 +44,8 @@ class ThreadedIrqStressTest {
     private static final int READINGS = 20_000;
     private static final int ITEMS = 50_000;
 
-    private Machine m;
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     static final class EdgeDevice {
         final AtomicLong fifo = new AtomicLong();      // items waiting in the device
@@ -65,7 +60,7 @@ class ThreadedIrqStressTest {
     @Test
     @Timeout(120)
     void threadedLinesUnderAffinityMovesAndExtraWakeups() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.THREADED).build());
+        Machine m = machines.threaded();
         Irqs irqs = m.irqs();
 
         // A thread-only, ONESHOT, level device.
@@ -117,22 +112,21 @@ class ThreadedIrqStressTest {
         }
 
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread mover = new Thread(() -> {
+        Stress background = new Stress().thread("affinity-mover", () -> {
             SplittableRandom rnd = new SplittableRandom(1);
             while (running.get()) {
                 irqs.setAffinity(rnd.nextBoolean() ? LEVEL_LINE : EDGE_LINE, rnd.nextInt(2));
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
             }
-        }, "affinity-mover");
-        Thread waker = new Thread(() -> {
+        }).thread("waker", () -> {
             SplittableRandom rnd = new SplittableRandom(2);
             while (running.get()) {
                 irqs.wakeThread(EDGE_LINE, devs[rnd.nextInt(2)]);
                 irqs.wakeThread(LEVEL_LINE, null);
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(300));
             }
-        }, "waker");
-        Thread level = new Thread(() -> {
+        });
+        Stress devices = new Stress().thread("dev-level", () -> {
             for (int k = 0; k < READINGS; k++) {
                 while (dataReady.get() != 0) {
                     Thread.yield();
@@ -140,39 +134,26 @@ class ThreadedIrqStressTest {
                 dataReady.set(1);
                 m.gic().assertLine(LEVEL_LINE);
             }
-        }, "dev-level");
-        Thread[] edges = new Thread[2];
-        for (int i = 0; i < 2; i++) {
+        }).threads(2, "dev-edge", i -> {
             EdgeDevice d = devs[i];
-            edges[i] = new Thread(() -> {
-                for (int k = 0; k < ITEMS; k++) {
-                    d.sent.incrementAndGet();
-                    d.fifo.incrementAndGet();
-                    m.gic().pulse(EDGE_LINE);
-                    if ((k & 63) == 0) {
-                        Thread.yield();
-                    }
+            for (int k = 0; k < ITEMS; k++) {
+                d.sent.incrementAndGet();
+                d.fifo.incrementAndGet();
+                m.gic().pulse(EDGE_LINE);
+                if ((k & 63) == 0) {
+                    Thread.yield();
                 }
-            }, "dev-edge" + i);
+            }
+        });
+        background.start();
+        try {
+            devices.start().join();
+            Stress.await(Duration.ofSeconds(30), () -> dataReady.get() == 0 && devs[0].fifo.get() == 0
+                    && devs[1].fifo.get() == 0 && devs[0].buffer.get() == 0 && devs[1].buffer.get() == 0);
+        } finally {
+            running.set(false);
         }
-        mover.start();
-        waker.start();
-        level.start();
-        for (Thread t : edges) {
-            t.start();
-        }
-        level.join();
-        for (Thread t : edges) {
-            t.join();
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((dataReady.get() != 0 || devs[0].fifo.get() != 0 || devs[1].fifo.get() != 0
-                || devs[0].buffer.get() != 0 || devs[1].buffer.get() != 0) && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        running.set(false);
-        mover.join();
-        waker.join();
+        background.join();
         irqs.synchronize(LEVEL_LINE);
         irqs.synchronize(EDGE_LINE);
 

@@ -6,6 +6,7 @@ package io.kdefer.irq;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
 import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
@@ -14,6 +15,7 @@ import io.kdefer.irqwork.IrqWork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,22 +52,26 @@ class ThreadedIrqTest {
     private static final int LINE = 40;
     private static final long WAIT_SECONDS = 5;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Irqs irqs;
     private Gic gic;
 
-    private void boot(MachineConfig.Builder b) {
-        m = Machine.boot(b.cpus(2).build());
+    private void boot(Consumer<MachineConfig.Builder> config) {
+        m = machines.boot(config);
         irqs = m.irqs();
         gic = m.gic();
     }
 
     private void boot() {
-        boot(MachineConfig.builder().mode(Mode.MANUAL));
+        boot(b -> { });
     }
 
+    /** After every test, whatever it did: {@code Machine.close()} ends every IRQ thread. */
     @AfterEach
-    void close() {
+    void closeEndsEveryIrqThread() {
         if (m == null) {
             return;
         }
@@ -808,7 +815,7 @@ class ThreadedIrqTest {
     // ---------------------------------------------------------------------------------------------- B-SPUR-4
 
     private void spuriousBoot() {
-        boot(MachineConfig.builder().mode(Mode.MANUAL).spuriousDetection(10, 5, Duration.ofMillis(100)));
+        boot(b -> b.spuriousDetection(10, 5, Duration.ofMillis(100)));
     }
 
     @Test
@@ -899,7 +906,7 @@ class ThreadedIrqTest {
 
     @Test
     void threadedMachineLevelSensorNothingLostNothingTwice() throws InterruptedException {
-        boot(MachineConfig.builder().mode(Mode.THREADED));
+        boot(b -> b.mode(Mode.THREADED));
         AtomicInteger status = new AtomicInteger();
         AtomicInteger handled = new AtomicInteger();
         AtomicInteger inside = new AtomicInteger();

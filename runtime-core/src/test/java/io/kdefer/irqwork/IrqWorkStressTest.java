@@ -8,29 +8,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.internal.Services;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * THREADED stress of {@link IrqWork}: real CPU threads, real producers, invariants checked at quiescence.
- * Run with {@code mvn -Pstress verify}. Each test stops producing at a fixed count or after {@link #BUDGET_NANOS},
+ * Run with {@code mvn -Pstress verify}. Each test stops producing at a fixed count or after {@link #BUDGET},
  * whichever comes first, and has a {@code @Timeout} for a hang.
  */
 @Tag("stress")
@@ -38,16 +37,12 @@ import org.junit.jupiter.api.Timeout;
 class IrqWorkStressTest {
     static final int PRODUCERS = 4;
     static final int CALLS_PER_PRODUCER = 100_000;
-    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final Duration BUDGET = Duration.ofSeconds(5);
+
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     private Machine m;
-
-    @AfterEach
-    void tearDown() {
-        if (m != null) {
-            m.close();
-        }
-    }
 
     /**
      * The acceptance shape: each producer bumps its own volatile sequence number, then calls queue() on ONE item.
@@ -74,51 +69,10 @@ class IrqWorkStressTest {
         }
     }
 
-    /** Runs {@code PRODUCERS} threads of {@code body(p)} from a common start; rethrows the first failure. */
-    static void runProducers(ProducerBody body) throws InterruptedException {
-        CountDownLatch start = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int p = 0; p < PRODUCERS; p++) {
-            int id = p;
-            Thread t = new Thread(() -> {
-                try {
-                    start.await();
-                    body.run(id);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "producer-" + p);
-            threads.add(t);
-            t.start();
-        }
-        start.countDown();
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("a producer failed", failure.get());
-        }
-    }
-
-    /**
-     * A short random pause between calls (0..63 spin hints), so claims land in every phase of a run (before it
-     * takes the list, between the PENDING clear and the callback, during the callback, at the final CAS) instead
-     * of almost all coalescing on one long PENDING period.
-     */
-    static void pause(ThreadLocalRandom rnd) {
-        for (int k = rnd.nextInt(64); k > 0; k--) {
-            Thread.onSpinWait();
-        }
-    }
-
-    interface ProducerBody {
-        void run(int producer) throws Exception;
-    }
-
+    /** {@code PRODUCERS} threads from a common start, each bumping its sequence number and queueing {@code w}. */
     private void producersQueue(Shape s, IrqWork w, int bindTo) throws InterruptedException {
-        long deadline = System.nanoTime() + BUDGET_NANOS;
-        runProducers(p -> {
+        Stress run = new Stress(BUDGET);
+        run.threads(PRODUCERS, "producer", p -> {
             if (bindTo >= 0) {
                 m.bindCurrentThread(bindTo);
             }
@@ -129,13 +83,14 @@ class IrqWorkStressTest {
                 if (w.queue()) {
                     trues++;
                 }
-                pause(rnd);
-                if ((i & 1023) == 0 && System.nanoTime() - deadline > 0) {
+                Stress.pause(rnd);       // claims land in every phase of a run, see Stress.pause
+                if ((i & 1023) == 0 && run.expired()) {
                     break;
                 }
             }
             s.trues.addAndGet(trues);
         });
+        run.start().join();
     }
 
     private void report(String what, Shape s) {
@@ -143,7 +98,7 @@ class IrqWorkStressTest {
         for (int p = 0; p < PRODUCERS; p++) {
             calls += s.seq.get(p);
         }
-        System.out.printf("irq_work stress (%s): %d queue() calls, %d true, %d runs, %d IWIs, max %d at once%n",
+        Stress.report("irq_work stress (%s): %d queue() calls, %d true, %d runs, %d IWIs, max %d at once",
                 what, calls, s.trues.get(), s.runs.get(), Services.get(m, IrqWorkCore.class).raises(),
                 s.maxInCallback.get());
     }
@@ -152,7 +107,7 @@ class IrqWorkStressTest {
     @Timeout(60)
     @DisplayName("acceptance: 4 producers on one CPU, one item: trues == runs, the last run saw every final value")
     void oneItemProducersOnOneCpu() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        m = machines.threaded();
         Shape s = new Shape();
         IrqWork w = new IrqWork(m, s::callback);
         producersQueue(s, w, 0);
@@ -172,7 +127,7 @@ class IrqWorkStressTest {
     @Timeout(60)
     @DisplayName("acceptance: 4 producers on their home CPUs, one item: trues == runs, every final value seen")
     void oneItemProducersSpread() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        m = machines.threaded();
         Shape s = new Shape();
         IrqWork w = new IrqWork(m, s::callback);
         producersQueue(s, w, -1);
@@ -191,7 +146,7 @@ class IrqWorkStressTest {
     @Timeout(120)
     @DisplayName("ping-pong: two items bounce between cpu/0 and cpu/1 with queueOn, 100k round trips, no lost hop")
     void pingPong() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        m = machines.threaded();
         int roundTrips = 100_000;
         long hops = 2L * roundTrips;
         AtomicLong count = new AtomicLong();
@@ -223,7 +178,7 @@ class IrqWorkStressTest {
         items[0].sync();
         items[1].sync();
         assertEquals(hops, count.get(), "no extra hop");
-        System.out.printf("irq_work ping-pong: %d hops in %d ms%n", hops, ms);
+        Stress.report("irq_work ping-pong: %d hops in %d ms", hops, ms);
         assertEquals(roundTrips, items[0].runs());
         assertEquals(roundTrips, items[1].runs());
     }

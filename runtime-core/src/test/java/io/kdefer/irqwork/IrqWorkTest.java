@@ -12,8 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
@@ -33,11 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Behaviour of {@link IrqWork} against spec §7 (B-IW-1..14). MANUAL mode unless a test says otherwise: the test
@@ -49,18 +48,13 @@ class IrqWorkTest {
     private static final int IWI = Ipi.IRQ_WORK.number();
     private static final int NMI_SPI = 40;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
 
-    @AfterEach
-    void tearDown() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
-    }
-
     private Machine manual(int cpus) {
-        m = Machine.boot(MachineConfig.builder().cpus(cpus).hz(1000).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(cpus).hz(1000));
         return m;
     }
 
@@ -331,7 +325,7 @@ class IrqWorkTest {
         @Timeout(20)
         @DisplayName("THREADED: on a CPU idle with its tick stopped (NOHZ), a lazy item raises the IWI and runs")
         void lazyRaisesWhenTickStopped() throws InterruptedException {
-            m = Machine.boot(MachineConfig.builder().cpus(2).idle(IdlePolicy.PARK).build());
+            m = machines.threaded(b -> b.idle(IdlePolicy.PARK));
             Cpus cpus = Services.get(m, Cpus.class);
             Cpu c1 = m.cpu(1);
             // No timers and nothing queued: cpu/1 parks with its tick stopped and stays so until woken.
@@ -849,7 +843,7 @@ class IrqWorkTest {
         @Timeout(10)
         @DisplayName("THREADED: sync() waits for a queued item's callback to finish and sees its stores")
         void syncWaitsThreaded() throws InterruptedException {
-            m = Machine.boot(MachineConfig.builder().cpus(2).idle(IdlePolicy.PARK).build());
+            m = machines.threaded(b -> b.idle(IdlePolicy.PARK));
             m.bindCurrentThread(0);
             CountDownLatch started = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
@@ -959,7 +953,7 @@ class IrqWorkTest {
         @Timeout(20)
         @DisplayName("THREADED: close() right after queueing runs the pending lazy items")
         void closeRunsPendingThreaded() {
-            m = Machine.boot(MachineConfig.builder().cpus(2).hz(1).idle(IdlePolicy.PARK).build());
+            m = machines.threaded(b -> b.hz(1).idle(IdlePolicy.PARK));
             List<IrqWork> items = new ArrayList<>();
             for (int cpu = 0; cpu < 2; cpu++) {
                 m.bindCurrentThread(cpu);
@@ -1037,7 +1031,7 @@ class IrqWorkTest {
         @Timeout(20)
         @DisplayName("queueOn to a second CPU while BUSY makes two runs of one item overlap")
         void twoRunsOverlap() throws InterruptedException {
-            m = Machine.boot(MachineConfig.builder().cpus(2).idle(IdlePolicy.PARK).build());
+            m = machines.threaded(b -> b.idle(IdlePolicy.PARK));
             m.bindCurrentThread(0);
             CountDownLatch firstStarted = new CountDownLatch(1);
             CountDownLatch secondRan = new CountDownLatch(1);

@@ -7,92 +7,43 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import io.kdefer.cpu.Cpu;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * THREADED stress of cross-CPU calls. Run with {@code mvn -Pstress verify}. Each test stops at a fixed count or
- * after {@link #BUDGET_NANOS}, whichever comes first, and has a {@code @Timeout} for a hang or deadlock.
+ * after {@link #BUDGET}, whichever comes first, and has a {@code @Timeout} for a hang or deadlock.
  */
 @Tag("stress")
 @DisplayName("cross-CPU call stress (THREADED)")
 class SmpStressTest {
     static final int PRODUCERS = 4;
     static final int CALLS_PER_PRODUCER = 100_000;
-    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final Duration BUDGET = Duration.ofSeconds(5);
 
-    private Machine m;
-
-    @AfterEach
-    void tearDown() {
-        if (m != null) {
-            m.close();
-        }
-    }
-
-    /**
-     * A short random pause between calls (0..63 spin hints), so claims land in every phase of a run (before it
-     * takes the list, between the PENDING clear and the callback, during the callback, at the final CAS) instead
-     * of almost all coalescing on one long PENDING period.
-     */
-    static void pause(ThreadLocalRandom rnd) {
-        for (int k = rnd.nextInt(64); k > 0; k--) {
-            Thread.onSpinWait();
-        }
-    }
-
-    interface Body {
-        void run(int thread) throws Exception;
-    }
-
-    /** Runs {@code n} threads of {@code body} from a common start; rethrows the first failure. */
-    static void runThreads(int n, Body body) throws InterruptedException {
-        CountDownLatch start = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int id = i;
-            Thread t = new Thread(() -> {
-                try {
-                    start.await();
-                    body.run(id);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "caller-" + i);
-            threads.add(t);
-            t.start();
-        }
-        start.countDown();
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("a thread failed", failure.get());
-        }
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     @Test
     @Timeout(60)
     @DisplayName("queueFunctionSingle: 4 producers, one qsd: trues == runs, the last run saw every final value")
     void coalescedQsd() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        Machine m = machines.threaded();
         Smp smp = m.smp();
         AtomicLongArray seq = new AtomicLongArray(PRODUCERS);
         AtomicLongArray lastRun = new AtomicLongArray(PRODUCERS);
@@ -108,8 +59,8 @@ class SmpStressTest {
                 lastRun.set(p, seq.get(p));
             }
         });
-        long deadline = System.nanoTime() + BUDGET_NANOS;
-        runThreads(PRODUCERS, p -> {
+        Stress run = new Stress(BUDGET);
+        run.threads(PRODUCERS, "caller", p -> {
             long t = 0;
             ThreadLocalRandom rnd = ThreadLocalRandom.current();
             for (int i = 1; i <= CALLS_PER_PRODUCER; i++) {
@@ -117,13 +68,14 @@ class SmpStressTest {
                 if (smp.queueFunctionSingle(1, qsd)) {
                     t++;
                 }
-                pause(rnd);
-                if ((i & 1023) == 0 && System.nanoTime() - deadline > 0) {
+                Stress.pause(rnd);
+                if ((i & 1023) == 0 && run.expired()) {
                     break;
                 }
             }
             trues.addAndGet(t);
         });
+        run.start().join();
         // Quiescence: an asynchronous marker queued now runs after the qsd's last run (pass 2 is FIFO, and a qsd
         // already taken finishes before cpu/1 takes the marker's flush). A waiting call would not do: pass 1 runs
         // synchronous calls before the asynchronous entries of the same flush (B-CSD-4).
@@ -134,7 +86,7 @@ class SmpStressTest {
         for (int p = 0; p < PRODUCERS; p++) {
             sum += seq.get(p);
         }
-        System.out.printf("qsd stress: %d queueFunctionSingle calls, %d true, %d runs%n", sum, trues.get(), runs.get());
+        Stress.report("qsd stress: %d queueFunctionSingle calls, %d true, %d runs", sum, trues.get(), runs.get());
         assertEquals(trues.get(), runs.get(), "one run per successful queueFunctionSingle");
         for (int p = 0; p < PRODUCERS; p++) {
             assertEquals(seq.get(p), lastRun.get(p), "the last run observed producer " + p + "'s final value");
@@ -148,13 +100,13 @@ class SmpStressTest {
     @Timeout(60)
     @DisplayName("callFunctionSingle(wait) from 4 threads to 2 CPUs: each returns after its function ran, no deadlock")
     void waitingCallsFromFourThreads() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        Machine m = machines.threaded();
         Smp smp = m.smp();
         AtomicLong calls = new AtomicLong();
         AtomicLong ranOnTarget = new AtomicLong();
         AtomicInteger notRunAtReturn = new AtomicInteger();
-        long deadline = System.nanoTime() + BUDGET_NANOS;
-        runThreads(PRODUCERS, t -> {
+        Stress run = new Stress(BUDGET);
+        run.threads(PRODUCERS, "caller", t -> {
             for (int i = 0; i < 50_000; i++) {
                 int target = (t + i) & 1;
                 boolean[] ran = new boolean[1];            // plain: the wait must publish it (MO-CSD-2)
@@ -170,12 +122,13 @@ class SmpStressTest {
                 if (where[0] == target) {
                     ranOnTarget.incrementAndGet();
                 }
-                if ((i & 255) == 0 && System.nanoTime() - deadline > 0) {
+                if ((i & 255) == 0 && run.expired()) {
                     break;
                 }
             }
         });
-        System.out.printf("waiting-call stress: %d calls%n", calls.get());
+        run.start().join();
+        Stress.report("waiting-call stress: %d calls", calls.get());
         assertEquals(0, notRunAtReturn.get(), "a waiting call returned before its function ran");
         assertEquals(calls.get(), ranOnTarget.get(), "every function ran on its target CPU");
         assertTrue(calls.get() > 0);

@@ -11,8 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
@@ -28,10 +27,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -44,19 +43,14 @@ import org.junit.jupiter.api.function.Executable;
 class SmpTest {
     private static final int CAL = Ipi.CALL_FUNC.number();
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private Smp smp;
 
-    @AfterEach
-    void tearDown() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
-    }
-
     private Machine manual(int cpus) {
-        m = Machine.boot(MachineConfig.builder().cpus(cpus).hz(1000).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(cpus).hz(1000));
         smp = m.smp();
         return m;
     }

@@ -3,15 +3,17 @@
  */
 package io.kdefer.softirq;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.time.TimerList;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -35,9 +37,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SoftirqStressTest {
     private static final int LINE = 40;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     @Test
     void aSoftirqThatReRaisesItselfForeverStarvesNeitherHardirqsNorTimersNorClose() throws Exception {
-        Machine m = Machine.boot(MachineConfig.builder().cpus(2).closeTimeout(Duration.ofMillis(500)).build());
+        Machine m = machines.threaded(b -> b.closeTimeout(Duration.ofMillis(500)));
         Set<Thread> cpuThreads = ConcurrentHashMap.newKeySet();
         AtomicLong storm = new AtomicLong();
         m.softirqs().open(Softirq.NET_RX, () -> {
@@ -56,10 +61,7 @@ class SoftirqStressTest {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);              // routed to cpu/0, like the storm
         m.softirqs().raiseOn(0, Softirq.NET_RX);
-        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (storm.get() < 10_000 && System.nanoTime() < settle) {
-            Thread.sleep(1);
-        }
+        Stress.await(Duration.ofSeconds(5), () -> storm.get() >= 10_000);
         assertTrue(storm.get() >= 10_000, "the storm is running: " + storm.get());
 
         int pulses = 200;
@@ -80,8 +82,8 @@ class SoftirqStressTest {
         Arrays.sort(latency);
         long p50 = latency[pulses / 2];
         long p99 = latency[pulses * 99 / 100];
-        System.out.printf("pulse->handler on cpu/0 under a NET_RX storm: p50 %d us, p99 %d us, max %d us "
-                + "(%d storm actions, %d drains deferred to ksoftirqd)%n", p50 / 1000, p99 / 1000,
+        Stress.report("pulse->handler on cpu/0 under a NET_RX storm: p50 %d us, p99 %d us, max %d us "
+                + "(%d storm actions, %d drains deferred to ksoftirqd)", p50 / 1000, p99 / 1000,
                 latency[pulses - 1] / 1000, storm.get(), m.softirqs().deferrals(0));
         assertTrue(p50 < TimeUnit.MILLISECONDS.toNanos(20), "p50 " + p50 / 1000 + " us");
         // Bounded, not fast: on a shared 2-core box the OS deschedules the CPU thread for tens of ms at times.
@@ -94,7 +96,7 @@ class SoftirqStressTest {
         m.unbindCurrentThread();
         assertTrue(timer.await(5, TimeUnit.SECONDS), "a timer on the storming CPU still fires");
 
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.cpu")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.cpu")) {
             long c0 = System.nanoTime();
             m.close();
             long took = System.nanoTime() - c0;

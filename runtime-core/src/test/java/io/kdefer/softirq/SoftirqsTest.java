@@ -4,12 +4,12 @@
 package io.kdefer.softirq;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.Cpu;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,24 +24,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(10)
 class SoftirqsTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
 
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
-    }
-
-    private Machine boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
-        return m;
+    @BeforeEach
+    void boot() {
+        m = machines.boot();
     }
 
     @Test
     void openRefusesRuntimeVectorsASecondActionAndNulls() {
-        boot();
         Softirqs s = m.softirqs();
         for (Softirq v : new Softirq[] {Softirq.HI, Softirq.TIMER, Softirq.TASKLET}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.open(v, () -> { }));
@@ -55,7 +49,6 @@ class SoftirqsTest {
 
     @Test
     void raiseLandsOnTheCallersCpuAndRunsThere() {
-        boot();
         List<Integer> ran = new ArrayList<>();
         m.softirqs().open(Softirq.NET_RX, () -> ran.add(Cpu.current().id()));
         m.bindCurrentThread(1);
@@ -69,7 +62,6 @@ class SoftirqsTest {
 
     @Test
     void aDeadCpusPendingVectorsMoveToALiveCpu() {
-        boot();
         List<String> ran = new ArrayList<>();
         m.softirqs().open(Softirq.NET_RX, () -> ran.add("NET_RX@" + Cpu.current().id()));
         m.softirqs().open(Softirq.BLOCK, () -> ran.add("BLOCK@" + Cpu.current().id()));

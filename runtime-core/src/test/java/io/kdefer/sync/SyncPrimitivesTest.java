@@ -4,13 +4,12 @@
 package io.kdefer.sync;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,19 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** io.kdefer.sync: Completion, WaitQueue, Mutex, SpinLock, msleep; might_sleep refusals. */
 @Timeout(30)
 class SyncPrimitivesTest {
-    private Machine m;
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
-    }
-
-    private Machine manual() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
-        return m;
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     @Test
     void eachCompleteLetsExactlyOneAwaitPass() throws Exception {
@@ -111,7 +99,7 @@ class SyncPrimitivesTest {
 
     @Test
     void sleepingPrimitivesRefuseHardirqContext() {
-        Machine mm = manual();
+        Machine mm = machines.boot();
         List<String> refused = new ArrayList<>();
         Completion c = new Completion();
         WaitQueue q = new WaitQueue();
@@ -152,7 +140,7 @@ class SyncPrimitivesTest {
 
     @Test
     void spinLockIrqSaveMakesABoundTaskAtomic() throws Exception {
-        Machine mm = manual();
+        Machine mm = machines.boot();
         mm.bindCurrentThread(1);
         try {
             SpinLock l = new SpinLock();

@@ -3,19 +3,19 @@
  */
 package io.kdefer.tasklet;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -39,20 +39,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TaskletTest {
     private static final int LINE = 40;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private final List<String> log = new ArrayList<>();
 
-    private Machine boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
-        return m;
-    }
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
+    @BeforeEach
+    void boot() {
+        m = machines.boot();
     }
 
     private TaskletCore core() {
@@ -88,7 +83,6 @@ class TaskletTest {
 
     @Test
     void scheduleRunsOnceInTaskletSoftirqOnTheSchedulingCpu() {
-        boot();
         m.bindCurrentThread(1);
         AtomicReference<String> where = new AtomicReference<>();
         AtomicInteger runs = new AtomicInteger();
@@ -116,7 +110,6 @@ class TaskletTest {
 
     @Test
     void scheduleHiRunsInHiSoftirq() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet t = logging("hi");
         assertTrue(t.scheduleHi());
@@ -131,7 +124,6 @@ class TaskletTest {
 
     @Test
     void eachCpuRunsItsOwnTasklets() {
-        boot();
         AtomicReference<Cpu> ran0 = new AtomicReference<>();
         AtomicReference<Cpu> ran1 = new AtomicReference<>();
         Tasklet a = new Tasklet(m, () -> ran0.set(Cpu.current()));
@@ -149,7 +141,6 @@ class TaskletTest {
 
     @Test
     void fifoPerCpuAcrossHandOverAndLocalScheduling() {
-        boot();
         Tasklet a = logging("a");
         Tasklet b = logging("b");
         Tasklet c = logging("c");
@@ -169,7 +160,6 @@ class TaskletTest {
 
     @Test
     void tasklesScheduledByATaskletRunInALaterPassInOrder() {
-        boot();
         Tasklet b = logging("b");
         Tasklet c = logging("c");
         Tasklet a = new Tasklet(m, () -> {
@@ -189,7 +179,6 @@ class TaskletTest {
 
     @Test
     void hiTaskletsRunBeforeNetRxAndNormalTaskletsAfterItBeforeSched() {
-        boot();
         m.softirqs().open(Softirq.NET_RX, () -> log.add("NET_RX"));
         m.softirqs().open(Softirq.SCHED, () -> log.add("SCHED"));
         Tasklet hi = logging("hi-tasklet");
@@ -205,7 +194,6 @@ class TaskletTest {
 
     @Test
     void theRuntimeOwnsHiAndTaskletVectors() {
-        boot();
         assertThrows(IllegalArgumentException.class, () -> m.softirqs().open(Softirq.HI, () -> { }));
         assertThrows(IllegalArgumentException.class, () -> m.softirqs().open(Softirq.TASKLET, () -> { }));
     }
@@ -214,7 +202,6 @@ class TaskletTest {
 
     @Test
     void schedClearedBeforeTheCallbackSoItMayRescheduleItself() {
-        boot();
         AtomicInteger runs = new AtomicInteger();
         AtomicReference<String> seen = new AtomicReference<>();
         Tasklet[] self = new Tasklet[1];
@@ -236,7 +223,6 @@ class TaskletTest {
 
     @Test
     void scheduledOnAnotherCpuWhileRunningItWaitsForRunToClear() {
-        boot();
         AtomicInteger active = new AtomicInteger();
         AtomicInteger overlaps = new AtomicInteger();
         List<Integer> cpus = new ArrayList<>();
@@ -272,7 +258,6 @@ class TaskletTest {
 
     @Test
     void aScheduledDisabledTaskletStaysQueuedAndRunsAfterEnable() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet t = Tasklet.disabled(m, () -> log.add("t"));
         assertTrue(t.isDisabled(), "B-TL-9: DECLARE_TASKLET_DISABLED starts at count 1");
@@ -293,7 +278,6 @@ class TaskletTest {
 
     @Test
     void enableDoesNotScheduleAndDisablesNest() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet t = logging("t");
         t.disable();
@@ -316,7 +300,6 @@ class TaskletTest {
 
     @Test
     void unbalancedEnableIsRefused() {
-        boot();
         Tasklet t = logging("t");
         IllegalStateException e = assertThrows(IllegalStateException.class, t::enable);
         assertTrue(e.getMessage().contains("unbalanced tasklet_enable"), e.getMessage());
@@ -325,7 +308,6 @@ class TaskletTest {
 
     @Test
     void disableWaitsForTheRunningCallbackAndNosyncDoesNot() {
-        boot();
         AtomicBoolean disableReturned = new AtomicBoolean();
         AtomicBoolean nosyncReturnedWhileRunning = new AtomicBoolean();
         AtomicInteger runs = new AtomicInteger();
@@ -371,7 +353,6 @@ class TaskletTest {
 
     @Test
     void disableAndKillAreRefusedInAtomicContext() {
-        boot();
         List<String> refused = new ArrayList<>();
         Tasklet[] t = new Tasklet[1];
         t[0] = new Tasklet(m, () -> {
@@ -420,7 +401,6 @@ class TaskletTest {
 
     @Test
     void killRunsAScheduledTaskletRatherThanDroppingIt() {
-        boot();
         m.bindCurrentThread(1);
         Tasklet t = logging("t");
         t.kill();
@@ -438,7 +418,6 @@ class TaskletTest {
 
     @Test
     void killBreaksASelfReschedulingChain() {
-        boot();
         m.bindCurrentThread(0);
         AtomicInteger runs = new AtomicInteger();
         List<Boolean> reschedules = new ArrayList<>();
@@ -462,7 +441,6 @@ class TaskletTest {
 
     @Test
     void killOfAScheduledDisabledTaskletIsRefusedInManualMode() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet t = Tasklet.disabled(m, () -> log.add("t"));
         t.schedule();
@@ -477,7 +455,6 @@ class TaskletTest {
 
     @Test
     void killWaitsForARunningCallback() {
-        boot();
         AtomicBoolean killReturned = new AtomicBoolean();
         Tasklet[] t = new Tasklet[1];
         Thread[] killer = new Thread[1];
@@ -511,13 +488,12 @@ class TaskletTest {
 
     @Test
     void aThrowingCallbackIsContainedCountedAndReportedOnce() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet bad = new Tasklet(m, () -> {
             throw new IllegalArgumentException("boom");
         });
         Tasklet good = logging("good");
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.tasklet")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.tasklet")) {
             bad.schedule();
             good.schedule();
             m.runUntilIdle();
@@ -534,7 +510,6 @@ class TaskletTest {
 
     @Test
     void nullCallbackIsRefused() {
-        boot();
         assertThrows(NullPointerException.class, () -> new Tasklet(m, null));
         assertThrows(NullPointerException.class, () -> Tasklet.disabled(m, null));
     }
@@ -543,7 +518,6 @@ class TaskletTest {
 
     @Test
     void aDeadCpusTaskletsMoveInOrderToALiveCpu() {
-        boot();
         List<String> where = new ArrayList<>();
         Tasklet d = Tasklet.disabled(m, () -> where.add("d@" + Cpu.current().id()));
         Tasklet a = new Tasklet(m, () -> where.add("a@" + Cpu.current().id()));
@@ -568,7 +542,6 @@ class TaskletTest {
 
     @Test
     void aScheduleThatLandsOnAnOfflineCpuIsMovedToTheCallersCpu() {
-        boot();
         m.cpu(1).offline();
         Tasklet t = logging("t");
         m.bindCurrentThread(0);
@@ -584,13 +557,12 @@ class TaskletTest {
 
     @Test
     void closeReportsADisabledScheduledTaskletInsteadOfSpinning() {
-        boot();
         m.bindCurrentThread(0);
         Tasklet t = Tasklet.disabled(m, () -> log.add("t"));
         Tasklet u = logging("u");
         t.schedule();
         u.schedule();
-        try (LogRecorder rec = LogRecorder.of("io.kdefer")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer")) {
             m.unbindCurrentThread();
             m.close();
             assertTrue(rec.contains("1 tasklet(s) were still scheduled when the machine closed"),
@@ -598,12 +570,10 @@ class TaskletTest {
             assertFalse(rec.contains("did not become idle"), rec.messages().toString());
         }
         assertEquals(List.of("u"), log, "what could run ran");
-        m = null;
     }
 
     @Test
     void softirqTableCountsTaskletVectors() {
-        boot();
         m.bindCurrentThread(1);
         logging("a").scheduleHi();
         logging("b").schedule();

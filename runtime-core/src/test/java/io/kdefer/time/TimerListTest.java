@@ -3,10 +3,9 @@
  */
 package io.kdefer.time;
 
-import io.kdefer.LogRecorder;
+import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
@@ -14,9 +13,9 @@ import io.kdefer.internal.Services;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,23 +41,18 @@ class TimerListTest {
     private static final int LINE = 40;
     private static final long MS = 1_000_000;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
 
     private Machine boot(int hz) {
-        m = Machine.boot(MachineConfig.builder().cpus(2).hz(hz).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.hz(hz));
         return m;
     }
 
     private Machine boot() {
         return boot(1000);
-    }
-
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.unbindCurrentThread();
-            m.close();
-        }
     }
 
     private TimerCore core() {
@@ -153,7 +147,6 @@ class TimerListTest {
             }
             m.unbindCurrentThread();
             m.close();
-            m = null;
         }
     }
 
@@ -428,12 +421,11 @@ class TimerListTest {
         m.bindCurrentThread(0);
         TimerList t = new TimerList(m, () -> { });
         t.mod(Duration.ofSeconds(10));
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.time")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.time")) {
             m.unbindCurrentThread();
             m.close();
             assertTrue(rec.contains("1 timer(s) were still armed when the machine closed"), rec.messages().toString());
         }
-        m = null;
     }
 
     // ---------------------------------------------------------------------------------------------- failures, input
@@ -446,7 +438,7 @@ class TimerListTest {
         TimerList bad = new TimerList(m, () -> {
             throw new IllegalStateException("boom");
         });
-        try (LogRecorder rec = LogRecorder.of("io.kdefer.time")) {
+        try (LogCapture rec = LogCapture.of("io.kdefer.time")) {
             bad.mod(Duration.ofMillis(1));
             new TimerList(m, good::incrementAndGet).mod(Duration.ofMillis(1));
             m.advance(Duration.ofMillis(1));
@@ -475,7 +467,7 @@ class TimerListTest {
 
     @Test
     void anIdleCpuWithOneFarTimerTicksAHandfulOfTimesAndFiresItOnTime() throws InterruptedException {
-        m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        m = machines.threaded();
         Cpus cpus = Services.get(m, Cpus.class);
         Cpu c1 = m.cpu(1);
         long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

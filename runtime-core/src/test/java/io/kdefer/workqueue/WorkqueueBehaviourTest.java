@@ -5,13 +5,13 @@ package io.kdefer.workqueue;
 
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.sync.Completion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,6 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkqueueBehaviourTest {
     static final long T = 10;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     Machine m;
     Workqueues wqs;
     final List<Completion> gates = new CopyOnWriteArrayList<>();
@@ -43,17 +46,16 @@ class WorkqueueBehaviourTest {
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        m = machines.boot();
         wqs = m.workqueues();
     }
 
+    /** Before the machine is closed, so a failed test does not leave an item blocked (close would wait for it). */
     @AfterEach
-    @Timeout(60)
-    void close() {
+    void releaseBlockedItems() {
         gates.forEach(Completion::completeAll);
         latches.forEach(CountDownLatch::countDown);
         flags.forEach(f -> f.set(true));
-        m.close();
     }
 
     Completion gate() {

@@ -4,13 +4,13 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.sync.Completion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,21 +46,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkqueueExecutorServiceTest {
     static final long T = 10;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     Machine m;
     Workqueues wqs;
     final List<Completion> gates = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
         wqs = m.workqueues();
     }
 
+    /** Before the machine is closed, so a failed test does not leave a task blocked (close would wait for it). */
     @AfterEach
-    @Timeout(60)
-    void close() {
+    void releaseBlockedTasks() {
         gates.forEach(Completion::completeAll);
-        m.close();
     }
 
     Completion gate() {

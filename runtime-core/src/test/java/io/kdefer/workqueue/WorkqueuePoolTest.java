@@ -5,14 +5,14 @@ package io.kdefer.workqueue;
 
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.sync.Completion;
 import io.kdefer.sync.Delay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,13 +43,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkqueuePoolTest {
     static final long T = 10;   // seconds: upper bound of any wait, never a timing assumption
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     Machine m;
     Workqueues wqs;
     WorkerPool pool;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
         wqs = m.workqueues();
         pool = wqs.cpuPool(0, false);
     }
@@ -77,9 +80,9 @@ class WorkqueuePoolTest {
         return l;
     }
 
+    /** Before the machine is closed: undoes injected faults, releases blocked items, thaws a freeze. */
     @AfterEach
-    @Timeout(60)
-    void close() {
+    void resetBeforeClose() {
         wqs.failWorkerCreation(null);
         wqs.stallNanos = TimeUnit.SECONDS.toNanos(30);
         gates.forEach(Completion::completeAll);
@@ -88,7 +91,6 @@ class WorkqueuePoolTest {
         if (wqs.isFrozen()) {
             wqs.thaw();
         }
-        m.close();
     }
 
     static void await(CountDownLatch l) throws InterruptedException {

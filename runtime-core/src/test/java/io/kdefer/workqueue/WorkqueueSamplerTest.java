@@ -4,9 +4,10 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class WorkqueueSamplerTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     /**
      * Item A blocks in foreign code (a JDK latch the pool is not told about) until item B, queued after it on the
@@ -27,25 +30,24 @@ class WorkqueueSamplerTest {
      */
     @Test
     void samplerNoticesForeignBlockingWhileTheCpuIsIdle() throws Exception {
-        try (Machine m = Machine.boot(MachineConfig.builder().cpus(2).build())) {
-            Workqueue wq = m.workqueues().system();
-            CountDownLatch bRan = new CountDownLatch(1);
-            CountDownLatch aDone = new CountDownLatch(1);
-            wq.queueOn(0, new Work(() -> {
-                try {
-                    bRan.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                aDone.countDown();
-            }));
-            wq.queueOn(0, new Work(bRan::countDown));
+        Machine m = machines.threaded();
+        Workqueue wq = m.workqueues().system();
+        CountDownLatch bRan = new CountDownLatch(1);
+        CountDownLatch aDone = new CountDownLatch(1);
+        wq.queueOn(0, new Work(() -> {
             try {
-                assertTrue(bRan.await(10, TimeUnit.SECONDS), "B never ran behind A, which blocks in foreign code");
-            } finally {
-                bRan.countDown();
-                assertTrue(aDone.await(10, TimeUnit.SECONDS));
+                bRan.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            aDone.countDown();
+        }));
+        wq.queueOn(0, new Work(bRan::countDown));
+        try {
+            assertTrue(bRan.await(10, TimeUnit.SECONDS), "B never ran behind A, which blocks in foreign code");
+        } finally {
+            bRan.countDown();
+            assertTrue(aDone.await(10, TimeUnit.SECONDS));
         }
     }
 }

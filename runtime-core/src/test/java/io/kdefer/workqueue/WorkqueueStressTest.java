@@ -4,14 +4,16 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
+import io.kdefer.Machines;
+import io.kdefer.Stress;
 import io.kdefer.sync.Delay;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -55,9 +57,12 @@ class WorkqueueStressTest {
     static final int ORDERED = 3;
     static final int KINDS = 4;
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     @Test
     void noLossNoDoubleRunOrderAndMaxActiveUnderLoadAndClose() throws Exception {
-        Machine m = Machine.boot(MachineConfig.builder().cpus(2).build());
+        Machine m = machines.threaded();
         Workqueues wqs = m.workqueues();
         Workqueue[] queues = {
             wqs.system(),
@@ -100,55 +105,42 @@ class WorkqueueStressTest {
 
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong queued = new AtomicLong();
-        Thread[] producers = new Thread[PRODUCERS];
-        for (int p = 0; p < PRODUCERS; p++) {
-            int prod = p;
-            producers[p] = new Thread(() -> {
-                ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                int[] next = new int[KINDS];
-                try {
-                    while (!stop.get()) {
-                        int k = rnd.nextInt(KINDS + 1);
-                        if (k == KINDS) {
-                            int h = rnd.nextInt(HOT);
-                            if (queues[SYS].queue(hot[h])) {
-                                hotQueued[h].incrementAndGet();
-                            }
-                            continue;
-                        }
-                        if (next[k] == CAP) {
-                            continue;
-                        }
-                        int seq = next[k]++;
-                        int idx = prod * CAP + seq;
-                        boolean sleeps = (seq & 255) == 255;
-                        Work w = new Work(item(k, prod, seq, idx, sleeps, runs[k], failure, boundInFlight, boundHigh,
-                                unboundInFlight, unboundHigh, orderedInFlight, orderedLast));
-                        boolean ok = k == BOUND || k == SYS && rnd.nextBoolean()
-                                ? queues[k].queueOn(rnd.nextInt(2), w) : queues[k].queue(w);
-                        if (ok) {
-                            accepted[k].set(idx, 1);
-                        }
-                        queued.incrementAndGet();
+        Stress producers = new Stress().threads(PRODUCERS, "producer", prod -> {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            int[] next = new int[KINDS];
+            while (!stop.get()) {
+                int k = rnd.nextInt(KINDS + 1);
+                if (k == KINDS) {
+                    int h = rnd.nextInt(HOT);
+                    if (queues[SYS].queue(hot[h])) {
+                        hotQueued[h].incrementAndGet();
                     }
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, "producer " + prod + ": " + t);
+                    continue;
                 }
-            }, "producer-" + p);
-            producers[p].start();
-        }
+                if (next[k] == CAP) {
+                    continue;
+                }
+                int seq = next[k]++;
+                int idx = prod * CAP + seq;
+                boolean sleeps = (seq & 255) == 255;
+                Work w = new Work(item(k, prod, seq, idx, sleeps, runs[k], failure, boundInFlight, boundHigh,
+                        unboundInFlight, unboundHigh, orderedInFlight, orderedLast));
+                boolean ok = k == BOUND || k == SYS && rnd.nextBoolean()
+                        ? queues[k].queueOn(rnd.nextInt(2), w) : queues[k].queue(w);
+                if (ok) {
+                    accepted[k].set(idx, 1);
+                }
+                queued.incrementAndGet();
+            }
+        });
+        producers.start();
         try {
             // close mid-stream: at a quarter of the caps, or after SECONDS s on a slow box
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-            while (queued.get() < (long) KINDS * PRODUCERS * CAP / 4 && System.nanoTime() < end) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-            }
+            Stress.await(Duration.ofSeconds(SECONDS), () -> queued.get() >= (long) KINDS * PRODUCERS * CAP / 4);
         } finally {
             m.close();                                               // while they still queue
             stop.set(true);
-            for (Thread t : producers) {
-                t.join(TimeUnit.SECONDS.toMillis(30));
-            }
+            producers.join(Duration.ofSeconds(30));
         }
         assertEquals(null, failure.get());
         long total = 0;
@@ -169,7 +161,7 @@ class WorkqueueStressTest {
         assertTrue(total > 1000, "the test queued something: " + total);
         assertTrue(boundHigh.get() <= 2, "bound max_active 2 per pool, saw " + boundHigh.get());
         assertTrue(unboundHigh.get() <= 3, "unbound max_active 3, saw " + unboundHigh.get());
-        System.out.printf("WorkqueueStressTest: %d one-shot items, hot runs %d, bound high-water %d, unbound %d%n",
+        Stress.report("WorkqueueStressTest: %d one-shot items, hot runs %d, bound high-water %d, unbound %d",
                 total, java.util.Arrays.stream(hotRuns).mapToLong(AtomicLong::get).sum(), boundHigh.get(),
                 unboundHigh.get());
     }

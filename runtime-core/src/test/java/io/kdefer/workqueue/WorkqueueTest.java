@@ -5,15 +5,14 @@ package io.kdefer.workqueue;
 
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
+import io.kdefer.Machines;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.sync.Completion;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,18 +39,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkqueueTest {
     static final long T = 10;   // seconds: upper bound of any wait, never a timing assumption
 
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     Machine m;
     Workqueues wqs;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        m = machines.boot();
         wqs = m.workqueues();
-    }
-
-    @AfterEach
-    void close() {
-        m.close();
     }
 
     static void await(CountDownLatch l) throws InterruptedException {
@@ -663,7 +660,7 @@ class WorkqueueTest {
 
     @Test
     void closeRunsEveryAcceptedItem() throws Exception {
-        Machine mm = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        Machine mm = machines.boot();
         AtomicInteger runs = new AtomicInteger();
         Workqueue wq = mm.workqueues().alloc("closing", 0, 0);
         int n = 500;
