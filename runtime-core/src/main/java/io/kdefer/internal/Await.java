@@ -7,10 +7,16 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * The runtime's one uninterruptible wait for a condition that another thread makes true without signalling
- * (irq_work_sync, tasklet_kill, del_timer_sync, synchronize_irq's hardirq part, a CPU hotplug step): the runner
- * never touches the waited-for object after the state change the waiter keys on (spec §13.3), so the waiter polls,
- * spinning briefly and then parking in growing steps ({@link Backoff}).
+ * The runtime's one uninterruptible wait for a condition another thread makes true. Two shapes, one loop:
+ * <ul>
+ *   <li>{@link #until}: the other thread does not signal (irq_work_sync, tasklet_kill, del_timer_sync,
+ *       synchronize_irq's hardirq part, a CPU hotplug step): the runner never touches the waited-for object after the
+ *       state change the waiter keys on (spec §13.3), so the waiter polls, spinning briefly and then parking in
+ *       growing steps ({@link Backoff}).</li>
+ *   <li>{@link #untilWoken}: the other thread unparks the waiter after making the condition true (a waiting cross-CPU
+ *       call: csd_lock_wait), so after the spins the waiter parks for the longest step; the timeout only serves to
+ *       notice that the machine terminated.</li>
+ * </ul>
  *
  * <h2>Properties</h2>
  * <ul>
@@ -37,12 +43,26 @@ public final class Await {
      * @throws IllegalStateException if the machine terminated before {@code done} became true
      */
     public static void until(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what) {
+        await(blocker, done, lifecycle, what, Backoff.MIN_PARK_NANOS);
+    }
+
+    /**
+     * Waits until {@code done} is true, for a condition whose maker unparks the waiter after it made it true (the
+     * maker must read the waiter's identity after its own store, and the waiter publish itself before it waits).
+     * Otherwise as {@link #until}.
+     */
+    public static void untilWoken(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what) {
+        await(blocker, done, lifecycle, what, Backoff.MAX_PARK_NANOS);
+    }
+
+    private static void await(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what,
+                              long firstPark) {
         if (done.getAsBoolean()) {
             return;
         }
         boolean interrupted = false;
         int spins = 0;
-        long park = Backoff.MIN_PARK_NANOS;
+        long park = firstPark;
         try {
             while (!done.getAsBoolean()) {
                 if (lifecycle.isTerminated()) {

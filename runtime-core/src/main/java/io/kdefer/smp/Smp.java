@@ -7,7 +7,7 @@ import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
-import io.kdefer.internal.Backoff;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irq.internal.GenIrq;
 import io.kdefer.smp.internal.CallQueues;
@@ -18,7 +18,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Cross-CPU function calls over IPIs (kernel: smp_call_function_*): a function runs in hardirq context on
@@ -278,32 +277,10 @@ public final class Smp {
                 throw new IllegalStateException(target + " did not run the call (is it offline?)");
             }
         } else {
-            // csd_lock_wait: the target unparks the waiter after it unlocked; the park is timed so that a call whose
-            // CPU stopped (close) is noticed when the machine terminates. Uninterruptible, as the kernel's.
-            boolean interrupted = false;
-            int spins = 0;
-            try {
-                while (csd.lockedAcquire()) {
-                    if (spins++ < Backoff.SPINS) {
-                        Thread.onSpinWait();
-                        continue;
-                    }
-                    if (core.lifecycle.isTerminated()) {
-                        if (!csd.lockedAcquire()) {
-                            break;
-                        }
-                        throw core.lifecycle.closedException("smp_call_function_single(" + target + ", wait)");
-                    }
-                    LockSupport.parkNanos(csd, Backoff.MAX_PARK_NANOS);
-                    if (Thread.interrupted()) {
-                        interrupted = true;
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            // csd_lock_wait: the target unparks the waiter after it unlocked (CallSingleData.runSync); the park is
+            // timed only so that a call whose CPU stopped (close) is noticed when the machine terminates.
+            Await.untilWoken(csd, () -> !csd.lockedAcquire(), core.lifecycle,
+                    "smp_call_function_single(" + target + ", wait)");
         }
         if (csd.failure != null) {
             throw new CompletionException("the cross-CPU call on " + target + " threw", csd.failure);

@@ -6,6 +6,7 @@ package io.kdefer.time;
 import io.kdefer.cpu.Host;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
@@ -242,7 +243,7 @@ public final class TimerList {
 
     /** lock_timer_base: locks the base the timer is on and returns it. */
     private TimerCore.Base lockBase() {
-        while (true) {
+        for (int spins = 0; ; spins = Backoff.pause(spins)) {
             TimerCore.Base b = base;
             if (b != TimerCore.MIGRATING) {
                 b.lock.lock();
@@ -251,7 +252,6 @@ public final class TimerList {
                 }
                 b.lock.unlock();
             }
-            Thread.onSpinWait();
         }
     }
 

@@ -4,6 +4,7 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
+import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Handles;
 import io.kdefer.cpu.internal.SleepAwareThread;
 
@@ -346,12 +347,11 @@ public final class Work {
      * @return the off-queue data word now held (PENDING set), | GRAB_WAS_PENDING if it was pending
      */
     long grabPending() {
-        while (true) {
+        for (int spins = 0; ; spins = Backoff.pause(spins)) {
             long r = tryGrab();
             if (r >= 0) {
                 return r;
             }
-            Thread.onSpinWait();
         }
     }
 

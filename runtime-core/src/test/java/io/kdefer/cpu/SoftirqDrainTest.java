@@ -397,7 +397,7 @@ class SoftirqDrainTest {
     void aThrowingActionIsContainedAndCounted() {
         boot();
         AtomicInteger runs = new AtomicInteger();
-        try (LogCapture logs = LogCapture.of("io.kdefer.cpu")) {
+        try (LogCapture logs = LogCapture.of("io.kdefer.softirq")) {
             s.open(Softirq.NET_RX, () -> {
                 log.add("NET_RX");
                 if (runs.incrementAndGet() <= 2) {

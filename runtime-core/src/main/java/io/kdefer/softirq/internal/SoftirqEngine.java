@@ -55,7 +55,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
      */
     public static final int NR_SOFTIRQS = Softirq.values().length;
     private static final Softirq[] VECTORS = Softirq.values();
-    private static final System.Logger LOG = System.getLogger("io.kdefer.cpu");
+    private static final System.Logger LOG = System.getLogger("io.kdefer.softirq");
 
     /** A vector's action; receives the CPU it runs on. */
     public interface Action {
@@ -182,10 +182,9 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
                 try {
                     action.run(cpu);
                 } catch (Throwable t) {
-                    if (failures.getAndIncrement(nr) == 0) {
-                        LOG.log(Level.ERROR, cpu + ": softirq " + VECTORS[nr] + " action threw; contained, the CPU "
-                                + "keeps running (reported once per vector)", t);
-                    }
+                    failures.getAndIncrement(nr);
+                    faults.threw(LOG, LABELS[nr], "softirq " + VECTORS[nr] + " action", cpu, t,
+                            "the CPU keeps running");
                 }
                 faults.afterCallback(LABELS[nr], cpu);
             } else if (!s.noActionReported) {
