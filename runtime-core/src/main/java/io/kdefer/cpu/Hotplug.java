@@ -4,12 +4,12 @@
 package io.kdefer.cpu;
 
 import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Await;
 import io.kdefer.internal.Lifecycle;
 
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -133,20 +133,7 @@ final class Hotplug {
 
     /** Close: waits until {@code deadlineNanos} for a transition in progress; the closer then holds the lock. */
     boolean quiesce(long deadlineNanos) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return lock.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return Await.lockUntil(lock, deadlineNanos);
     }
 
     void release() {

@@ -3,6 +3,8 @@
  */
 package io.kdefer.internal;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -53,6 +55,27 @@ public final class Await {
      */
     public static void untilWoken(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what) {
         await(blocker, done, lifecycle, what, Backoff.MAX_PARK_NANOS);
+    }
+
+    /**
+     * Takes {@code lock}, waiting until {@code deadlineNanos} ({@code System.nanoTime()}), uninterruptibly (an
+     * interrupt is kept for the caller). Returns whether the caller holds the lock.
+     */
+    public static boolean lockUntil(Lock lock, long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return lock.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void await(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what,

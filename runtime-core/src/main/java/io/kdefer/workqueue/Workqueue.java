@@ -5,6 +5,7 @@ package io.kdefer.workqueue;
 
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.SleepAwareThread;
+import io.kdefer.internal.Await;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -460,7 +461,7 @@ public final class Workqueue {
         boolean locked = false;
         try {
             if (bounded) {
-                locked = tryLockUntil(flushLock, deadlineNanos);
+                locked = Await.lockUntil(flushLock, deadlineNanos);
             } else {
                 flushLock.lock();
                 locked = true;
@@ -509,23 +510,6 @@ public final class Workqueue {
         } finally {
             flushLock.unlock();
             SleepAwareThread.blockEnd(token);
-        }
-    }
-
-    private static boolean tryLockUntil(ReentrantLock lock, long deadlineNanos) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return lock.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
