@@ -363,7 +363,9 @@ public final class I8259Pair {
     }
 
     private void initLocked(boolean autoEoi) {
-        outLocked(MASTER_DATA, 0xff);
+        if (master.initStep == I8259.READY) {
+            outLocked(MASTER_DATA, 0xff);              // mask while reprogramming (meaningless before any ICW1)
+        }
         outLocked(MASTER_COMMAND, 0x11);
         outLocked(MASTER_DATA, IrqVectors.isaIrqVector(0));
         outLocked(MASTER_DATA, 1 << CASCADE_IRQ);

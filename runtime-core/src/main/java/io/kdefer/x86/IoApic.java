@@ -107,6 +107,13 @@ public final class IoApic {
         apicId = board.cpuCount() & 0xf;
     }
 
+    /** The board's idle pin levels at power-up (bit per pin), set without pin events. */
+    void initPinLevels(int highPins) {
+        synchronized (lock) {
+            pinHigh = highPins & ((1 << PINS) - 1);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- registers
 
     /** Writes IOREGSEL: selects the register IOWIN accesses. */
@@ -219,6 +226,10 @@ public final class IoApic {
     /**
      * Retargets entry {@code pin}: a new vector and destination, everything else kept (Linux's IO-APIC
      * set_affinity after the vector matrix moved the interrupt). A pending level pin is sent to the new target.
+     * An EOI carries only the vector, so a level entry whose remote IRR was set under the old vector is not
+     * cleared by the EOI of that instance once retargeted: it stays stuck (until an edge/level toggle), as on real
+     * IO-APICs. Linux therefore moves a level interrupt from its ack path: mask, EOI, retarget, unmask
+     * ({@code ioapic_ack_level} with {@code irq_move_masked_irq}).
      *
      * @throws IllegalArgumentException as for {@link #program}
      */

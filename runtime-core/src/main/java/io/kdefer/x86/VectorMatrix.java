@@ -185,7 +185,7 @@ public final class VectorMatrix<D> {
     private int globalAvailable;                          // L(lock)
     private final Object[][] table;                       // A: through SLOT (release stores, acquire loads)
     private final List<List<Assignment<D>>> cleanup;      // L(lock): per CPU, moves whose old vector awaits cleanup
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private final Assignment<D>[] legacyIrqs = new Assignment[IrqVectors.NR_IRQS_LEGACY];   // L(lock)
     private final AtomicLongArray unhandledHits;          // A: per (cpu, vector)
 

@@ -109,9 +109,7 @@ public final class X86Chips {
         this.ioApic = new IoApic(this);
         this.msi = new Msi(this);
         this.pic = new I8259Pair(this::picIntrChanged);
-        for (int gsi = FIRST_PCI_GSI; gsi < IoApic.PINS; gsi++) {
-            ioApic.setPin(gsi, true);              // PCI lines idle high (active low)
-        }
+        ioApic.initPinLevels(-1 << FIRST_PCI_GSI);      // PCI lines idle high (active low)
     }
 
     public int cpuCount() {
