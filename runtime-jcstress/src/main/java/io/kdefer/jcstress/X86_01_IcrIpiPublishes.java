@@ -27,10 +27,13 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   Forbids: v == 0xfd &amp;&amp; r == 0
  * </pre>
  *
- * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -sc false -t X86_01}. Observed (quick mode,
- * JDK 17.0.15, 2 CPUs, 2026-05-xx):
+ * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -sc false -t X86_01}. Observed, all 8
+ * configurations OK (quick mode, JDK 17.0.15 (Debian), 2 CPUs, 2026-12-03):
  * <pre>
- *   RESULT     EXPECT      DESCRIPTION
+ *     RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
+ *     -1, -1  7,329,493   52.51%  Acceptable  acknowledged before the IPI was sent: INTR not asserted
+ *     253, 0          0    0.00%   Forbidden  acknowledged the IPI but missed the store made before it
+ *     253, 1  6,628,294   47.49%  Acceptable  acknowledged the IPI and saw the sender's store
  * </pre>
  */
 @JCStressTest
