@@ -90,7 +90,7 @@ public final class I8259Pair {
     private final I8259 master = new I8259(true);  // I; fields L(lock)
     private final I8259 slave = new I8259(false);  // I; fields L(lock)
     private final Runnable intrChanged;            // I
-    private volatile boolean intr;                 // L(lock) writes; volatile for the wire
+    private volatile boolean intr;                 // L(lock) writes; volatile: the wire reads it lock-free
     private long badProgramming;                   // L(lock)
     private long ignoredEois;                      // L(lock)
     private long spuriousAcknowledges;             // L(lock)

@@ -4,6 +4,7 @@
 package io.kdefer.x86;
 
 import java.lang.System.Logger.Level;
+import java.util.function.BooleanSupplier;
 
 /**
  * The I/O APIC (Intel 82093AA): 24 interrupt input pins, each with a 64-bit redirection table entry (RTE) that
@@ -327,6 +328,15 @@ public final class IoApic {
         long msg;
         synchronized (lock) {
             msg = transitionLocked(pin, high);
+        }
+        send(msg);
+    }
+
+    /** A wire from another chip's output to pin {@code pin}: {@code level} is read inside the IO-APIC lock. */
+    void followPin(int pin, BooleanSupplier level) {
+        long msg;
+        synchronized (lock) {
+            msg = transitionLocked(pin, level.getAsBoolean());
         }
         send(msg);
     }

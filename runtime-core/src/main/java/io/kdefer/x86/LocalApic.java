@@ -9,6 +9,7 @@ import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.BitSet;
+import java.util.function.BooleanSupplier;
 
 /**
  * One CPU's local APIC (an xAPIC in physical destination mode; Intel SDM vol. 3 chapter 10): 256 vectors with
@@ -88,8 +89,8 @@ public final class LocalApic {
      * edge-triggered acceptance (every IPI, MSI and edge IO-APIC message) takes no lock: it is one getAndBitwiseOr
      * on the IRR word, like Redistributor.setLatch for SGIs. Signalling (irqLine) happens after the lock is
      * released. This lock is never held while calling another chip (ExtINT's INTA on the 8259A and the EOI
-     * broadcast run after it), and no other chip calls in while holding its own lock; only X86Chips' PIC wire lock
-     * is held around setLint().
+     * broadcast run after it), and no other chip calls in while holding its own lock. The 8259A's INTR reaches
+     * LINT0 through followLint(), which reads the PIC's output (a volatile) inside this lock.
      *
      * Why the lock-free IRR set is consistent: IRR and ISR are independent bits. An IPI landing right after
      * acknowledge cleared the IRR bit makes the vector IN_SERVICE_REQUESTED, the architectural outcome.
@@ -564,6 +565,8 @@ public final class LocalApic {
         int w = vector >>> 6;
         long bit = 1L << (vector & 63);
         if (!level && ((long) TMR_WORD.getVolatile(tmr, w) & bit) == 0) {
+            // Volatile RMW: publishes the sender's prior stores; pairs with the volatile IRR read in acknowledge()
+            // (highestIrrLocked) on the target CPU (X86_01_IcrIpiPublishes).
             long prev = (long) IRR_WORD.getAndBitwiseOr(irr, w, bit);
             return (prev & bit) == 0 ? ACCEPTED | SIGNAL : ACCEPTED;
         }
@@ -700,11 +703,24 @@ public final class LocalApic {
      */
     public void setLint(int pin, boolean high) {
         checkPin(pin);
+        lintChanged(pin, high, null);
+    }
+
+    /**
+     * A wire from another chip's output to LINT{@code pin}: {@code level} is read inside this APIC's lock, so when
+     * racing calls follow racing changes of the output, the last one applied reads the newest level.
+     */
+    void followLint(int pin, BooleanSupplier level) {
+        lintChanged(pin, false, level);
+    }
+
+    private void lintChanged(int pin, boolean value, BooleanSupplier source) {
         boolean wake = false;
         boolean fire = false;
         boolean nmiEdge = false;
         int vector = 0;
         synchronized (lock) {
+            boolean high = source != null ? source.getAsBoolean() : value;
             boolean was = pin == 0 ? lint0High : lint1High;
             if (pin == 0) {
                 lint0High = high;

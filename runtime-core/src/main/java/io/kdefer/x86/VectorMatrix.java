@@ -653,7 +653,7 @@ public final class VectorMatrix<D> {
             throw new IllegalStateException("vector_irq[" + cpu + "][0x" + Integer.toHexString(vector)
                     + "] is already in use (the kernel's BUG_ON in apic_update_vector)");
         }
-        SLOT.setRelease(table[cpu], vector, desc);
+        SLOT.setRelease(table[cpu], vector, desc);     // pairs with getAcquire in descriptor()
     }
 
     private void checkLive(Assignment<D> a) {

@@ -4,6 +4,7 @@
 package io.kdefer.x86;
 
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -38,8 +39,8 @@ import java.util.function.LongSupplier;
  * send accept error, which is not modelled.
  *
  * <h2>Thread safety</h2>
- * Every chip is thread-safe on its own (see each class); this class holds no lock of its own except the one that
- * keeps the 8259A INTR wire's two inputs (LINT0, IO-APIC pin 0) in step with the PIC's output.
+ * Every chip is thread-safe on its own (see each class); this class holds no lock. No chip lock is held while the
+ * irqLine consumer runs.
  */
 public final class X86Chips {
     /* Implementation notes
@@ -49,11 +50,10 @@ public final class X86Chips {
      * Gic does). The machine wires it to Cpu.kick(). Spurious signals are harmless.
      *
      * The PIC's INTR wire. The 8259A pair calls picIntrChanged() after releasing its lock whenever its output may
-     * have changed. Two such calls can race (one thread raises INTR, another lowers it); each re-reads the PIC's
-     * output inside the wire lock and applies it, so the last application always reads a value at least as new as
-     * the last change. Lock order: wire -> IO-APIC, wire -> local APIC (each taken and released in turn; reading
-     * intr() takes no lock). No chip calls another chip while holding its own lock, and none takes the wire lock
-     * while holding its own.
+     * have changed. Two such calls can race (one thread raises INTR, another lowers it), so neither passes a level:
+     * each sink (CPU 0's LINT0, IO-APIC pin 0) reads the PIC's output, a volatile, inside its own lock. The sink's
+     * lock orders the reads, and every change is followed by a read, so the last level a sink applies is never older
+     * than the last change. No chip calls another chip while holding its own lock.
      */
     /** Most CPUs: xAPIC physical IDs are 8 bits and 0xff is the broadcast ID. */
     public static final int MAX_CPUS = 255;
@@ -75,7 +75,7 @@ public final class X86Chips {
     private final IntConsumer irqLine;           // I
     private final IntSupplier currentCpu;        // I
     private final LongSupplier clock;            // I
-    private final Object wire = new Object();    // I: the PIC INTR wire lock
+    private final BooleanSupplier picIntr;   // I: the 8259A's INTR output
 
     /** A board with {@code cpus} CPUs, nobody listening to interrupt signals, timers on System.nanoTime. */
     public X86Chips(int cpus) {
@@ -109,6 +109,7 @@ public final class X86Chips {
         this.ioApic = new IoApic(this);
         this.msi = new Msi(this);
         this.pic = new I8259Pair(this::picIntrChanged);
+        this.picIntr = pic::intr;
         ioApic.initPinLevels(-1 << FIRST_PCI_GSI);      // PCI lines idle high (active low)
     }
 
@@ -232,11 +233,8 @@ public final class X86Chips {
     }
 
     private void picIntrChanged() {
-        synchronized (wire) {
-            boolean intr = pic.intr();
-            lapics[0].setLint(0, intr);
-            ioApic.setPin(0, intr);
-        }
+        lapics[0].followLint(0, picIntr);
+        ioApic.followPin(0, picIntr);
     }
 
     /**

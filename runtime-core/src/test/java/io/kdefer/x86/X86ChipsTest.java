@@ -13,9 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The board: construction, wiring, and interrupts end to end through the chips the way the kernel drives them. */
 @DisplayName("x86 board")
@@ -164,6 +167,43 @@ class X86ChipsTest {
         assertTrue(x.localApic(0).takeNmi());
         assertFalse(x.localApic(1).takeNmi());
         assertFalse(x.localApic(2).takeNmi());
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    @DisplayName("the 8259A INTR wire: racing line changes leave LINT0 and IO-APIC pin 0 equal to INTR at quiescence")
+    void intrWireConverges() throws InterruptedException {
+        X86Chips x = new X86Chips(1);
+        I8259Pair pic = x.pic();
+        pic.out(I8259Pair.ELCR1, 0x28);                 // IRQ 3 and 5 level: INTR follows the lines
+        pic.unmask(3);
+        pic.unmask(5);
+        for (int round = 0; round < 50; round++) {
+            CountDownLatch start = new CountDownLatch(1);
+            Thread[] threads = new Thread[2];
+            for (int t = 0; t < 2; t++) {
+                int irq = t == 0 ? 3 : 5;
+                int seed = round * 2 + t;
+                threads[t] = new Thread(() -> {
+                    java.util.Random rnd = new java.util.Random(seed);
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < 2000; i++) {
+                        x.setIsaIrq(irq, rnd.nextBoolean());
+                    }
+                });
+                threads[t].start();
+            }
+            start.countDown();
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertEquals(pic.intr(), x.localApic(0).lintHigh(0), "LINT0, round " + round);
+            assertEquals(pic.intr(), x.ioApic().pinHigh(0), "IO-APIC pin 0, round " + round);
+        }
     }
 
     private static BitSet bits(int... ids) {
