@@ -31,9 +31,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * configurations OK (quick mode, JDK 17.0.15 (Debian), 2 CPUs, 2026-12-03):
  * <pre>
  *     RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
- *     -1, -1  7,329,493   52.51%  Acceptable  acknowledged before the IPI was sent: INTR not asserted
+ *     -1, -1  7,501,773   49.17%  Acceptable  acknowledged before the IPI was sent: INTR not asserted
  *     253, 0          0    0.00%   Forbidden  acknowledged the IPI but missed the store made before it
- *     253, 1  6,628,294   47.49%  Acceptable  acknowledged the IPI and saw the sender's store
+ *     253, 1  7,754,970   50.83%  Acceptable  acknowledged the IPI and saw the sender's store
  * </pre>
  */
 @JCStressTest
