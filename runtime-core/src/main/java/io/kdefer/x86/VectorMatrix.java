@@ -30,7 +30,9 @@ import java.util.function.IntPredicate;
  *       ({@code __assign_irq_vector}) stepped through vectors 16 apart to spread classes; the matrix allocator does
  *       not, and neither does this one.</li>
  *   <li>The legacy PIC's IRQs 0-15 (but 2) start with ISA_IRQ_VECTOR(irq) preallocated on the boot CPU, and their
- *       descriptors are installed in every CPU's table (the PIC's platform may deliver to any CPU).</li>
+ *       descriptors are installed in every CPU's table (the PIC's platform may deliver to any CPU). Deviation: the
+ *       kernel accounts the vector on the boot CPU only; here it is taken on every CPU, so that a device allocation
+ *       on another CPU can never land on a slot the legacy descriptor occupies.</li>
  *   <li>Changing affinity: if the current CPU is online and allowed, nothing changes. If a move is already in
  *       progress, or its cleanup has not run, the change is refused (-EBUSY; genirq retries later). Otherwise a
  *       new vector is allocated on the best allowed CPU and installed there, and the old one stays installed: the
@@ -257,12 +259,12 @@ public final class VectorMatrix<D> {
     }
 
     /**
-     * Assigns ISA IRQ {@code isaIrq}'s legacy vector, ISA_IRQ_VECTOR(irq), on CPU 0 (kernel: irq_matrix_assign in
-     * lapic_assign_system_vectors) and installs {@code desc} for that vector on every online CPU, as lapic_online
-     * does for interrupts the 8259A delivers.
+     * Assigns ISA IRQ {@code isaIrq}'s legacy vector, ISA_IRQ_VECTOR(irq) (kernel: irq_matrix_assign in
+     * lapic_assign_system_vectors), taking it on every CPU, and installs {@code desc} for that vector on every online
+     * CPU, as lapic_online does for interrupts the 8259A delivers. The assignment's CPU is 0.
      *
      * @throws IllegalArgumentException for IRQ 2 (the cascade) or an IRQ outside 0-15
-     * @throws IllegalStateException    if the vector is already taken on CPU 0, or the IRQ already has one
+     * @throws IllegalStateException    if the vector is already taken on some CPU, or the IRQ already has one
      */
     public Assignment<D> assignLegacy(int isaIrq, D desc) {
         I8259Pair.checkDeviceIrq(isaIrq);
@@ -272,15 +274,19 @@ public final class VectorMatrix<D> {
             if (legacyIrqs[isaIrq] != null) {
                 throw new IllegalStateException("-EBUSY: ISA IRQ " + isaIrq + " already has its legacy vector");
             }
-            if (bit(allocMap[0], vector) || bit(system, vector)) {
-                throw new IllegalStateException("-EBUSY: vector 0x" + Integer.toHexString(vector)
-                        + " is already taken on CPU 0");
+            for (int c = 0; c < cpus; c++) {
+                if (bit(allocMap[c], vector) || bit(system, vector)) {
+                    throw new IllegalStateException("-EBUSY: vector 0x" + Integer.toHexString(vector)
+                            + " is already taken on CPU " + c);
+                }
             }
-            setBit(allocMap[0], vector);
-            allocated[0]++;
-            available[0]--;
-            if (online[0]) {
-                globalAvailable--;
+            for (int c = 0; c < cpus; c++) {
+                setBit(allocMap[c], vector);
+                allocated[c]++;
+                available[c]--;
+                if (online[c]) {
+                    globalAvailable--;
+                }
             }
             Assignment<D> a = new Assignment<>(desc, 0, vector, true);
             legacyIrqs[isaIrq] = a;
@@ -406,10 +412,13 @@ public final class VectorMatrix<D> {
                     }
                 }
                 legacyIrqs[v - IrqVectors.isaIrqVector(0)] = null;
+                for (int c = 0; c < cpus; c++) {
+                    freeVectorLocked(c, v);
+                }
             } else {
                 SLOT.setRelease(table[a.cpu], v, SHUTDOWN);
+                freeVectorLocked(a.cpu, v);
             }
-            freeVectorLocked(a.cpu, v);
             if (a.prevVector != 0) {
                 SLOT.setRelease(table[a.prevCpu], a.prevVector, SHUTDOWN);
                 freeVectorLocked(a.prevCpu, a.prevVector);

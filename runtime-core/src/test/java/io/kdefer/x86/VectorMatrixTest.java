@@ -223,7 +223,12 @@ class VectorMatrixTest {
         assertSame(timer, m.descriptor(0, 0x30));
         assertSame(timer, m.descriptor(1, 0x30), "the 8259A's vectors are installed on every CPU");
         assertTrue(m.isAllocated(0, 0x30));
-        assertFalse(m.isAllocated(1, 0x30));
+        assertTrue(m.isAllocated(1, 0x30), "taken on every CPU: no device vector can collide with the slot");
+        VectorMatrix<Desc> other = new VectorMatrix<>(2, true);
+        other.assignLegacy(1, new Desc("i8042"));
+        for (int i = 0; i < RANGE - 3; i++) {
+            assertFalse(other.allocate(new Desc("d" + i), cpus(1)).vector() == 0x31);
+        }
         assertThrows(IllegalStateException.class, () -> m.assignLegacy(0, timer));
         assertThrows(IllegalArgumentException.class, () -> m.assignLegacy(2, timer), "the cascade");
         assertThrows(IllegalArgumentException.class, () -> m.assignLegacy(16, timer));
@@ -237,6 +242,7 @@ class VectorMatrixTest {
         assertEquals(Slot.SHUTDOWN, m.slot(0, 0x30));
         assertEquals(Slot.SHUTDOWN, m.slot(1, 0x30));
         assertFalse(m.isAllocated(0, 0x30));
+        assertFalse(m.isAllocated(1, 0x30));
         assertEquals(0x30, m.assignLegacy(0, timer).vector(), "assignable again after free");
     }
 
