@@ -12,6 +12,8 @@
  *   io.kdefer            Machine, MachineConfig, Mode                 boot, shutdown, home CPUs
  *   io.kdefer.cpu        Cpu, CpuContext, IdlePolicy, PerCpu          preempt_count, checkpoints, idle, hotplug
  *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated interrupt controller
+ *   io.kdefer.x86        X86Chips, LocalApic, IoApic, I8259Pair, Msi  the simulated x86 interrupt hardware (not yet
+ *                        VectorMatrix, IrqVectors                     driven by genirq)
  *   io.kdefer.irq        Irqs, IrqDesc, IrqHandler, IrqReturn, ...    genirq: flow handlers, actions
  *   io.kdefer.smp        Smp, CallSingleData, QueueSingleData         cross-CPU calls over IPIs
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks
