@@ -5,7 +5,7 @@ package io.kdefer.x86;
 
 /**
  * The 3-bit delivery mode of an APIC interrupt message, as encoded in the ICR, an IO-APIC redirection entry, an
- * LVT entry and MSI data (Intel SDM vol. 3 §10.5.1, §10.6.1; 82093AA datasheet §3.2.4).
+ * LVT entry and MSI data (Intel SDM vol. 3 section 10.5.1, section 10.6.1; 82093AA datasheet section 3.2.4).
  *
  * <pre>
  *   FIXED            000  the vector, to every destination                 modelled

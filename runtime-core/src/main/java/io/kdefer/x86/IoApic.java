@@ -10,7 +10,7 @@ import java.util.function.BooleanSupplier;
  * The I/O APIC (Intel 82093AA): 24 interrupt input pins, each with a 64-bit redirection table entry (RTE) that
  * turns a pin event into an interrupt message to a local APIC. Get it from {@link X86Chips#ioApic()}.
  *
- * <h2>Redirection table entry (82093AA datasheet §3.2.4)</h2>
+ * <h2>Redirection table entry (82093AA datasheet section 3.2.4)</h2>
  * <pre>
  *   63:56  destination APIC ID (physical mode; 0xff = every local APIC)
  *   16     mask                      1 = masked (the reset value)
@@ -253,7 +253,7 @@ public final class IoApic {
             IrqVectors.checkExternalVector(vector);
         } else if (level) {
             throw new IllegalArgumentException("-EINVAL: an " + mode + " redirection entry must be edge-triggered"
-                    + " (82093AA datasheet §3.2.4)");
+                    + " (82093AA datasheet section 3.2.4)");
         }
         if (dest != X86Chips.BROADCAST_ID && !board.exists(dest)) {
             throw new IllegalArgumentException("-EINVAL: no CPU with APIC ID " + dest + " (this board has "

@@ -25,7 +25,7 @@ public final class IrqVectors {
     public static final int NR_VECTORS = 256;
     /** The NMI exception vector; also what Linux programs as the vector of an NMI-mode APIC message. */
     public static final int NMI_VECTOR = 0x02;
-    /** The APIC rejects vectors below this one as illegal (Intel SDM vol. 3 §10.5.2); not a kernel constant. */
+    /** The APIC rejects vectors below this one as illegal (Intel SDM vol. 3 section 10.5.2); not a kernel constant. */
     public static final int FIRST_LEGAL_APIC_VECTOR = 0x10;
     /** First vector usable by external interrupt sources; 0x00-0x1f are the CPU's exceptions. */
     public static final int FIRST_EXTERNAL_VECTOR = 0x20;
@@ -100,7 +100,7 @@ public final class IrqVectors {
         if (vector < FIRST_LEGAL_APIC_VECTOR) {
             throw new IllegalArgumentException("-EINVAL: vector 0x" + Integer.toHexString(vector)
                     + " is illegal on the APIC bus (0x00-0x0f; the receiving APIC would report it in its ESR and drop"
-                    + " it, Intel SDM vol. 3 §10.5.2); external interrupts use 0x20-0xff (FIRST_EXTERNAL_VECTOR)");
+                    + " it, Intel SDM vol. 3 section 10.5.2); external interrupts use 0x20-0xff (FIRST_EXTERNAL_VECTOR)");
         }
         if (vector < FIRST_EXTERNAL_VECTOR) {
             throw new IllegalArgumentException("-EINVAL: vector 0x" + Integer.toHexString(vector)

@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
  * register, the error status register and the local vector table (timer, LINT0, LINT1, error). Its APIC ID is the
  * CPU index. Get one from {@link X86Chips#localApic(int)}.
  *
- * <h2>States per vector (Intel SDM §10.8.4)</h2>
+ * <h2>States per vector (Intel SDM section 10.8.4)</h2>
  * <pre>
  *   IDLE                IRR=0 ISR=0  -&gt; REQUESTED            accepted: fixed IPI, IO-APIC/MSI message, LVT source
  *   REQUESTED           IRR=1 ISR=0  -&gt; IN_SERVICE           acknowledged: the highest IRR vector, if its class
@@ -57,14 +57,14 @@ import java.util.function.BooleanSupplier;
  *       vector, whatever vector the caller thinks it is ending (there is no vector in the EOI write).</li>
  *   <li>A vector is never in service twice; requests coalesce (one IRR bit per vector).</li>
  *   <li>A send or receive of an illegal vector (0-15) is not delivered: it sets an ESR bit, is counted in
- *       {@link #errorCount()} and raises the error LVT interrupt if that is unmasked (§10.5.3).</li>
+ *       {@link #errorCount()} and raises the error LVT interrupt if that is unmasked (section 10.5.3).</li>
  *   <li>Software-disabled (SVR bit 8 clear): fixed interrupts are not accepted (counted in
  *       {@link #droppedWhileDisabled()}, as KVM's model does; the SDM lists only INIT, NMI, SMI and SIPI as still
  *       answered), requests and in-service vectors already held stay and are delivered, every LVT entry is masked
- *       and cannot be unmasked, and IPIs can still be sent (§10.4.7.2).</li>
+ *       and cannot be unmasked, and IPIs can still be sent (section 10.4.7.2).</li>
  *   <li>Globally disabled (IA32_APIC_BASE bit 11 clear, {@link #setGlobalEnable}): the APIC returns to its
  *       power-up state and behaves as absent; LINT0 is the core's INTR pin (acknowledge runs the 8259A's INTA
- *       cycle while it is high) and LINT1 its NMI pin (§10.4.3). Messages to it are dropped and counted.</li>
+ *       cycle while it is high) and LINT1 its NMI pin (section 10.4.3). Messages to it are dropped and counted.</li>
  *   <li>An EOI with nothing in service is ignored and counted ({@link #ignoredEois()}).</li>
  * </ul>
  *
@@ -237,7 +237,7 @@ public final class LocalApic {
         }
     }
 
-    // Intel SDM §10.4.7.1: the state after power-up or RESET. Lock held.
+    // Intel SDM section 10.4.7.1: the state after power-up or RESET. Lock held.
     private void powerOnLocked() {
         for (int w = 0; w < 4; w++) {
             IRR_WORD.setVolatile(irr, w, 0L);
@@ -278,7 +278,7 @@ public final class LocalApic {
      * or an ExtINT message), whose vector the 8259A pair supplies (its INTA cycle runs after this APIC's lock is
      * released, so it may answer with its spurious IRQ 7/15 vector if the request vanished); else the highest
      * deliverable vector, which moves from IRR to ISR and raises the PPR. ExtINT and NMI bypass IRR, ISR and the
-     * priorities (§10.8.1).
+     * priorities (section 10.8.1).
      *
      * @return the vector; {@link #spuriousVector()} when fault injection says the request vanished (nothing moves
      *         to ISR, no EOI is due); {@link #NO_INTERRUPT} when INTR is not asserted
@@ -382,7 +382,7 @@ public final class LocalApic {
 
     /**
      * Fault injection: the next {@code n} acknowledges return {@link #spuriousVector()}, as when an interrupt is
-     * withdrawn (or masked by a TPR raise) between INTR and the INTA cycle (§10.9).
+     * withdrawn (or masked by a TPR raise) between INTR and the INTA cycle (section 10.9).
      */
     public void injectSpuriousAcknowledges(int n) {
         if (n < 0) {
@@ -418,7 +418,7 @@ public final class LocalApic {
      * Writes the ICR (both halves; the low half's write sends). Behaves as the hardware does for bad values: an
      * illegal vector (0-15) in a fixed or lowest-priority IPI is not sent and sets {@link #ESR_SEND_ILLEGAL_VECTOR};
      * a destination no CPU has, logical destination mode, an unmodelled delivery mode (SMI, INIT, start-up,
-     * reserved, ExtINT) or a self shorthand with anything but fixed mode (invalid, §10.6.1 table 10-3) is dropped and
+     * reserved, ExtINT) or a self shorthand with anything but fixed mode (invalid, section 10.6.1 table 10-3) is dropped and
      * counted in {@link #undeliverableIpis()}. Delivery status always reads idle: delivery is synchronous.
      */
     public void writeIcr(long value) {
@@ -627,7 +627,7 @@ public final class LocalApic {
         return svr & 0xff;
     }
 
-    /** SVR bit 8. Clearing it masks every LVT entry (§10.4.7.2). */
+    /** SVR bit 8. Clearing it masks every LVT entry (section 10.4.7.2). */
     public void setSoftwareEnabled(boolean enabled) {
         int v;
         synchronized (lock) {
@@ -642,7 +642,7 @@ public final class LocalApic {
 
     /**
      * IA32_APIC_BASE bit 11. Clearing it returns this APIC to its power-up state (software-disabled, everything
-     * masked and cleared, §10.4.3 says prior initialization "may be lost": here it always is) and makes LINT0/LINT1
+     * masked and cleared, section 10.4.3 says prior initialization "may be lost": here it always is) and makes LINT0/LINT1
      * the core's INTR/NMI pins; setting it again leaves the APIC software-disabled, as after reset.
      */
     public void setGlobalEnable(boolean enabled) {
@@ -946,7 +946,7 @@ public final class LocalApic {
 
     /**
      * Writes the ESR: latches the errors seen since the previous write into the readable register and clears the
-     * accumulation (a write must precede a read, §10.5.3).
+     * accumulation (a write must precede a read, section 10.5.3).
      */
     public void writeEsr() {
         write(ESR, 0);
