@@ -929,6 +929,37 @@ public final class LocalApic {
         return true;
     }
 
+    /**
+     * The timer fires now, whatever its count: the expiry as a platform sees it whose clock-event code, not this
+     * model's count-down, decides when the tick is due (the runtime's CPU loop keeps the tick's time, and on each
+     * due tick the local APIC timer fires). Requests the timer vector unless the entry is masked (which it always is
+     * while the APIC is software- or globally disabled). A one-shot count stops; a periodic one restarts a full
+     * period from now.
+     *
+     * @return whether the timer vector was requested (false: the LVT timer entry is masked)
+     */
+    public boolean fireTimer() {
+        int vector = -1;
+        synchronized (lock) {
+            if ((lvtTimer & LVT_TIMER_MODE) == LVT_TIMER_PERIODIC && timerPeriod > 0) {
+                timerDeadline = board.nanoTime() + timerPeriod;
+            } else {
+                timerDeadline = Long.MAX_VALUE;
+            }
+            if ((lvtTimer & LVT_MASKED) == 0) {
+                vector = lvtTimer & LVT_VECTOR;
+            }
+        }
+        if (vector < 0) {
+            return false;
+        }
+        int r = acceptFixed(vector, false);
+        if ((r & SIGNAL) != 0) {
+            board.signal(id);
+        }
+        return (r & ACCEPTED) != 0;
+    }
+
     // Lock held.
     private void loadTimerLocked(long count) {
         timerInitial = count;
