@@ -5,15 +5,18 @@
 /**
  * kdefer: the Linux kernel's deferral primitives (irq_work, softirqs, tasklets, timers, threaded IRQs, cross-CPU
  * calls, the concurrency-managed workqueue) as a real concurrent runtime on JVM platform threads acting as virtual
- * CPUs, driven by a simulated ARM GICv3. Start with {@link io.kdefer.Machine#boot(int)}.
+ * CPUs, driven by a simulated ARM GICv3 or, on the x86 platforms ({@link io.kdefer.Platform}), the PC's local APICs,
+ * IO-APIC, 8259A pair and MSI. Start with {@link io.kdefer.Machine#boot(int)}.
  *
  * <h2>Packages</h2>
  * <pre>
- *   io.kdefer            Machine, MachineConfig, Mode                 boot, shutdown, home CPUs
+ *   io.kdefer            Machine, MachineConfig, Mode, Platform       boot, shutdown, home CPUs
  *   io.kdefer.cpu        Cpu, CpuContext, IdlePolicy, PerCpu          preempt_count, checkpoints, idle, hotplug
  *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated interrupt controller
- *   io.kdefer.x86        X86Chips, LocalApic, IoApic, I8259Pair, Msi  the simulated x86 interrupt hardware (not yet
- *                        VectorMatrix, IrqVectors                     driven by genirq)
+ *   io.kdefer.x86        X86Chips, LocalApic, IoApic, I8259Pair, Msi  the simulated x86 interrupt hardware
+ *                        VectorMatrix, IrqVectors
+ *   io.kdefer.irqchip    (not API) GicV3, X86Apic and their chips     the platform drivers: genirq's IrqChips, the
+ *                                                                     root handlers (do_IRQ), IPIs, the tick
  *   io.kdefer.irq        Irqs, IrqDesc, IrqHandler, IrqReturn, ...    genirq: flow handlers, actions
  *   io.kdefer.smp        Smp, CallSingleData, QueueSingleData         cross-CPU calls over IPIs
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks

@@ -306,11 +306,13 @@ public final class Irqs {
 
     /**
      * A device pulses the line of {@code irq} (an edge), whatever the platform's controller: on arm64 the same as
-     * {@code gic.pulse(irq)}.
+     * {@code gic.pulse(irq)}; on x86 an ISA line's edge reaches the 8259A and its IO-APIC pin, a PCI line is
+     * asserted and released, and an MSI device writes its programmed message.
      *
-     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an SGI)
-     * @throws IllegalStateException    a level-triggered line on a controller that would lose the pulse (the GIC);
-     *                                  from outside the machine after it closed
+     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an SGI, the 8259A cascade IRQ 2)
+     * @throws IllegalStateException    a level-triggered line on a controller that would lose the pulse (the GIC,
+     *                                  the 8259A with the line level-triggered in its ELCR); an MSI IRQ given back
+     *                                  with {@link #freeMsi}; from outside the machine after it closed
      */
     public void pulse(int irq) {
         IrqDesc d = table.desc(irq);
@@ -320,9 +322,10 @@ public final class Irqs {
 
     /**
      * A device drives the line of {@code irq} high (asserted) or low: a level-triggered interrupt is pending while
-     * the line is high.
+     * the line is asserted. "High" is the device's asserted state whatever the wire's polarity (an x86 PCI line is
+     * active low: asserted drives it electrically low).
      *
-     * @throws IllegalArgumentException no such IRQ, or a line no device drives
+     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an MSI has no line)
      * @throws IllegalStateException    from outside the machine after it closed
      */
     public void setLevel(int irq, boolean high) {

@@ -34,6 +34,10 @@ import io.kdefer.x86.I8259Pair;
  *
  * <p>While CPU 0 is offline the ISA interrupts wait in the 8259A (its INTR is wired to CPU 0 only) and are taken when
  * it comes back; the kernel never takes CPU 0 offline on x86.
+ *
+ * <p>Deviation: the kernel's i8259 chip has an irq_disable callback, so disable_irq masks an XT-PIC line at once;
+ * genirq here has no such chip operation and disables every line lazily (B-FLOW-3): the line is masked when its next
+ * interrupt arrives, which then waits as PENDING and is resent (in software, above) by the enable.
  */
 final class I8259Chip implements IrqChip {
     private final X86Apic x86;      // I

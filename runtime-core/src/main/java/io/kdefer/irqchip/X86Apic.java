@@ -182,6 +182,7 @@ public final class X86Apic implements Arch, Ipis.Sender {
     private final AtomicIntegerArray nmiKinds;             // A: per CPU, the Ipi kinds sent as NMIs
     private final AtomicInteger picResend = new AtomicInteger();   // A: XT-PIC IRQs to resend on CPU 0
     private final AtomicLong mis = new AtomicLong();       // A: the MIS count
+    private volatile int forcing = -1;                     // O(the dying CPU's thread): the CPU fixupIrqs empties
     private final long[] badVectorReported = new long[4];  // A: through LONGS, vectors reported once
     private final AtomicInteger spurious8259Reported = new AtomicInteger();   // A: IRQ 7 / 15 reported (bits)
 
@@ -788,6 +789,10 @@ public final class X86Apic implements Arch, Ipis.Sender {
             }
             int target = cpu.id();
             int cur = line.vector.cpu();
+            if (forcing == cur && target != cur) {
+                forceMoveLocked(line, cur, target);   // the dying step (fixupIrqs), through genirq
+                return;
+            }
             boolean migrating = cpus.cpu(cur).hotplugState() != Cpu.HotplugState.ONLINE;
             if (!matrix.isOnline(target)) {
                 // genirq routes only to online CPUs; a line of a CPU that is not online in the matrix goes anywhere.
@@ -891,25 +896,30 @@ public final class X86Apic implements Arch, Ipis.Sender {
         int d = dying.id();
         List<X86Line> lines = new ArrayList<>(Arrays.asList(fixedLines));
         lines.addAll(Arrays.asList(msiSnapshot));
-        for (X86Line line : lines) {
-            if (line == null || line.kind == X86Line.PIC) {
-                continue;
-            }
-            int want = irqs.desc(line.irq).affinity();          // genirq's target (descriptor lock, not nested)
-            synchronized (line) {
-                VectorMatrix.Assignment<IrqData> a = line.vector;
-                if (a == null) {
+        forcing = d;
+        try {
+            for (X86Line line : lines) {
+                if (line == null || line.kind == X86Line.PIC) {
                     continue;
                 }
-                if (a.cpu() != d) {
-                    if (line.pendingCpu == d) {
-                        line.pendingCpu = -1;
+                int target;
+                synchronized (line) {
+                    if (line.vector == null) {
+                        continue;
                     }
-                    continue;
+                    if (line.vector.cpu() != d) {
+                        if (line.pendingCpu == d) {
+                            line.pendingCpu = -1;             // a pending move to the dying CPU: dropped
+                        }
+                        continue;
+                    }
+                    target = line.pendingCpu;
                 }
-                int target = line.pendingCpu >= 0 && line.pendingCpu != d ? line.pendingCpu : want;
-                forceMoveLocked(line, d, target);
+                // Through genirq, which holds the descriptor lock and updates its target; setAffinity sees forcing.
+                irqs.setAffinity(line.irq, targetOffDying(line.irq, target, d));
             }
+        } finally {
+            forcing = -1;
         }
         LocalApic a = apics[d];
         BitSet pending = a.requested();
@@ -928,7 +938,27 @@ public final class X86Apic implements Arch, Ipis.Sender {
         matrix.setOnline(d, false);
     }
 
-    // irq_force_complete_move, then a move that cannot be refused. Line lock held; on the dying CPU.
+    // Where a line leaves the dying CPU for: its pending move, else genirq's target, else the first online CPU.
+    private int targetOffDying(int irq, int pending, int dying) {
+        if (pending >= 0 && pending != dying && cpus.cpu(pending).hotplugState() == Cpu.HotplugState.ONLINE) {
+            return pending;
+        }
+        int want = irqs.desc(irq).affinity();
+        if (want != dying && cpus.cpu(want).hotplugState() == Cpu.HotplugState.ONLINE) {
+            return want;
+        }
+        for (int c = 0; c < apics.length; c++) {
+            if (c != dying && cpus.cpu(c).hotplugState() == Cpu.HotplugState.ONLINE) {
+                return c;
+            }
+        }
+        return 0;                                      // unreachable: hotplug keeps one CPU online
+    }
+
+    /**
+     * irq_force_complete_move, then a move that cannot be refused: to {@code preferred}, else to any online CPU.
+     * Line lock (and genirq's descriptor lock) held; on the dying CPU.
+     */
     private void forceMoveLocked(X86Line line, int dying, int preferred) {
         VectorMatrix.Assignment<IrqData> a = line.vector;
         if (a.moveInProgress()) {
@@ -951,10 +981,10 @@ public final class X86Apic implements Arch, Ipis.Sender {
         }
         try {
             boolean moved = false;
-            if (preferred != dying && preferred >= 0 && matrix.isOnline(preferred)) {
+            if (preferred != dying && matrix.isOnline(preferred)) {
                 try {
                     moved = tryMoveLocked(line, preferred);
-                } catch (IllegalStateException | IllegalArgumentException full) {
+                } catch (IllegalStateException full) {
                     moved = false;
                 }
             }
