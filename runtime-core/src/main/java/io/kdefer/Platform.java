@@ -10,18 +10,16 @@ package io.kdefer;
  * platform-neutral {@code m.irqs().pulse(irq)} and {@code m.irqs().setLevel(irq, high)}.
  *
  * <pre>
- *   platform        controllers                           IRQ numbers                      line   chip      flow handler
- *   ARM64_GICV3     GICv3 (distributor, redistributors,   GIC INTIDs (IRQ n = INTID n)     SPI    GICv3     fasteoi
- *                   CPU interfaces)                                                        SGI/PPI           percpu_devid
- *   X86_APIC        a local APIC per CPU, the IO-APIC,    0-15 ISA (0 = the PIT, on        ISA    IO-APIC   edge (level
- *                   MSI; the 8259A pair masked off        pin 2), 16-23 PCI INTx,                            when requested
- *                                                          24 up MSI (allocMsi)                               TRIGGER_HIGH:
- *                                                                                                            fasteoi)
- *                                                                                          PCI    IO-APIC   fasteoi
- *                                                                                          MSI    PCI-MSI   edge
- *   X86_LEGACY_PIC  the 8259A pair through CPU 0's        0-15 ISA (2 = the cascade),      ISA    XT-PIC    level
- *                   local APIC (virtual wire); local       16 up MSI (allocMsi)             MSI    PCI-MSI   edge
- *                   APICs for IPIs, timers and MSI
+ *   platform        controllers                          line (IRQ numbers)                chip      flow handler
+ *   ARM64_GICV3     GICv3: distributor, redistributors,  SPI (INTID 32-1019)               GICv3     fasteoi
+ *                   CPU interfaces                       SGI, PPI (INTID 0-31)             GICv3     percpu_devid
+ *   X86_APIC        a local APIC per CPU, the IO-APIC,   ISA edge (0, 1, 3-15; 0 on pin 2) IO-APIC   edge
+ *                   MSI; the 8259A pair masked off       ISA level (TRIGGER_HIGH)          IO-APIC   fasteoi
+ *                                                        PCI INTx (16-23)                  IO-APIC   fasteoi
+ *                                                        MSI (24 up, Irqs.allocMsi)        PCI-MSI   edge
+ *   X86_LEGACY_PIC  the 8259A pair to CPU 0's local      ISA (0-15; 2 is the cascade)      XT-PIC    level
+ *                   APIC (virtual wire); local APICs     MSI (16 up, Irqs.allocMsi)        PCI-MSI   edge
+ *                   for IPIs, timers and MSI
  * </pre>
  * On both x86 platforms the CPU's tick is its local APIC timer (vector 0xec) and the IPIs use the kernel's x86
  * system vectors (reschedule 0xfd, call-function-single 0xfb, irq_work 0xf6); /proc/interrupts shows the x86

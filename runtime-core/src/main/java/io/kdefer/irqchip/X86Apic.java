@@ -115,13 +115,16 @@ public final class X86Apic implements Arch, Ipis.Sender {
      *
      * Hotplug (kernel: fixup_irqs, irq_force_complete_move, lapic_offline/online). genirq's migration moves the lines
      * whose target is the dying CPU while it still takes interrupts (offlining). On the dying CPU, IRQs off, this
-     * driver then forces every line whose vector is still there (a pending move, a level pin that was in flight):
-     * a move in progress is completed, the old vector freed even if requested (it is resent, below), the line moved
-     * to its genirq target (or any online CPU). Then every device vector still requested in the dying CPU's IRR is
-     * resent to its line's CPU as an IPI (a level pin resent so arrives edge-triggered: its EOI finds the TMR bit
-     * clear and EOIs the pin directly, the MIS path, which clears the remote IRR the lost instance left), and marked
-     * retriggered so that the stale IRR bit, taken when the CPU comes back, is swallowed silently (the kernel's
-     * VECTOR_RETRIGGERED). The old vectors queued for cleanup on it are freed and its matrix goes offline.
+     * driver then forces every line whose vector is still there (a pending move, a level pin that was in flight),
+     * through genirq's setAffinity so that the descriptor lock is held and genirq's target follows (the field
+     * forcing tells the chip): a move in progress is completed, the old vector freed even if requested (it is
+     * resent), the line moved to its pending target, genirq's target, or any online CPU. Then every device vector
+     * still requested in the dying CPU's IRR is resent to its line's CPU as an IPI (a level pin resent so arrives
+     * edge-triggered: its EOI finds the TMR bit clear and EOIs the pin directly, the MIS path, which clears the
+     * remote IRR the stranded instance left), and marked retriggered so that the stale IRR bit, taken when the CPU
+     * comes back, is swallowed silently (the kernel's VECTOR_RETRIGGERED). Last, the moves away from it are
+     * completed and every old vector on it freed, and its matrix goes offline; lapic_online clears its vector_irq
+     * when it comes back.
      *
      * Non-invariants: mayBeSignalled is the local APIC's racy hint; a retriggered mark that no stale interrupt
      * consumes stays and swallows one later "No irq handler" report for that (cpu, vector).
@@ -138,7 +141,7 @@ public final class X86Apic implements Arch, Ipis.Sender {
      * taken before the cleanup looks at it. Reserved as a system vector on every CPU.
      */
     static final int IRQ_MOVE_CLEANUP_VECTOR = IrqVectors.FIRST_EXTERNAL_VECTOR;
-    /** The first IRQ number of the MSI IRQs on X86_APIC (after the 24 GSIs) and on X86_LEGACY_PIC (after the ISA IRQs). */
+    /** The first MSI IRQ: on X86_APIC after the 24 GSIs, on X86_LEGACY_PIC after the ISA IRQs. */
     static final int FIRST_MSI_IRQ_APIC = IoApic.PINS;
     static final int FIRST_MSI_IRQ_PIC = IrqVectors.NR_IRQS_LEGACY;
 
@@ -323,8 +326,8 @@ public final class X86Apic implements Arch, Ipis.Sender {
             return "-EINVAL: no IRQ " + irq + ": the X86_LEGACY_PIC platform has the 8259A's IRQs 0-15 (no IO-APIC"
                     + " lines); MSI IRQs (" + firstMsiIrq + " up) exist from Irqs.allocMsi until Irqs.freeMsi";
         }
-        return "-EINVAL: no IRQ " + irq + ": IRQs 0-15 are the ISA lines, 16-23 the PCI lines (IO-APIC GSIs); MSI IRQs ("
-                + firstMsiIrq + " up) exist from Irqs.allocMsi until Irqs.freeMsi";
+        return "-EINVAL: no IRQ " + irq + ": IRQs 0-15 are the ISA lines, 16-23 the PCI lines (IO-APIC GSIs); MSI"
+                + " IRQs (" + firstMsiIrq + " up) exist from Irqs.allocMsi until Irqs.freeMsi";
     }
 
     // ---------------------------------------------------------------------------------------------- models
@@ -666,7 +669,8 @@ public final class X86Apic implements Arch, Ipis.Sender {
                 from.sendIpi(IrqVectors.LOCAL_TIMER_VECTOR, t);
                 break;
             default:
-                nmiKinds.getAndAccumulate(t, 1 << ipi.ordinal(), (k, b) -> k | b);   // before the NMI: its handler reads it
+                // Published before the NMI (its latch is a volatile getAndSet): the NMI handler reads the kinds.
+                nmiKinds.getAndAccumulate(t, 1 << ipi.ordinal(), (k, b) -> k | b);
                 from.sendNmi(t);
         }
     }
@@ -916,11 +920,18 @@ public final class X86Apic implements Arch, Ipis.Sender {
                     target = line.pendingCpu;
                 }
                 // Through genirq, which holds the descriptor lock and updates its target; setAffinity sees forcing.
-                irqs.setAffinity(line.irq, targetOffDying(line.irq, target, d));
+                int to = targetOffDying(line.irq, target, d);
+                try {
+                    irqs.setAffinity(line.irq, to);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, line + ": cannot leave cpu/" + d + " for cpu/" + to + " (" + e.getMessage()
+                            + "); its interrupts are lost while the CPU is offline");
+                }
             }
         } finally {
             forcing = -1;
         }
+        // Device vectors still requested here: resent to their lines' CPUs (their slots still name the lines).
         LocalApic a = apics[d];
         BitSet pending = a.requested();
         for (int v = pending.nextSetBit(IrqVectors.FIRST_EXTERNAL_VECTOR); v >= 0 && v < IrqVectors.FIRST_SYSTEM_VECTOR;
@@ -932,6 +943,19 @@ public final class X86Apic implements Arch, Ipis.Sender {
             X86Line line = X86Line.of(data);
             if (line.kind != X86Line.PIC && retrigger(line)) {
                 markRetriggered(d, v);
+            }
+        }
+        // Moves away from here still in progress end now, so that every old vector of this CPU is freed below and
+        // its slot empty when the CPU comes back (a stale IRR bit then finds its retriggered mark, not the line).
+        for (X86Line line : lines) {
+            if (line == null || line.kind == X86Line.PIC) {
+                continue;
+            }
+            synchronized (line) {
+                VectorMatrix.Assignment<IrqData> v = line.vector;
+                if (v != null && v.moveInProgress() && v.prevCpu() == d) {
+                    matrix.completeMove(v, v.cpu(), v.vector());
+                }
             }
         }
         matrix.cleanup(d, v -> false);

@@ -17,8 +17,10 @@ import io.kdefer.x86.VectorMatrix;
  * <pre>
  *   SETTLED    vector on one CPU                  -&gt; MOVING    setAffinity: a new vector on the new CPU, the chip
  *                                                              reprogrammed, the old vector still installed
- *   MOVING     old and new vector installed       -&gt; CLEANUP   the first interrupt arrived on the new vector (ack/eoi)
- *   CLEANUP    old vector queued on its CPU       -&gt; SETTLED   the move-cleanup IPI ran there (or a later move forced it)
+ *   MOVING     old and new vector installed       -&gt; CLEANUP   the first interrupt arrived on the new vector
+ *                                                              (its ack or eoi)
+ *   CLEANUP    old vector queued on its CPU       -&gt; SETTLED   the move-cleanup IPI ran there (or a later move
+ *                                                              forced it)
  *   any        setAffinity refused (-EBUSY), or a level pin with its remote IRR set
  *                                                 -&gt; the move is PENDING (pendingCpu) until the line's next ack/eoi
  *   MSI only   FREED (vector == null)             -&gt; SETTLED   allocMsi hands the IRQ out again

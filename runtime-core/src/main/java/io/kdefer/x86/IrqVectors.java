@@ -100,7 +100,8 @@ public final class IrqVectors {
         if (vector < FIRST_LEGAL_APIC_VECTOR) {
             throw new IllegalArgumentException("-EINVAL: vector 0x" + Integer.toHexString(vector)
                     + " is illegal on the APIC bus (0x00-0x0f; the receiving APIC would report it in its ESR and drop"
-                    + " it, Intel SDM vol. 3 section 10.5.2); external interrupts use 0x20-0xff (FIRST_EXTERNAL_VECTOR)");
+                    + " it, Intel SDM vol. 3 section 10.5.2); external interrupts use 0x20-0xff"
+                    + " (FIRST_EXTERNAL_VECTOR)");
         }
         if (vector < FIRST_EXTERNAL_VECTOR) {
             throw new IllegalArgumentException("-EINVAL: vector 0x" + Integer.toHexString(vector)

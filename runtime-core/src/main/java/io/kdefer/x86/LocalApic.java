@@ -418,8 +418,8 @@ public final class LocalApic {
      * Writes the ICR (both halves; the low half's write sends). Behaves as the hardware does for bad values: an
      * illegal vector (0-15) in a fixed or lowest-priority IPI is not sent and sets {@link #ESR_SEND_ILLEGAL_VECTOR};
      * a destination no CPU has, logical destination mode, an unmodelled delivery mode (SMI, INIT, start-up,
-     * reserved, ExtINT) or a self shorthand with anything but fixed mode (invalid, section 10.6.1 table 10-3) is dropped and
-     * counted in {@link #undeliverableIpis()}. Delivery status always reads idle: delivery is synchronous.
+     * reserved, ExtINT) or a self shorthand with anything but fixed mode (invalid, section 10.6.1 table 10-3) is
+     * dropped and counted in {@link #undeliverableIpis()}. Delivery status always reads idle: delivery is synchronous.
      */
     public void writeIcr(long value) {
         icr = value & ~(long) LVT_SEND_PENDING;
@@ -642,8 +642,8 @@ public final class LocalApic {
 
     /**
      * IA32_APIC_BASE bit 11. Clearing it returns this APIC to its power-up state (software-disabled, everything
-     * masked and cleared, section 10.4.3 says prior initialization "may be lost": here it always is) and makes LINT0/LINT1
-     * the core's INTR/NMI pins; setting it again leaves the APIC software-disabled, as after reset.
+     * masked and cleared, section 10.4.3 says prior initialization "may be lost": here it always is) and makes
+     * LINT0/LINT1 the core's INTR/NMI pins; setting it again leaves the APIC software-disabled, as after reset.
      */
     public void setGlobalEnable(boolean enabled) {
         boolean wake;

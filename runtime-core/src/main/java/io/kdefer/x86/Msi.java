@@ -11,8 +11,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Message-signalled interrupts: the 0xFEExxxxx address window in which a device's memory write becomes an interrupt
- * message to a local APIC (Intel SDM vol. 3 section 10.11). No pin, no IO-APIC, no remote IRR: an MSI is an edge. Get it
- * from {@link X86Chips#msi()}.
+ * message to a local APIC (Intel SDM vol. 3 section 10.11). No pin, no IO-APIC, no remote IRR: an MSI is an edge.
+ * Get it from {@link X86Chips#msi()}.
  *
  * <h2>Message format</h2>
  * <pre>

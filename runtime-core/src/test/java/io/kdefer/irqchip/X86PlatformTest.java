@@ -257,6 +257,37 @@ class X86PlatformTest {
     }
 
     @Test
+    void anEdgeStillRequestedOnTheOldVectorOfADyingCpuIsResentOnceAndItsStaleBitSwallowed() {
+        m = manual(Platform.X86_APIC, 2);
+        Irqs irqs = m.irqs();
+        List<Integer> ran = new ArrayList<>();
+        irqs.request(5, (irq, dev) -> {
+            ran.add(Cpu.current().id());
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING, "dev", null);
+        irqs.setAffinity(5, 1);
+        irqs.pulse(5);
+        m.runUntilIdle();
+        assertEquals(List.of(1), ran);
+        int onCpu1 = vector(m, 5);
+        irqs.pulse(5);                                    // requested in CPU 1's IRR, not taken
+        irqs.setAffinity(5, 0);                           // a move back in progress; the old vector keeps the edge
+        VectorMatrix<?> matrix = x86(m).matrix();
+        try (LogCapture log = LogCapture.of("io.kdefer.irqchip")) {
+            m.cpu(1).offline();
+            assertFalse(matrix.isAllocated(1, onCpu1), "the dying CPU's old vector was freed");
+            m.runUntilIdle();
+            assertEquals(List.of(1, 0), ran, "resent to CPU 0, once");
+            m.cpu(1).online();
+            m.runUntilIdle();
+            assertEquals(List.of(1, 0), ran, "the stale IRR bit on CPU 1 is swallowed");
+            assertEquals(0, log.count("No irq handler"));
+        }
+        assertEquals(0, globalCount(m, "ERR"));
+        assertTrue(m.localApic(1).requested().isEmpty() && m.localApic(1).inService().isEmpty());
+    }
+
+    @Test
     void anMsiPendingMoveToTheDyingCpuIsForcedElsewhere() {
         m = manual(Platform.X86_APIC, 3);
         Irqs irqs = m.irqs();
