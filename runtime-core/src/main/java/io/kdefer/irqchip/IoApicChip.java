@@ -55,12 +55,18 @@ final class IoApicChip implements IrqChip {
 
     @Override
     public void mask(IrqData d) {
-        ioApic.mask(X86Line.of(d).hw);
+        X86Line line = X86Line.of(d);
+        synchronized (line) {
+            ioApic.mask(line.hw);
+        }
     }
 
     @Override
     public void unmask(IrqData d) {
-        ioApic.unmask(X86Line.of(d).hw);
+        X86Line line = X86Line.of(d);
+        synchronized (line) {
+            ioApic.unmask(line.hw);          // may send (an asserted level pin): under the line lock, see X86Apic
+        }
     }
 
     @Override
@@ -174,23 +180,29 @@ final class IoApicChip implements IrqChip {
         return "IO-APIC pin " + line.hw;
     }
 
+    /** The device's edge, under the line lock so that no move overlaps the message (see X86Apic). */
     @Override
     public void pulse(IrqData d) {
         X86Line line = X86Line.of(d);
-        if (line.isaIrq >= 0) {
-            x86.chips().pulseIsaIrq(line.isaIrq);      // the 8259A input too: the board wires both
-        } else {
-            ioApic.pulse(line.hw);                     // a PCI line asserted (low) and released
+        synchronized (line) {
+            if (line.isaIrq >= 0) {
+                x86.chips().pulseIsaIrq(line.isaIrq);      // the 8259A input too: the board wires both
+            } else {
+                ioApic.pulse(line.hw);                     // a PCI line asserted (low) and released
+            }
         }
     }
 
+    /** The device's level, under the line lock so that no move overlaps the message (see X86Apic). */
     @Override
     public void setLevel(IrqData d, boolean high) {
         X86Line line = X86Line.of(d);
-        if (line.isaIrq >= 0) {
-            x86.chips().setIsaIrq(line.isaIrq, high);
-        } else {
-            x86.chips().setPciGsi(line.hw, high);
+        synchronized (line) {
+            if (line.isaIrq >= 0) {
+                x86.chips().setIsaIrq(line.isaIrq, high);
+            } else {
+                x86.chips().setPciGsi(line.hw, high);
+            }
         }
     }
 }

@@ -52,18 +52,13 @@ final class MsiChip implements IrqChip {
     @Override
     public void unmask(IrqData d) {
         X86Line line = X86Line.of(d);
-        int cpu;
-        int vector;
         synchronized (line) {
             line.msiMasked = false;
-            if (!line.msiPending || line.vector == null) {
-                return;
+            if (line.msiPending && line.vector != null) {
+                line.msiPending = false;
+                x86.chips().msi().send(line.msgCpu, line.msgVector);     // under the line lock: see X86Apic
             }
-            line.msiPending = false;
-            cpu = line.msgCpu;
-            vector = line.msgVector;
         }
-        x86.chips().msi().send(cpu, vector);
     }
 
     @Override
@@ -158,8 +153,6 @@ final class MsiChip implements IrqChip {
     @Override
     public void pulse(IrqData d) {
         X86Line line = X86Line.of(d);
-        int cpu;
-        int vector;
         synchronized (line) {
             if (line.vector == null) {
                 throw new IllegalStateException("-EINVAL: MSI IRQ " + line.irq + " was given back (Irqs.freeMsi): its "
@@ -169,10 +162,9 @@ final class MsiChip implements IrqChip {
                 line.msiPending = true;
                 return;
             }
-            cpu = line.msgCpu;
-            vector = line.msgVector;
+            // Under the line lock, so that no move overlaps a message in flight (see X86Apic's implementation notes).
+            x86.chips().msi().send(line.msgCpu, line.msgVector);
         }
-        x86.chips().msi().send(cpu, vector);          // a message in flight may meet a move: the old vector takes it
     }
 
     /** @throws IllegalArgumentException always: an MSI has no line to drive */

@@ -99,6 +99,14 @@ public final class X86Apic implements Arch, Ipis.Sender {
      * own locks. do_IRQ takes none of the first two (vector_irq lookups are lock-free acquire loads). The hotplug step
      * takes a descriptor lock (IrqDesc.affinity()) before, never inside, a line lock.
      *
+     * Messages and moves. Every message the driver or a device makes for a line (a pin driven or pulsed, an MSI
+     * written, an unmask or an EOI that sends an asserted level pin again, a retrigger IPI) is generated and delivered
+     * under the line's lock, and every move reprograms the chip under it, so no move overlaps a message in flight for
+     * the line: a message either reached its CPU's IRR before the move (the old vector stays installed until the
+     * cleanup finds it no longer requested there, and the hotplug step resends it) or goes to the new target. Real
+     * buses have posted writes in flight; the kernel covers them with the move-in-progress state (kept here) and, at
+     * hotplug, by checking the IRR after the move. Device-side register pokes through the models are outside this.
+     *
      * Moves (kernel: apic_set_affinity, ioapic_ack_level, irq_complete_move, vector_cleanup). setAffinity
      * allocates the new vector and reprograms the chip at once, except for a level IO-APIC pin whose remote IRR is set
      * (the EOI broadcast carries the vector, so an entry retargeted under an instance in flight would keep its remote
@@ -870,17 +878,13 @@ public final class X86Apic implements Arch, Ipis.Sender {
 
     /** irq_retrigger for a line with a vector (kernel: apic_retrigger_irq): an IPI of its vector to its CPU. */
     boolean retrigger(X86Line line) {
-        int cpu;
-        int vector;
         synchronized (line) {
             if (line.vector == null) {
                 return false;
             }
-            cpu = line.vector.cpu();
-            vector = line.vector.vector();
+            apics[cpus.thisCpu().id()].sendIpi(line.vector.vector(), line.vector.cpu());
+            return true;
         }
-        apics[cpus.thisCpu().id()].sendIpi(vector, cpu);
-        return true;
     }
 
     /** The XT-PIC's software resend: CPU 0 takes it as a pseudo-interrupt after its real ones. */
