@@ -144,9 +144,9 @@ public final class X86Apic implements Arch, Ipis.Sender {
     }
 
     /**
-     * The move-cleanup IPI's vector (kernel 3.x-6.5: IRQ_MOVE_CLEANUP_VECTOR = FIRST_EXTERNAL_VECTOR; 6.6 replaced the
-     * IPI with a per-CPU timer): the lowest priority class, so that a device vector still requested on the old CPU is
-     * taken before the cleanup looks at it. Reserved as a system vector on every CPU.
+     * The move-cleanup IPI's vector (the kernel's IRQ_MOVE_CLEANUP_VECTOR = FIRST_EXTERNAL_VECTOR, until recent kernels
+     * replaced the IPI with a per-CPU timer): the lowest priority class, so that a device vector still requested on
+     * the old CPU is taken before the cleanup looks at it. Reserved as a system vector on every CPU.
      */
     static final int IRQ_MOVE_CLEANUP_VECTOR = IrqVectors.FIRST_EXTERNAL_VECTOR;
     /** The first MSI IRQ: on X86_APIC after the 24 GSIs, on X86_LEGACY_PIC after the ISA IRQs. */

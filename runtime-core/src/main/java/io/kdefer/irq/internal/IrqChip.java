@@ -24,6 +24,9 @@ import io.kdefer.irq.FlowHandler;
  *   irq_retrigger    retrigger           ISPENDR (hardware resend)
  *   irq_get_irqchip_state(ACTIVE)        isActive: ISACTIVER, for synchronize_irq
  * </pre>
+ * The x86 drivers (io.kdefer.irqchip's IoApicChip, MsiChip and I8259Chip) give their own table: there ack and eoi
+ * end the interrupt at the local APIC (or the 8259A), setAffinity moves the line's vector, and the flow follows the
+ * trigger ({@link #flowForType}).
  */
 public interface IrqChip {
     /** The chip's name as /proc/interrupts shows it ("GICv3", "IO-APIC", "XT-PIC", "PCI-MSI"). */
