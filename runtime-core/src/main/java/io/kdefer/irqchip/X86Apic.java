@@ -273,9 +273,11 @@ public final class X86Apic implements Arch, Ipis.Sender {
                 boolean isa = irq < IrqVectors.NR_IRQS_LEGACY;
                 int pin = isa ? X86Chips.isaToGsi(irq) : irq;
                 X86Line line = new X86Line(X86Line.IOAPIC, irq, pin, isa ? irq : -1);
-                // Firmware's routing (MP table / MADT): ISA edge active high, PCI level active low.
-                line.level = !isa;
-                line.activeLow = !isa;
+                synchronized (line) {
+                    // Firmware's routing (MP table / MADT): ISA edge active high, PCI level active low.
+                    line.level = !isa;
+                    line.activeLow = !isa;
+                }
                 line.data = genIrq.map(ioApicDomain, pin, irq, ioApicChip, line, false, false);
                 synchronized (line) {
                     // Vectors at boot, on CPU 0 (genirq's default target), as kernels before reservation mode did.
