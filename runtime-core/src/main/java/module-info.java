@@ -23,4 +23,5 @@ module io.kdefer {
     exports io.kdefer.time;
     exports io.kdefer.trace;
     exports io.kdefer.workqueue;
+    exports io.kdefer.x86;
 }

@@ -16,6 +16,7 @@ import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.Irqs;
 import io.kdefer.irqchip.GicV3;
+import io.kdefer.irqchip.X86Apic;
 import io.kdefer.irqwork.IrqWork;
 import io.kdefer.smp.Smp;
 import io.kdefer.softirq.Softirqs;
@@ -23,6 +24,11 @@ import io.kdefer.tasklet.Tasklet;
 import io.kdefer.time.TimerList;
 import io.kdefer.trace.Stats;
 import io.kdefer.workqueue.Workqueues;
+import io.kdefer.x86.I8259Pair;
+import io.kdefer.x86.IoApic;
+import io.kdefer.x86.LocalApic;
+import io.kdefer.x86.Msi;
+import io.kdefer.x86.X86Chips;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -34,7 +40,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A machine: N virtual CPUs on platform threads, a simulated GICv3, and the kernel subsystems that run on them.
+ * A machine: N virtual CPUs on platform threads, simulated interrupt hardware (a GICv3 by default; the PC's local
+ * APICs, IO-APIC, 8259A pair and MSI with {@link Platform#X86_APIC} or {@link Platform#X86_LEGACY_PIC}), and the
+ * kernel subsystems that run on them.
  *
  * <pre>{@code
  * try (Machine m = Machine.boot(4)) {
@@ -98,8 +106,9 @@ public final class Machine implements Host, AutoCloseable {
      * interrupt policy) and has each subsystem install itself into it (internal.Access), bottom layer first, each
      * finding what it stands on in the Kernel:
      *   cpu (the CPUs, tick, hotplug)  -> softirq (pending words, drain)  -> irq (genirq)  -> smp (IPIs, call-single
-     *   queues)  -> the platform (the GICv3 driver: chip, domain, root handler, SGIs, timer PPI)  -> irq_work  ->
-     *   tasklets  -> timers  -> workqueues  -> statistics
+     *   queues)  -> the platform (the GICv3 driver: chip, domain, root handler, SGIs, timer PPI; or the x86 driver:
+     *   local APICs, IO-APIC, 8259A, MSI, vector matrix, do_IRQ)  -> irq_work  -> tasklets  -> timers  ->
+     *   workqueues  -> statistics
      * Each subsystem registers its hooks and its Lifecycle.Participant as it installs; close calls the participants
      * in that order. Then the CPU threads start.
      *
@@ -136,10 +145,10 @@ public final class Machine implements Host, AutoCloseable {
         });
     }
 
-    /** The subsystems in install order (see the implementation notes). */
+    /** The subsystems in install order (see the implementation notes); PLATFORM is replaced by the platform driver. */
     private static final Class<?>[] SUBSYSTEMS = {
-        Cpu.class, Softirqs.class, Irqs.class, Smp.class, GicV3.class, IrqWork.class, Tasklet.class, TimerList.class,
-        Workqueues.class, Stats.class,
+        Cpu.class, Softirqs.class, Irqs.class, Smp.class, Platform.class, IrqWork.class, Tasklet.class,
+        TimerList.class, Workqueues.class, Stats.class,
     };
 
     private final MachineConfig config;        // I
@@ -162,10 +171,10 @@ public final class Machine implements Host, AutoCloseable {
         this.kernel = new Kernel(new Config(name, config.cpus(), config.mode() == Mode.MANUAL, config.hz(),
                 config.idle().ordinal(), config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
                 config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
-                config.spuriousQuietTime().toNanos(), "ARM64_GICV3"));
+                config.spuriousQuietTime().toNanos(), config.platform().name()));
         kernel.put(MachineConfig.class, config);
         for (Class<?> subsystem : SUBSYSTEMS) {
-            Access.install(subsystem, kernel);
+            Access.install(subsystem == Platform.class ? platformDriver(config.platform()) : subsystem, kernel);
         }
         this.lifecycle = kernel.lifecycle();
         this.faults = kernel.faults();
@@ -177,6 +186,10 @@ public final class Machine implements Host, AutoCloseable {
         this.smp = kernel.get(Smp.class);
         this.workqueues = kernel.get(Workqueues.class);
         this.stats = kernel.get(Stats.class);
+    }
+
+    private static Class<?> platformDriver(Platform p) {
+        return p == Platform.ARM64_GICV3 ? GicV3.class : X86Apic.class;
     }
 
     /** Boots a THREADED machine with one CPU per available processor. */
@@ -227,9 +240,75 @@ public final class Machine implements Host, AutoCloseable {
         return cpus.cpu(id);
     }
 
-    /** The GICv3 model (the arm64 platform's interrupt controller): configure lines, raise them, inspect state. */
+    /** The interrupt hardware this machine booted with ({@link MachineConfig.Builder#platform}). */
+    public Platform platform() {
+        return config.platform();
+    }
+
+    /**
+     * The GICv3 model (the arm64 platform's interrupt controller): configure lines, raise them, inspect state.
+     *
+     * @throws IllegalStateException on an x86 machine (it has no GIC)
+     */
     public Gic gic() {
+        requirePlatform("gic()", Platform.ARM64_GICV3);
         return kernel.get(Gic.class);
+    }
+
+    /**
+     * The IO-APIC model (x86): 24 pins with their redirection entries. On {@link Platform#X86_LEGACY_PIC} it exists
+     * on the board but is unused (every entry masked).
+     *
+     * @throws IllegalStateException on an arm64 machine
+     */
+    public IoApic ioApic() {
+        return x86("ioApic()").ioApic();
+    }
+
+    /**
+     * CPU {@code cpu}'s local APIC model (x86; its APIC ID is {@code cpu}).
+     *
+     * @throws IllegalStateException on an arm64 machine
+     * @throws IllegalArgumentException for a CPU this machine does not have
+     */
+    public LocalApic localApic(int cpu) {
+        return x86("localApic(" + cpu + ")").localApic(cpu);
+    }
+
+    /**
+     * The 8259A pair model (x86): the legacy PIC. On {@link Platform#X86_APIC} every line is masked off.
+     *
+     * @throws IllegalStateException on an arm64 machine
+     */
+    public I8259Pair pic() {
+        return x86("pic()").pic();
+    }
+
+    /**
+     * The MSI window model (x86): a device's message write becomes an interrupt. Drivers get MSI-backed IRQs with
+     * {@code irqs().allocMsi(device)}; a device sends its programmed message with {@code irqs().pulse(irq)}.
+     *
+     * @throws IllegalStateException on an arm64 machine
+     */
+    public Msi msi() {
+        return x86("msi()").msi();
+    }
+
+    private X86Chips x86(String what) {
+        if (!config.platform().isX86()) {
+            throw new IllegalStateException(what + ": " + name + " is an " + config.platform() + " machine; the x86 "
+                    + "chips exist on X86_APIC and X86_LEGACY_PIC (MachineConfig.builder().platform(...)). Devices "
+                    + "raise lines on any platform with irqs().pulse(irq) and irqs().setLevel(irq, high)");
+        }
+        return kernel.get(X86Chips.class);
+    }
+
+    private void requirePlatform(String what, Platform p) {
+        if (config.platform() != p) {
+            throw new IllegalStateException(what + ": " + name + " is an " + config.platform() + " machine, it has no"
+                    + " GICv3 (use ioApic(), localApic(cpu), pic(), msi(); devices raise lines on any platform with "
+                    + "irqs().pulse(irq) and irqs().setLevel(irq, high))");
+        }
     }
 
     public Irqs irqs() {
@@ -519,7 +598,7 @@ public final class Machine implements Host, AutoCloseable {
 
     @Override
     public String toString() {
-        return "Machine[" + name + ", " + cpus.count() + " CPUs, " + config.mode() + ", " + config.hz() + " Hz, "
-                + state() + "]";
+        return "Machine[" + name + ", " + config.platform() + ", " + cpus.count() + " CPUs, " + config.mode() + ", "
+                + config.hz() + " Hz, " + state() + "]";
     }
 }

@@ -6,6 +6,7 @@ package io.kdefer;
 import io.kdefer.cpu.IdlePolicy;
 import io.kdefer.gic.Gic;
 import io.kdefer.irq.Irqs;
+import io.kdefer.x86.X86Chips;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -14,7 +15,7 @@ import java.util.Objects;
  * How to boot a {@link Machine}. Defaults are the kernel's where it has one.
  *
  * <pre>
- *   cpus                 Runtime.availableProcessors() (at most 256)
+ *   cpus                 Runtime.availableProcessors() (at most 256; 255 on x86)
  *   hz                   1000 (tick period 1 ms)
  *   idle                 BACKOFF (spin briefly, yield, park; NOHZ)
  *   mode                 THREADED
@@ -27,6 +28,7 @@ import java.util.Objects;
  *   closeTimeout         10 s: the one deadline of close() (drain, stop, join; see Machine)
  *   closeOnExit          false: a shutdown hook closes the machine when the JVM exits
  *   name                 "machine-N": in reports, logs and the close thread's name
+ *   platform             ARM64_GICV3 (see {@link Platform}: X86_APIC, X86_LEGACY_PIC)
  * </pre>
  */
 public final class MachineConfig {
@@ -43,9 +45,10 @@ public final class MachineConfig {
     private final Duration closeTimeout;
     private final boolean closeOnExit;
     private final String name;
+    private final Platform platform;
 
-    private MachineConfig(Builder b) {
-        this.cpus = b.cpus;
+    private MachineConfig(Builder b, int cpus) {
+        this.cpus = cpus;
         this.hz = b.hz;
         this.idle = b.idle;
         this.mode = b.mode;
@@ -58,6 +61,7 @@ public final class MachineConfig {
         this.closeTimeout = b.closeTimeout;
         this.closeOnExit = b.closeOnExit;
         this.name = b.name;
+        this.platform = b.platform;
     }
 
     public static Builder builder() {
@@ -122,13 +126,20 @@ public final class MachineConfig {
         return name;
     }
 
+    /** The interrupt hardware the machine boots with. */
+    public Platform platform() {
+        return platform;
+    }
+
     @Override
     public String toString() {
-        return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + "]";
+        return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + ", platform="
+                + platform + "]";
     }
 
     public static final class Builder {
         private int cpus = Math.min(Gic.MAX_CPUS, Runtime.getRuntime().availableProcessors());
+        private boolean cpusGiven;
         private int hz = 1000;
         private IdlePolicy idle = IdlePolicy.BACKOFF;
         private Mode mode = Mode.THREADED;
@@ -141,16 +152,27 @@ public final class MachineConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private boolean closeOnExit;
         private String name;
+        private Platform platform = Platform.ARM64_GICV3;
 
         private Builder() {
         }
 
-        /** Number of virtual CPUs, 1..256. */
+        /** Number of virtual CPUs, 1..256 (1..255 on x86: checked by {@link #build()}). */
         public Builder cpus(int cpus) {
             if (cpus < 1 || cpus > Gic.MAX_CPUS) {
                 throw new IllegalArgumentException("cpus must be 1.." + Gic.MAX_CPUS + ": " + cpus);
             }
             this.cpus = cpus;
+            this.cpusGiven = true;
+            return this;
+        }
+
+        /**
+         * The interrupt hardware: {@link Platform#ARM64_GICV3} (the default), {@link Platform#X86_APIC} or
+         * {@link Platform#X86_LEGACY_PIC}.
+         */
+        public Builder platform(Platform platform) {
+            this.platform = Objects.requireNonNull(platform, "platform");
             return this;
         }
 
@@ -245,8 +267,20 @@ public final class MachineConfig {
             return this;
         }
 
+        /**
+         * @throws IllegalArgumentException more CPUs than the platform can address (x86: 255, the xAPIC's physical
+         *         IDs 0x00-0xfe; 0xff is the broadcast ID)
+         */
         public MachineConfig build() {
-            return new MachineConfig(this);
+            int n = cpus;
+            if (platform.isX86() && n > X86Chips.MAX_CPUS) {
+                if (cpusGiven) {
+                    throw new IllegalArgumentException("cpus must be 1.." + X86Chips.MAX_CPUS + " on " + platform
+                            + ": xAPIC physical IDs are 8 bits and 0xff is the broadcast ID: " + n);
+                }
+                n = X86Chips.MAX_CPUS;               // the default (one per processor), capped for x86
+            }
+            return new MachineConfig(this, n);
         }
 
         private static Duration positive(Duration d, String what) {

@@ -5,12 +5,13 @@
 /**
  * kdefer: the Linux kernel's deferral primitives (irq_work, softirqs, tasklets, timers, threaded IRQs, cross-CPU
  * calls, the concurrency-managed workqueue) as a real concurrent runtime on JVM platform threads acting as virtual
- * CPUs, driven by a simulated ARM GICv3. Start with {@link io.kdefer.Machine#boot(int)}.
+ * CPUs, driven by a simulated ARM GICv3 or, on the x86 platforms ({@link io.kdefer.Platform}), the PC's local APICs,
+ * IO-APIC, 8259A pair and MSI. Start with {@link io.kdefer.Machine#boot(int)}.
  *
  * <h2>Packages</h2>
  * Exported (module {@code io.kdefer}), top layer first; each layer uses only those below it:
  * <pre>
- *   io.kdefer            Machine, MachineConfig, Mode, CloseReport    boot, wiring, close
+ *   io.kdefer            Machine, MachineConfig, Mode, Platform, CloseReport   boot, wiring, close
  *   io.kdefer.trace      Stats                                        /proc-style tables
  *   io.kdefer.workqueue  Workqueue, Work, DelayedWork, Workqueues     CMWQ pools, workers, rescuers
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks
@@ -21,9 +22,10 @@
  *   io.kdefer.irq        Irqs, IrqDesc, IrqHandler, IrqReturn, ...    genirq: flow handlers, actions, threads
  *   io.kdefer.softirq    Softirq, Softirqs                            pending words, bounded drain, ksoftirqd
  *   io.kdefer.cpu        Cpu, CpuContext, IdlePolicy, PerCpu, Host    preempt_count, checkpoints, idle, hotplug
- *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated interrupt controller
+ *   io.kdefer.gic        Gic, CpuInterface, Trigger, InterruptState   the simulated GICv3 (arm64)
+ *   io.kdefer.x86        X86Chips, LocalApic, IoApic, I8259Pair, Msi  the simulated x86 interrupt hardware
  * </pre>
- * Not exported: {@code io.kdefer.irqchip} (the platform drivers), the {@code *.internal} packages (the seams
+ * Not exported: {@code io.kdefer.irqchip} (the platform drivers: GicV3, X86Apic and their chips), the {@code *.internal} packages (the seams
  * between the subsystems, and {@code io.kdefer.internal}'s shared idioms), and each subsystem's package-private
  * core. The layers are checked by {@code ArchitectureTest}; docs/ARCHITECTURE.md walks through them.
  *

@@ -167,6 +167,10 @@ final class IrqManage {
             throw new IllegalArgumentException("-EINVAL: an NMI cannot be shared or threaded (irq " + irq + ")");
         }
         int wanted = checkType(d, flags);
+        String notReady = d.chip().checkRequest(d.data);
+        if (notReady != null) {
+            throw new IllegalArgumentException("-EINVAL: request_irq(" + irq + "): " + notReady);
+        }
         lifecycle.checkOpen("request_irq(" + irq + ")");
         d.requestLock.lock();
         try {
@@ -291,7 +295,15 @@ final class IrqManage {
         IrqChip chip = d.chip();
         chip.mask(d.data);                                    // type changes with the line masked
         // No trigger flag: keep what the chip is configured with now (firmware's choice, or a previous request).
-        chip.setType(d.data, wanted != IrqFlags.TRIGGER_NONE ? wanted : chip.type(d.data));
+        int before = chip.type(d.data);
+        chip.setType(d.data, wanted != IrqFlags.TRIGGER_NONE ? wanted : before);
+        if (chip.type(d.data) != before && d.flow != FlowHandler.FASTEOI_NMI) {
+            // A chip whose flow follows the trigger (x86's IO-APIC: edge or fasteoi) switches it with the trigger.
+            FlowHandler f = chip.flowForType(d.data, chip.type(d.data));
+            if (f != null) {
+                d.flow = f;
+            }
+        }
         if (nmi) {
             if (!chip.setupNmi(d.data)) {
                 throw new IllegalStateException("-EINVAL: irq " + d.irq + ": " + chip.name()
@@ -558,6 +570,10 @@ final class IrqManage {
             throw new IllegalArgumentException("-EINVAL: " + c + " is " + (c.isOnline() ? "going offline"
                     : "offline") + ": an IRQ can be routed only to an online CPU");
         }
+        String refused = d.chip().checkAffinity(d.data, c);
+        if (refused != null) {
+            throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + ", " + c + "): " + refused);
+        }
         d.lock.lock();
         try {
             routeLocked(d, c);
@@ -568,11 +584,12 @@ final class IrqManage {
 
     /**
      * Routes {@code d} to {@code cpu} at its chip and tells its threads (irq_set_thread_affinity: each re-binds
-     * itself before its next run, B-TI-9). Descriptor lock held.
+     * itself before its next run, B-TI-9). A chip that refuses (x86: -ENOSPC, no vector free there) leaves the line
+     * and its target as they were. Descriptor lock held.
      */
     static void routeLocked(IrqDesc d, Cpu cpu) {
-        d.target = cpu.id();
         d.chip().setAffinity(d.data, cpu);
+        d.target = cpu.id();
         for (IrqAction a : d.actions) {
             if (a.thread != null) {
                 a.testAndSetFlag(IrqAction.AFFINITY);

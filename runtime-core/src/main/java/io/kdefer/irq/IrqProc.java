@@ -6,13 +6,16 @@ package io.kdefer.irq;
 import io.kdefer.irq.internal.GenIrq;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The {@code /proc/interrupts} view (kernel: kernel/irq/proc.c, show_interrupts): a column per CPU; a row per line
  * with an action (count per CPU, chip, hardware number, trigger, action names, and for threaded actions their threads
  * {@code irq/<irq>-<name>} with the number of thread function runs, which {@code ps} would show in the kernel); then
  * the rows the platform and subsystems add (the IPI kinds: kernel arch_show_interrupts); then Err, the interrupts
- * that arrived with no descriptor or no handler. Counters are racy snapshots, as in the kernel.
+ * that arrived with no descriptor or no handler (unless the platform prints its own error rows: x86's ERR and MIS).
+ * A chip may render its lines' chip column itself ({@code IrqChip.procName}: x86's "IO-APIC-edge"). Counters are
+ * racy snapshots, as in the kernel.
  */
 final class IrqProc {
     static final int LABEL_WIDTH = 4;
@@ -36,7 +39,12 @@ final class IrqProc {
             for (int c = 0; c < n; c++) {
                 sb.append(String.format(" %10d", d.count(c)));
             }
-            sb.append(String.format("  %-6s %4d %-6s", d.chipName(), d.hwirq(), d.typeName()));
+            String label = d.chip().procName(d.data, d.flow.name().toLowerCase(Locale.ROOT));
+            if (label != null) {
+                sb.append(String.format("  %-17s", label));      // x86: chip and handler, "IO-APIC-edge"
+            } else {
+                sb.append(String.format("  %-6s %4d %-6s", d.chipName(), d.hwirq(), d.typeName()));
+            }
             sb.append("  ").append(String.join(", ", d.names()));
             List<String> threads = d.threadNames();
             if (!threads.isEmpty()) {
@@ -51,7 +59,9 @@ final class IrqProc {
         for (GenIrq.ProcRows rows : table.procRows()) {
             rows.show(sb, LABEL_WIDTH);
         }
-        sb.append(String.format("%" + LABEL_WIDTH + "s: %10d%n", "Err", table.unexpected()));
+        if (table.showsErrRow()) {
+            sb.append(String.format("%" + LABEL_WIDTH + "s: %10d%n", "Err", table.unexpected()));
+        }
         return sb.toString();
     }
 }

@@ -4,12 +4,15 @@
 package io.kdefer.irq;
 
 import io.kdefer.cpu.Cpu;
+import io.kdefer.internal.Handles;
 import io.kdefer.irq.internal.GenIrq;
 import io.kdefer.irq.internal.IrqChip;
 import io.kdefer.irq.internal.IrqData;
 import io.kdefer.irq.internal.IrqDomain;
 import io.kdefer.irq.internal.PercpuHandler;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -34,9 +37,14 @@ final class IrqTable implements GenIrq {
     private volatile IrqDesc[] mapped = new IrqDesc[0];              // A: copy-on-write, IRQ order
     private final List<ProcRows> procRows = new CopyOnWriteArrayList<>();
     private volatile Numbering numbering = irq -> "-EINVAL: no IRQ " + irq + " on this machine";
-    private volatile long unexpected;                                // A: racy increments tolerated (diagnostics)
+    private volatile boolean errRowByPlatform;                       // I after boot
+    private volatile MsiParent msiParent;                            // I after boot; null: no MSI controller
+    private volatile long unexpected;                                // A: through UNEXPECTED
     private IrqFlows flows;                                          // I after boot
     private IrqManage manage;                                        // I after boot
+
+    private static final VarHandle UNEXPECTED = Handles.field(MethodHandles.lookup(), IrqTable.class, "unexpected",
+            long.class);
 
     IrqTable(int cpuCount) {
         this.cpuCount = cpuCount;
@@ -59,7 +67,8 @@ final class IrqTable implements GenIrq {
             throw new IllegalArgumentException("IRQ " + irq + " is already mapped: " + descs[irq].data);
         }
         IrqData data = new IrqData(irq, hwirq, chip, domain, chipData, percpu);
-        IrqDesc d = new IrqDesc(data, cpuCount, percpu ? FlowHandler.PERCPU_DEVID : FlowHandler.FASTEOI, hidden);
+        FlowHandler flow = percpu ? FlowHandler.PERCPU_DEVID : chip.flowForType(data, chip.type(data));
+        IrqDesc d = new IrqDesc(data, cpuCount, flow != null ? flow : FlowHandler.FASTEOI, hidden);
         descs[irq] = d;
         IrqDesc[] m = Arrays.copyOf(mapped, mapped.length + 1);
         m[m.length - 1] = d;
@@ -101,6 +110,39 @@ final class IrqTable implements GenIrq {
         procRows.add(Objects.requireNonNull(rows, "rows"));
     }
 
+    @Override
+    public long errCount() {
+        return unexpected;
+    }
+
+    @Override
+    public void noteError() {
+        noteBad();
+    }
+
+    @Override
+    public void leaveErrRowToPlatform() {
+        errRowByPlatform = true;
+    }
+
+    @Override
+    public void setMsiParent(MsiParent parent) {
+        if (msiParent != null) {
+            throw new IllegalStateException("the MSI parent domain is already set");
+        }
+        msiParent = Objects.requireNonNull(parent, "parent");
+    }
+
+    /** The platform's MSI parent domain, or null. */
+    MsiParent msiParent() {
+        return msiParent;
+    }
+
+    /** Whether /proc/interrupts ends with genirq's own Err row (false: the platform prints its error rows). */
+    boolean showsErrRow() {
+        return !errRowByPlatform;
+    }
+
     // ---------------------------------------------------------------------------------------------- lookups
 
     /**
@@ -129,10 +171,9 @@ final class IrqTable implements GenIrq {
         return cpuCount;
     }
 
-    /** An interrupt with no descriptor or no action (kernel: ack_bad_irq's irq_err_count). */
+    /** An interrupt with no descriptor or no action (kernel: ack_bad_irq's irq_err_count), or a platform error. */
     void noteBad() {
-        long n = unexpected;
-        unexpected = n + 1;
+        UNEXPECTED.getAndAdd(this, 1L);
     }
 
     long unexpected() {

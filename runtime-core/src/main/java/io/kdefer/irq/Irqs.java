@@ -3,11 +3,14 @@
  */
 package io.kdefer.irq;
 
+import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Config;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irq.internal.GenIrq;
+
+import java.util.Objects;
 
 /**
  * The generic IRQ layer (kernel: genirq): one descriptor per interrupt line with its flow handler and actions;
@@ -15,7 +18,17 @@ import io.kdefer.irq.internal.GenIrq;
  * and spurious interrupt detection. genirq knows no controller: each line has a chip ({@code IrqChip}) that the
  * platform's driver provides, and an IRQ number that the driver's irq domain maps its own numbers to. On arm64 the
  * GICv3 domain maps INTID n to IRQ n, so {@code request(40, ...)}, {@code irqs.pulse(40)} and {@code gic.pulse(40)}
- * name the same line.
+ * name the same line. On x86 ({@code Platform.X86_APIC}) IRQs 0-15 are the ISA lines (IRQ 0 on IO-APIC pin 2),
+ * 16-23 the PCI lines (IO-APIC GSIs) and MSI IRQs come from {@link #allocMsi}; on {@code Platform.X86_LEGACY_PIC}
+ * IRQs 0-15 are the 8259A's lines.
+ *
+ * <h2>MSI (x86)</h2>
+ * <pre>{@code
+ * int irq = irqs.allocMsi("nic0");                  // pci_alloc_irq_vectors + pci_irq_vector: a vector, a message
+ * irqs.request(irq, handler, 0, "nic0", nic);       // PCI-MSI-edge, handle_edge_irq
+ * irqs.pulse(irq);                                  // the device writes its message
+ * irqs.free(irq, nic); irqs.freeMsi(irq);           // pci_free_irq_vectors
+ * }</pre>
  *
  * <h2>Where things are (kernel/irq/...)</h2>
  * <pre>
@@ -128,7 +141,11 @@ public final class Irqs {
         return table.desc(irq);
     }
 
-    /** Interrupts that arrived with no descriptor or no action (the Err row; B-GIC-8). */
+    /**
+     * Interrupts that arrived with no descriptor or no action (the Err row; B-GIC-8). On x86 this is the ERR row,
+     * which also counts the platform's error interrupts: APIC errors, spurious 8259A interrupts, vectors with no
+     * handler.
+     */
     public long unexpectedInterrupts() {
         return table.unexpected();
     }
@@ -289,11 +306,13 @@ public final class Irqs {
 
     /**
      * A device pulses the line of {@code irq} (an edge), whatever the platform's controller: on arm64 the same as
-     * {@code gic.pulse(irq)}.
+     * {@code gic.pulse(irq)}; on x86 an ISA line's edge reaches the 8259A and its IO-APIC pin, a PCI line is
+     * asserted and released, and an MSI device writes its programmed message.
      *
-     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an SGI)
-     * @throws IllegalStateException    a level-triggered line on a controller that would lose the pulse (the GIC);
-     *                                  from outside the machine after it closed
+     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an SGI, the 8259A cascade IRQ 2)
+     * @throws IllegalStateException    a level-triggered line on a controller that would lose the pulse (the GIC,
+     *                                  the 8259A with the line level-triggered in its ELCR); an MSI IRQ given back
+     *                                  with {@link #freeMsi}; from outside the machine after it closed
      */
     public void pulse(int irq) {
         IrqDesc d = table.desc(irq);
@@ -303,9 +322,10 @@ public final class Irqs {
 
     /**
      * A device drives the line of {@code irq} high (asserted) or low: a level-triggered interrupt is pending while
-     * the line is high.
+     * the line is asserted. "High" is the device's asserted state whatever the wire's polarity (an x86 PCI line is
+     * active low: asserted drives it electrically low).
      *
-     * @throws IllegalArgumentException no such IRQ, or a line no device drives
+     * @throws IllegalArgumentException no such IRQ, or a line no device drives (an MSI has no line)
      * @throws IllegalStateException    from outside the machine after it closed
      */
     public void setLevel(int irq, boolean high) {
@@ -314,6 +334,58 @@ public final class Irqs {
             refuseIfClosed("setLevel(" + irq + ", true)");
         }
         d.chip().setLevel(d.data, high);
+    }
+
+    // ---------------------------------------------------------------------------------------------- MSI
+
+    /**
+     * Creates an MSI-backed IRQ for {@code device} (kernel: {@code pci_alloc_irq_vectors(dev, 1, 1, PCI_IRQ_MSI)}
+     * then {@code pci_irq_vector(dev, 0)}): the platform allocates a vector for it (on CPU 0, genirq's default
+     * affinity) and programs the device's message with it. The IRQ is then requested like any other line (edge only:
+     * an MSI is a message); the device sends its message with {@link #pulse}. Call it once per vector a device needs
+     * (MSI-X style: each IRQ has its own vector). Task context.
+     *
+     * @param device the device's name, for reports ("MSI 0 (nic0)")
+     * @return the new IRQ number
+     * @throws UnsupportedOperationException -ENOTSUPP: the platform has no MSI controller (ARM64_GICV3: the ITS is
+     *         not modelled)
+     * @throws IllegalStateException -ENOSPC: no vector free on CPU 0; from atomic context; after the machine closed
+     */
+    public int allocMsi(String device) {
+        Objects.requireNonNull(device, "device");
+        CpuContext.mightSleep("pci_alloc_irq_vectors");
+        cpus.lifecycle().checkOpen("pci_alloc_irq_vectors(" + device + ")");
+        GenIrq.MsiParent p = table.msiParent();
+        if (p == null) {
+            throw new UnsupportedOperationException("-ENOTSUPP: pci_alloc_irq_vectors(" + device + "): this machine's"
+                    + " interrupt controller has no MSI support (the GICv3 ITS is not modelled); MSIs exist on the"
+                    + " X86_APIC and X86_LEGACY_PIC platforms");
+        }
+        return p.alloc(device);
+    }
+
+    /**
+     * Gives back the vector of MSI IRQ {@code irq} (kernel: {@code pci_free_irq_vectors}). A late message the device
+     * still had in flight is swallowed once. The IRQ can no longer be requested until {@link #allocMsi} hands it out
+     * again. Task context.
+     *
+     * @throws IllegalArgumentException -EINVAL: {@code irq} is not an allocated MSI IRQ
+     * @throws IllegalStateException -EBUSY: the IRQ still has an action ({@link #free} it first); from atomic context
+     * @throws UnsupportedOperationException -ENOTSUPP: the platform has no MSI controller
+     */
+    public void freeMsi(int irq) {
+        CpuContext.mightSleep("pci_free_irq_vectors");
+        GenIrq.MsiParent p = table.msiParent();
+        if (p == null) {
+            throw new UnsupportedOperationException("-ENOTSUPP: pci_free_irq_vectors(" + irq + "): this machine's"
+                    + " interrupt controller has no MSI support");
+        }
+        IrqDesc d = table.desc(irq);
+        if (d.hasAction()) {
+            throw new IllegalStateException("-EBUSY: pci_free_irq_vectors(" + irq + "): the IRQ still has actions "
+                    + d.names() + "; free_irq them first");
+        }
+        p.free(irq);
     }
 
     private void refuseIfClosed(String what) {

@@ -28,6 +28,7 @@ final class IpiDispatch implements Ipis, GenIrq.ProcRows {
     private final int cpuCount;                               // I
     private final Handler[] handlers = new Handler[KINDS];    // I after boot
     private Sender sender;                                    // I after boot; null: a bare kernel
+    private boolean rowsByPlatform;                           // I after boot
     private final long[] counts;                              // O(each CPU its own slots)
 
     IpiDispatch(int cpuCount) {
@@ -74,9 +75,17 @@ final class IpiDispatch implements Ipis, GenIrq.ProcRows {
         return (long) LONGS.getOpaque(counts, cpu.id() * KINDS + ipi.ordinal());
     }
 
-    /** The IPI rows of /proc/interrupts (kernel: arm64's show_ipi_list). */
+    @Override
+    public void leaveProcRowsToPlatform() {
+        rowsByPlatform = true;
+    }
+
+    /** The IPI rows of /proc/interrupts (kernel: arm64's show_ipi_list), unless the platform shows its own. */
     @Override
     public void show(StringBuilder sb, int labelWidth) {
+        if (rowsByPlatform) {
+            return;
+        }
         for (Ipi ipi : Ipi.values()) {
             sb.append(String.format("%" + labelWidth + "s:", ipi.label()));
             for (int c = 0; c < cpuCount; c++) {

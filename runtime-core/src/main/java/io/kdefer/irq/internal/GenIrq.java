@@ -31,9 +31,10 @@ public interface GenIrq {
 
     /**
      * Creates IRQ {@code irq} for {@code hwirq} of {@code domain}, handled by {@code chip} (irq_domain_associate with a
-     * fixed number: the GIC's INTIDs and x86's legacy IRQs keep their numbers). Boot time only, before the CPUs
-     * start. The line starts with the default flow for its kind (fasteoi, or per-CPU-devid for a per-CPU line),
-     * disabled and masked.
+     * fixed number: the GIC's INTIDs and x86's legacy IRQs keep their numbers). At boot, before the CPUs start, or
+     * later for a line a driver allocates (an MSI), serialised by genirq. The line starts with the chip's flow for its
+     * trigger ({@link IrqChip#flowForType}), else the default for its kind (fasteoi, or per-CPU-devid for a per-CPU
+     * line), disabled and masked.
      *
      * @param hidden the runtime's own line (an IPI): not listed in /proc/interrupts (IRQ_HIDDEN); its counts show in
      *               the rows of whoever owns it
@@ -70,4 +71,43 @@ public interface GenIrq {
 
     /** Adds rows to /proc/interrupts after the lines' rows (IPIs, platform counters). Boot time. */
     void addProcRows(ProcRows rows);
+
+    /**
+     * The error count of /proc/interrupts (kernel: irq_err_count): interrupts that arrived with no descriptor or no
+     * action, plus the errors the platform noted ({@link #noteError}).
+     */
+    long errCount();
+
+    /** Counts a platform error interrupt in {@link #errCount()} (x86: an APIC error, a spurious 8259A interrupt). */
+    void noteError();
+
+    /**
+     * The platform prints the closing error rows itself (kernel: x86's arch_show_interrupts ends with ERR and MIS);
+     * genirq then leaves out its own "Err" row. Boot time.
+     */
+    void leaveErrRowToPlatform();
+
+    /**
+     * A platform's MSI parent domain (kernel: the x86 vector domain under the PCI-MSI domain): creates and removes
+     * MSI-backed IRQs for {@code Irqs.allocMsi} and {@code Irqs.freeMsi}.
+     */
+    interface MsiParent {
+        /**
+         * pci_alloc_irq_vectors(dev, 1, 1, PCI_IRQ_MSI) + pci_irq_vector(dev, 0): a new MSI-backed IRQ for
+         * {@code device}, with its vector allocated and the device's message programmed, masked at genirq.
+         *
+         * @throws IllegalStateException -ENOSPC: no vector or IRQ number left
+         */
+        int alloc(String device);
+
+        /**
+         * pci_free_irq_vectors: gives back the vector of MSI IRQ {@code irq}, which has no action (genirq checked).
+         *
+         * @throws IllegalArgumentException -EINVAL: {@code irq} is not an allocated MSI IRQ
+         */
+        void free(int irq);
+    }
+
+    /** The platform's MSI parent domain (boot time, once); none: {@code allocMsi} is refused. */
+    void setMsiParent(MsiParent parent);
 }

@@ -4,6 +4,7 @@
 package io.kdefer.irq.internal;
 
 import io.kdefer.cpu.Cpu;
+import io.kdefer.irq.FlowHandler;
 
 /**
  * An interrupt controller as genirq drives it (kernel: struct irq_chip). The flow handlers and line control of genirq
@@ -23,6 +24,9 @@ import io.kdefer.cpu.Cpu;
  *   irq_retrigger    retrigger           ISPENDR (hardware resend)
  *   irq_get_irqchip_state(ACTIVE)        isActive: ISACTIVER, for synchronize_irq
  * </pre>
+ * The x86 drivers (io.kdefer.irqchip's IoApicChip, MsiChip and I8259Chip) give their own table: there ack and eoi
+ * end the interrupt at the local APIC (or the 8259A), setAffinity moves the line's vector, and the flow follows the
+ * trigger ({@link #flowForType}).
  */
 public interface IrqChip {
     /** The chip's name as /proc/interrupts shows it ("GICv3", "IO-APIC", "XT-PIC", "PCI-MSI"). */
@@ -51,8 +55,33 @@ public interface IrqChip {
     /** The line's current trigger type ({@code IrqFlags.TRIGGER_RISING}, {@code TRIGGER_HIGH}, ...). No lock. */
     int type(IrqData d);
 
-    /** Routes the line to {@code cpu}. Takes effect at once; an instance active elsewhere finishes there. */
+    /**
+     * Routes the line to {@code cpu}. Takes effect at once; an instance active elsewhere finishes there. A chip that
+     * must wait for the line's next interrupt (x86: a level IO-APIC line whose remote IRR is set, or whose previous
+     * move has not completed; the kernel's pending move) records the move and completes it from its ack or eoi.
+     * Called for a user's {@code setAffinity} after {@link #checkAffinity}, and for every line leaving a CPU that goes
+     * offline (then it must not throw: a line that cannot move stays, and the chip says so in its documentation).
+     *
+     * @throws IllegalStateException -ENOSPC: no vector free on {@code cpu} (x86); the line stays where it was
+     */
     void setAffinity(IrqData d, Cpu cpu);
+
+    /**
+     * Whether a user may route the line to {@code cpu}: null, or the rule it breaks, for genirq's -EINVAL ("the 8259A
+     * delivers to CPU 0 only"). genirq asks before it changes anything. No lock. Default: any online CPU.
+     */
+    default String checkAffinity(IrqData d, Cpu cpu) {
+        return null;
+    }
+
+    /**
+     * Whether the line can take its first action now: null, or the reason request_irq fails (kernel: irq_activate
+     * failing; x86: an MSI IRQ whose vector was given back with {@code freeMsi}). genirq asks before it changes
+     * anything. No lock. Default: always.
+     */
+    default String checkRequest(IrqData d) {
+        return null;
+    }
 
     /** Makes the line pending again in hardware (a recorded edge replayed on enable); false if it cannot. */
     boolean retrigger(IrqData d, Cpu cpu);
@@ -71,6 +100,26 @@ public interface IrqChip {
      * and {@link #unmask} of a per-CPU line act on every CPU.
      */
     void disablePercpu(IrqData d, Cpu cpu);
+
+    /**
+     * The flow handler the chip wants for trigger {@code type} (kernel: a chip's irq_set_type switching the handler
+     * with irq_set_handler_locked; x86's IO-APIC registers handle_edge_irq or handle_fasteoi_irq by trigger), or null
+     * for genirq's default (fasteoi; per-CPU lines: percpu_devid). genirq asks when it creates the line and when a
+     * request changes the trigger. No lock.
+     */
+    default FlowHandler flowForType(IrqData d, int type) {
+        return null;
+    }
+
+    /**
+     * The chip-and-handler column of the line's /proc/interrupts row, or null for the default layout (chip name,
+     * hwirq, trigger). {@code flowName} is the kernel's name of the line's flow handler ("edge", "fasteoi",
+     * "level"). x86 chips answer as the kernel's x86 /proc/interrupts shows them: "IO-APIC-edge", "PCI-MSI-edge".
+     * No lock.
+     */
+    default String procName(IrqData d, String flowName) {
+        return null;
+    }
 
     /** How the line is triggered, for /proc/interrupts ("Level", "Edge"). No lock. */
     default String typeName(IrqData d) {

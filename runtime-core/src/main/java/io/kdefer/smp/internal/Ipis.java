@@ -47,4 +47,10 @@ public interface Ipis {
 
     /** IPIs of {@code ipi} taken on {@code cpu} (a racy snapshot). */
     long count(Cpu cpu, Ipi ipi);
+
+    /**
+     * The platform shows the IPI counts in its own /proc/interrupts rows (x86: RES, CAL, IWI among its system-vector
+     * rows, kernel arch_show_interrupts); smp then adds none (its rows are arm64's show_ipi_list). Boot time.
+     */
+    void leaveProcRowsToPlatform();
 }
