@@ -100,7 +100,7 @@ class MachineLifecycleTest {
             Machine m = threaded(2);
             AtomicInteger handled = new AtomicInteger();
             Runnable leaveFlag = () -> Thread.currentThread().interrupt();
-            m.irqs().request(40, (irq, dev) -> {
+            m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
                 handled.incrementAndGet();
                 Thread.currentThread().interrupt();           // a library that restores the flag does this
                 return IrqReturn.HANDLED;
@@ -123,7 +123,7 @@ class MachineLifecycleTest {
                 leaveFlag.run();
             });
             m.bindCurrentThread(0);
-            m.gic().pulse(40);
+            m.irqs().pulse(Machines.EDGE_LINE);
             w.queue();
             t.schedule();
             m.softirqs().raise(Softirq.NET_RX);
@@ -135,7 +135,7 @@ class MachineLifecycleTest {
             await(ran);
             awaitTrue(() -> handled.get() == 1, "the first interrupt was handled");
             // cpu/0 is alive and still serves every kind of work
-            m.gic().pulse(40);
+            m.irqs().pulse(Machines.EDGE_LINE);
             awaitTrue(() -> handled.get() == 2, "cpu/0 still takes interrupts");
             AtomicReference<String> on = new AtomicReference<>();
             m.smp().callFunctionSingle(0, () -> on.set(Thread.currentThread().getName()), true);
@@ -164,17 +164,17 @@ class MachineLifecycleTest {
         void anIrqThreadFunctionThatLeavesTheFlagSetDoesNotMakeItsThreadSpin() throws InterruptedException {
             Machine m = manual(1);
             CountDownLatch ran = new CountDownLatch(2);
-            m.irqs().requestThreaded(40, null, (irq, dev) -> {
+            m.irqs().requestThreaded(Machines.EDGE_LINE, null, (irq, dev) -> {
                 ran.countDown();
                 Thread.currentThread().interrupt();
                 return IrqReturn.HANDLED;
             }, IrqFlags.TRIGGER_RISING | IrqFlags.ONESHOT, "t", null);
-            Thread irqThread = threadsNamed("irq/40-t").iterator().next();
-            m.gic().pulse(40);
+            Thread irqThread = threadsNamed("irq/" + Machines.EDGE_LINE + "-t").iterator().next();
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.runUntilIdle();
             awaitTrue(() -> ran.getCount() == 1, "the thread function ran");
-            awaitTrue(() -> irqThread.getState() == Thread.State.WAITING, "irq/40-t sleeps again instead of spinning");
-            m.gic().pulse(40);
+            awaitTrue(() -> irqThread.getState() == Thread.State.WAITING, "the IRQ thread sleeps again instead of spinning");
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.runUntilIdle();
             await(ran);
             assertTrue(interruptsCleared(m) >= 1);
@@ -197,11 +197,11 @@ class MachineLifecycleTest {
         @Test
         void inManualModeTheSteppingThreadGetsItsFlagBackClear() {
             Machine m = manual(1);
-            m.irqs().request(40, (irq, dev) -> {
+            m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
                 Thread.currentThread().interrupt();
                 return IrqReturn.HANDLED;
             }, IrqFlags.TRIGGER_RISING, "dev", null);
-            m.gic().pulse(40);
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.runUntilIdle();
             assertFalse(Thread.currentThread().isInterrupted(), "the callback's flag does not leak to the caller");
             assertEquals(1, interruptsCleared(m));
@@ -393,10 +393,10 @@ class MachineLifecycleTest {
             assertThrows(IllegalStateException.class, () -> m.cpu(1).offline());
             assertThrows(IllegalStateException.class, () -> m.cpu(1).online());
             assertThrows(IllegalStateException.class,
-                    () -> m.irqs().request(40, (irq, dev) -> IrqReturn.HANDLED, 0, "late", null));
+                    () -> m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> IrqReturn.HANDLED, 0, "late", null));
             assertThrows(IllegalStateException.class, () -> m.irqs().requestThreaded(41, null,
                     (irq, dev) -> IrqReturn.HANDLED, IrqFlags.ONESHOT, "late", null));
-            assertThrows(IllegalStateException.class, () -> m.irqs().wakeThread(40, null));
+            assertThrows(IllegalStateException.class, () -> m.irqs().wakeThread(Machines.EDGE_LINE, null));
             assertThrows(IllegalStateException.class, m::runUntilIdle);
             assertThrows(IllegalStateException.class, () -> m.advance(Duration.ofMillis(1)));
             m.close();                                          // idempotent
@@ -489,7 +489,7 @@ class MachineLifecycleTest {
             Machine m = manual(1);
             AtomicReference<String> refused = new AtomicReference<>();
             CountDownLatch done = new CountDownLatch(1);
-            m.irqs().requestThreaded(40, null, (irq, dev) -> {
+            m.irqs().requestThreaded(Machines.EDGE_LINE, null, (irq, dev) -> {
                 try {
                     m.close();
                 } catch (IllegalStateException e) {
@@ -498,11 +498,11 @@ class MachineLifecycleTest {
                 done.countDown();
                 return IrqReturn.HANDLED;
             }, IrqFlags.TRIGGER_RISING | IrqFlags.ONESHOT, "closer", null);
-            m.gic().pulse(40);
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.runUntilIdle();
             await(done);
             assertNotNull(refused.get());
-            assertTrue(refused.get().contains("irq/40-closer"), refused.get());
+            assertTrue(refused.get().contains("irq/" + Machines.EDGE_LINE + "-closer"), refused.get());
             assertFalse(m.isClosed());
         }
     }
@@ -607,7 +607,7 @@ class MachineLifecycleTest {
             List<String> hardirqOn = new ArrayList<>();
             AtomicReference<Cpu> threadOn = new AtomicReference<>();
             CountDownLatch threadRan = new CountDownLatch(1);
-            m.irqs().requestThreaded(40, (irq, dev) -> {
+            m.irqs().requestThreaded(Machines.EDGE_LINE, (irq, dev) -> {
                 hardirqOn.add(String.valueOf(Cpu.current()));
                 return IrqReturn.WAKE_THREAD;
             }, (irq, dev) -> {
@@ -615,10 +615,10 @@ class MachineLifecycleTest {
                 threadRan.countDown();
                 return IrqReturn.HANDLED;
             }, IrqFlags.TRIGGER_RISING, "moved", null);
-            m.irqs().setAffinity(40, 1);
+            m.irqs().setAffinity(Machines.EDGE_LINE, 1);
             m.cpu(1).offline();
-            assertEquals(0, m.irqs().desc(40).affinity(), "fixup_irqs moved the line to a live CPU");
-            m.gic().pulse(40);
+            assertEquals(0, m.irqs().desc(Machines.EDGE_LINE).affinity(), "fixup_irqs moved the line to a live CPU");
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.runUntilIdle();
             await(threadRan);
             assertEquals(List.of("cpu/0"), hardirqOn);
@@ -698,11 +698,11 @@ class MachineLifecycleTest {
             Machine m = manual(1);
             AtomicInteger softirqs = new AtomicInteger();
             m.softirqs().open(Softirq.NET_RX, softirqs::incrementAndGet);
-            m.irqs().request(40, (irq, dev) -> {
+            m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
                 m.softirqs().raise(Softirq.NET_RX);          // the interrupt's bottom half, raised during the drain
                 return IrqReturn.HANDLED;
             }, IrqFlags.TRIGGER_RISING, "dev", null);
-            m.gic().pulse(40);
+            m.irqs().pulse(Machines.EDGE_LINE);
             m.close();
             assertEquals(1, softirqs.get());
         }

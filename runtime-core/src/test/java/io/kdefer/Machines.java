@@ -122,8 +122,24 @@ public final class Machines implements AfterEachCallback {
      * is applied after it and overrides it.
      */
     private static MachineConfig.Builder suiteDefaults() {
-        return MachineConfig.builder().cpus(2).mode(Mode.MANUAL);
+        return MachineConfig.builder().cpus(2).mode(Mode.MANUAL).platform(PLATFORM);
     }
+
+    /**
+     * The interrupt platform the suite runs on: {@code -Dkdefer.test.platform=X86_APIC} runs the platform-neutral
+     * suites (runtime-core's pom has an execution for it) on the x86 platform; the default is the GICv3.
+     */
+    public static final Platform PLATFORM =
+            Platform.valueOf(System.getProperty("kdefer.test.platform", Platform.ARM64_GICV3.name()));
+
+    /**
+     * A device line a platform-neutral test requests with {@code TRIGGER_RISING} and raises with
+     * {@code irqs().pulse}: SPI 40 on the GICv3, ISA IRQ 5 (IO-APIC pin 5, edge) on x86.
+     */
+    public static final int EDGE_LINE = PLATFORM == Platform.ARM64_GICV3 ? 40 : 5;
+
+    /** Tests that exercise one platform's hardware carry this tag; the other platform's run excludes it. */
+    public static final String GIC_ONLY = "gic";
 
     @Override
     public void afterEach(ExtensionContext context) {

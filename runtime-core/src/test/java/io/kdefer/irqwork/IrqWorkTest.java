@@ -34,6 +34,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -529,6 +530,7 @@ class IrqWorkTest {
             assertTrue(s.irqsDisabled);
         }
 
+        @Tag(Machines.GIC_ONLY)          // programs the GIC directly (a pseudo-NMI priority)
         @Test
         @DisplayName("queue() from a pseudo-NMI handler works; the item runs after the NMI, in hardirq context")
         void queueFromNmi() {
@@ -554,6 +556,7 @@ class IrqWorkTest {
             assertEquals(1, iwiCount(0));
         }
 
+        @Tag(Machines.GIC_ONLY)          // programs the GIC directly (a pseudo-NMI priority)
         @Test
         @DisplayName("a pseudo-NMI taken between two items of a batch can queue more; that item runs after the batch")
         void nmiBetweenItems() {
@@ -577,6 +580,7 @@ class IrqWorkTest {
             assertEquals(2, iwiCount(0), "C's push found the raised list empty (the batch was taken): a second IWI");
         }
 
+        @Tag(Machines.GIC_ONLY)          // programs the GIC directly (a pseudo-NMI priority)
         @Test
         @DisplayName("B-IW-4: queueOn a remote CPU from NMI context is refused; the item stays FREE")
         void queueOnRemoteFromNmiRefused() {
@@ -602,6 +606,7 @@ class IrqWorkTest {
             assertEquals(0, w.runs());
         }
 
+        @Tag(Machines.GIC_ONLY)          // programs the GIC directly (a pseudo-NMI priority)
         @Test
         @DisplayName("B-IW-4: queueOn the NMI's own CPU from NMI context is the local path and works")
         void queueOnSelfFromNmi() {

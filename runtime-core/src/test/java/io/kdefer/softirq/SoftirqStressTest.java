@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("stress")
 @Timeout(60)
 class SoftirqStressTest {
-    private static final int LINE = 40;
+    private static final int LINE = Machines.EDGE_LINE;
 
     @RegisterExtension
     final Machines machines = new Machines();
@@ -70,7 +70,7 @@ class SoftirqStressTest {
             handledAt.set(0);
             long t0 = System.nanoTime();
             pulsedAt.set(t0);
-            m.gic().pulse(LINE);
+            m.irqs().pulse(LINE);
             long deadline = t0 + TimeUnit.SECONDS.toNanos(5);
             while (handledAt.get() == 0 && System.nanoTime() < deadline) {
                 Thread.onSpinWait();

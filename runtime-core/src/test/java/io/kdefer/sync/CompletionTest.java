@@ -3,6 +3,7 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.Machines;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -139,7 +140,7 @@ class CompletionTest {
         c.complete();
         Duration d = Duration.ofSeconds(1);
         List<String> refused = new ArrayList<>();
-        m.irqs().request(40, (irq, dev) -> {
+        m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
             for (Waiter.Body b : List.<Waiter.Body>of(c::await, () -> c.await(d), c::awaitUninterruptible,
                     () -> c.awaitTimeout(d), c::awaitInterruptible, () -> c.awaitInterruptibleTimeout(d),
                     c::awaitKillable, () -> c.awaitKillableTimeout(d))) {
@@ -154,7 +155,7 @@ class CompletionTest {
             }
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
-        m.gic().pulse(40);
+        m.irqs().pulse(Machines.EDGE_LINE);
         m.cpu(0).runPending();
         List<String> names = List.of("await", "await", "awaitUninterruptible", "awaitTimeout", "awaitInterruptible",
                 "awaitInterruptibleTimeout", "awaitKillable", "awaitKillableTimeout");

@@ -3,6 +3,7 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.Machines;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -150,7 +151,7 @@ class MutexTest {
     void everyLockVariantRefusesHardirqContextEvenWhenFreeAndTryLockIsRefusedThere() {
         Machine mm = manual();
         List<String> refused = new ArrayList<>();
-        mm.irqs().request(40, (irq, dev) -> {
+        mm.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
             for (Waiter.Body b : List.<Waiter.Body>of(mx::lock, mx::lockInterruptible, mx::lockKillable,
                     mx::lockUninterruptible, mx::tryLock)) {
                 try {
@@ -164,7 +165,7 @@ class MutexTest {
             }
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
-        mm.gic().pulse(40);
+        mm.irqs().pulse(Machines.EDGE_LINE);
         mm.cpu(0).runPending();
         assertEquals(List.of("sleeping function called from hardirq context on cpu/0: Mutex.lock",
                 "sleeping function called from hardirq context on cpu/0: Mutex.lockInterruptible",

@@ -3,6 +3,7 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.Machines;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(10)
 class SpinLockTest {
-    private static final int LINE = 40;
+    private static final int LINE = Machines.EDGE_LINE;
 
     private Machine m;
 
@@ -84,7 +85,7 @@ class SpinLockTest {
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         m.softirqs().open(Softirq.NET_RX, () -> {
             l.lockIrq();
-            m.gic().pulse(LINE);
+            m.irqs().pulse(LINE);
             Cpu.checkpoint();
             order.add("held, checkpoint");
             l.unlockIrq();
@@ -142,7 +143,7 @@ class SpinLockTest {
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         try (LogCapture log = LogCapture.of("io.kdefer.sync")) {
-            m.gic().pulse(LINE);
+            m.irqs().pulse(LINE);
             m.cpu(0).runPending();
             assertEquals(1, log.count("spin_lock_irq(handler.lock) called with IRQs already disabled, in hardirq "
                     + "context on cpu/0"), log.messages().toString());

@@ -104,7 +104,7 @@ class SyncPrimitivesTest {
         Completion c = new Completion();
         WaitQueue q = new WaitQueue();
         Mutex mx = new Mutex();
-        mm.irqs().request(40, (irq, dev) -> {
+        mm.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
             for (Runnable r : List.<Runnable>of(
                     () -> call(c::await), () -> call(() -> q.waitEvent(() -> false)), () -> call(mx::lock),
                     () -> call(() -> Delay.msleep(1)))) {
@@ -116,7 +116,7 @@ class SyncPrimitivesTest {
             }
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
-        mm.gic().pulse(40);
+        mm.irqs().pulse(Machines.EDGE_LINE);
         mm.cpu(0).runPending();
         assertEquals(4, refused.size(), refused.toString());
         assertTrue(refused.get(0).startsWith("sleeping function called from hardirq context on cpu/0: Completion.await"),

@@ -3,6 +3,7 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.Machines;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
@@ -236,7 +237,7 @@ class WaitQueueTest {
         BooleanSupplier yes = () -> evaluated.incrementAndGet() > 0;
         Duration d = Duration.ofSeconds(1);
         List<String> refused = new ArrayList<>();
-        m.irqs().request(40, (irq, dev) -> {
+        m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
             List<Blocking> calls = List.of(() -> q.waitEvent(yes), () -> q.waitEventUninterruptible(yes),
                     () -> q.waitEventTimeout(yes, d), () -> q.waitEventInterruptible(yes),
                     () -> q.waitEventInterruptibleTimeout(yes, d), () -> q.waitEventKillable(yes),
@@ -253,7 +254,7 @@ class WaitQueueTest {
             }
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
-        m.gic().pulse(40);
+        m.irqs().pulse(Machines.EDGE_LINE);
         m.cpu(0).runPending();
         List<String> names = List.of("waitEvent", "waitEventUninterruptible", "waitEventTimeout",
                 "waitEventInterruptible", "waitEventInterruptibleTimeout", "waitEventKillable",

@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(20)
 class TaskletTest {
-    private static final int LINE = 40;
+    private static final int LINE = Machines.EDGE_LINE;
 
     @RegisterExtension
     final Machines machines = new Machines();
@@ -153,7 +153,7 @@ class TaskletTest {
         m.bindCurrentThread(0);
         a.schedule();                                  // from a task thread: the hand-over path
         b.schedule();
-        m.gic().pulse(LINE);
+        m.irqs().pulse(LINE);
         m.runUntilIdle();
         assertEquals(List.of("a", "b", "c", "d"), log, "B-TL-2: FIFO by the time of schedule()");
     }
@@ -380,7 +380,7 @@ class TaskletTest {
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         m.bindCurrentThread(0);
         t[0].schedule();
-        m.gic().pulse(LINE);
+        m.irqs().pulse(LINE);
         m.runUntilIdle();
         assertEquals(3, refused.size(), refused.toString());
         assertTrue(refused.get(0).contains("sleeping function called from hardirq context on cpu/0: tasklet_kill"),

@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class TimerListTest {
-    private static final int LINE = 40;
+    private static final int LINE = Machines.EDGE_LINE;
     private static final long MS = 1_000_000;
 
     @RegisterExtension
@@ -337,7 +337,7 @@ class TimerListTest {
         }, IrqFlags.TRIGGER_RISING, "dev", null);
         m.irqs().setAffinity(LINE, 1);
         m.softirqs().open(Softirq.NET_RX, () -> fromSoftirq.mod(Duration.ofMillis(3)));
-        m.gic().pulse(LINE);
+        m.irqs().pulse(LINE);
         m.softirqs().raiseOn(0, Softirq.NET_RX);
         m.runUntilIdle();
         assertEquals(1, core().armed(1));

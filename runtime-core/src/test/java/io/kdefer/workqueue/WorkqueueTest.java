@@ -564,7 +564,7 @@ class WorkqueueTest {
     void waitsRefuseAtomicContext() {
         List<String> refused = new ArrayList<>();
         Work w = new Work(() -> { });
-        m.irqs().request(40, (irq, dev) -> {
+        m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> {
             for (Runnable r : List.<Runnable>of(w::flush, w::cancelSync, wqs.system()::flush)) {
                 try {
                     r.run();
@@ -575,7 +575,7 @@ class WorkqueueTest {
             assertTrue(wqs.system().queue(w), "queueing is fine in hardirq context");
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "dev", null);
-        m.gic().pulse(40);
+        m.irqs().pulse(Machines.EDGE_LINE);
         m.cpu(0).runPending();
         assertEquals(3, refused.size(), refused.toString());
         assertTrue(refused.get(0).contains("hardirq context on cpu/0: Work.flush"), refused.get(0));
