@@ -394,7 +394,7 @@ class MachineLifecycleTest {
             assertThrows(IllegalStateException.class, () -> m.cpu(1).online());
             assertThrows(IllegalStateException.class,
                     () -> m.irqs().request(Machines.EDGE_LINE, (irq, dev) -> IrqReturn.HANDLED, 0, "late", null));
-            assertThrows(IllegalStateException.class, () -> m.irqs().requestThreaded(41, null,
+            assertThrows(IllegalStateException.class, () -> m.irqs().requestThreaded(Machines.EDGE_LINE + 1, null,
                     (irq, dev) -> IrqReturn.HANDLED, IrqFlags.ONESHOT, "late", null));
             assertThrows(IllegalStateException.class, () -> m.irqs().wakeThread(Machines.EDGE_LINE, null));
             assertThrows(IllegalStateException.class, m::runUntilIdle);

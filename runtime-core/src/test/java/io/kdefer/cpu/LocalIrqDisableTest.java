@@ -3,13 +3,12 @@
  */
 package io.kdefer.cpu;
 
+import io.kdefer.Machines;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,18 +27,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(10)
 class LocalIrqDisableTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private static final int LINE = 40;
 
     private Machine m;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
-    }
-
-    @AfterEach
-    void close() {
-        m.close();
+        m = machines.boot(b -> b.cpus(2));
     }
 
     @Test

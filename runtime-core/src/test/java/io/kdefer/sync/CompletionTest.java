@@ -3,10 +3,9 @@
  */
 package io.kdefer.sync;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machines;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class CompletionTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private static final Duration LONG = Duration.ofSeconds(30);
 
     private Machine m;
@@ -38,9 +40,6 @@ class CompletionTest {
     @AfterEach
     void close() {
         c.completeAll();
-        if (m != null) {
-            m.close();
-        }
     }
 
     @Test
@@ -136,7 +135,7 @@ class CompletionTest {
     /** might_sleep() first: refused in atomic context even when a completion is there to take, and none is taken. */
     @Test
     void everyVariantRefusesHardirqContextEvenWhenItWouldPass() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
         c.complete();
         Duration d = Duration.ofSeconds(1);
         List<String> refused = new ArrayList<>();

@@ -3,14 +3,12 @@
  */
 package io.kdefer.sync;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machines;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.workqueue.Work;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,18 +31,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class MutexTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private final Mutex mx = new Mutex();
 
-    @AfterEach
-    void close() {
-        if (m != null) {
-            m.close();
-        }
-    }
-
     private Machine manual() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
         return m;
     }
 

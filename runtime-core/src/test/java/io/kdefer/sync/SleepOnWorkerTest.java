@@ -3,9 +3,9 @@
  */
 package io.kdefer.sync;
 
+import io.kdefer.Machines;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.workqueue.Work;
 import io.kdefer.workqueue.Workqueue;
 import org.junit.jupiter.api.AfterEach;
@@ -35,6 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class SleepOnWorkerTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private static final Duration LONG = Duration.ofSeconds(30);
 
     /** Something a work item can block in, and the action that lets it go. */
@@ -141,7 +144,7 @@ class SleepOnWorkerTest {
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
     }
 
     @AfterEach
@@ -153,7 +156,6 @@ class SleepOnWorkerTest {
                 // the test opened it
             }
         }
-        m.close();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -3,17 +3,15 @@
  */
 package io.kdefer.sync;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machines;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import io.kdefer.softirq.Softirq;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,19 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(10)
 class SpinLockTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private static final int LINE = Machines.EDGE_LINE;
 
     private Machine m;
 
     @BeforeEach
     void boot() {
-        m = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
-    }
-
-    @AfterEach
-    void close() {
-        m.unbindCurrentThread();
-        m.close();
+        m = machines.boot(b -> b.cpus(2));
     }
 
     private static boolean irqsOff() {

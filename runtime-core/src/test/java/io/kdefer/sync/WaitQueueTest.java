@@ -3,10 +3,9 @@
  */
 package io.kdefer.sync;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.kdefer.Machines;
 import io.kdefer.Machine;
-import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(30)
 class WaitQueueTest {
+    @RegisterExtension
+    final Machines machines = new Machines();
+
     private Machine m;
     private final WaitQueue q = new WaitQueue();
     private final AtomicBoolean cond = new AtomicBoolean();
@@ -42,9 +44,6 @@ class WaitQueueTest {
     void close() {
         cond.set(true);
         q.wakeUpAll();
-        if (m != null) {
-            m.close();
-        }
     }
 
     private void makeTrue() {
@@ -232,7 +231,7 @@ class WaitQueueTest {
     /** might_sleep() first: refused in atomic context even when the condition is already true, unevaluated. */
     @Test
     void everyVariantRefusesHardirqContextEvenWithATrueCondition() {
-        m = Machine.boot(MachineConfig.builder().cpus(1).mode(Mode.MANUAL).build());
+        m = machines.boot(b -> b.cpus(1));
         AtomicInteger evaluated = new AtomicInteger();
         BooleanSupplier yes = () -> evaluated.incrementAndGet() > 0;
         Duration d = Duration.ofSeconds(1);
