@@ -5,11 +5,14 @@ package io.kdefer.examples;
 
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
+import io.kdefer.Platform;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The demo machine ({@code ./kdefer demo [seconds]}): boots a 2-CPU machine, attaches simulated devices that raise
+ * The demo machine ({@code ./kdefer demo [seconds] [--platform arm64|x86]}): boots a 2-CPU machine (the GICv3 platform,
+ * or x86 with its IO-APIC, local APICs and MSI: {@link DemoBoard} says where each device sits), attaches simulated devices that raise
  * interrupts from their own threads for a few seconds, then prints what each device saw and the machine's
  * {@code /proc/interrupts}, {@code /proc/softirqs} and workqueue ({@code wq_monitor}) tables. Workqueues appear as
  * the I2C sensor's stats aggregation (queued from its IRQ thread, coalesced while pending) and the network card's
@@ -19,15 +22,49 @@ public final class Demo {
     private Demo() {
     }
 
+    private static Platform platform(String name) {
+        switch (name) {
+            case "arm64":
+                return Platform.ARM64_GICV3;
+            case "x86":
+                return Platform.X86_APIC;
+            default:
+                throw new IllegalArgumentException("unknown platform " + name + ": arm64 (the GICv3) or x86 (IO-APIC,"
+                        + " local APICs, MSI)");
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-        List<DemoPart> parts = List.of(new ThermalSensor(), new SerialPorts(), new PerfSampler(), new NapiNic(),
-                new I2cSensor(), new FirmwareLoader());
+        double seconds = 3;
+        Platform platform = Platform.ARM64_GICV3;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals("--platform") && i + 1 < args.length) {
+                    platform = platform(args[++i]);
+                } else if (args[i].startsWith("--platform=")) {
+                    platform = platform(args[i].substring("--platform=".length()));
+                } else {
+                    seconds = Double.parseDouble(args[i]);
+                    if (!(seconds > 0 && seconds <= 3600)) {
+                        throw new IllegalArgumentException("seconds must be in (0, 3600]: " + args[i]);
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) { // NumberFormatException included
+            System.err.println("kdefer demo: " + e.getMessage() + "\nusage: ./kdefer demo [seconds] [--platform arm64|x86]");
+            System.exit(2);
+        }
         boolean ok = true;
-        try (Machine m = Machine.boot(MachineConfig.builder().cpus(2).build())) {
+        try (Machine m = Machine.boot(MachineConfig.builder().cpus(2).platform(platform).build())) {
+            DemoBoard board = DemoBoard.of(m);
+            List<DemoPart> parts = new ArrayList<>(List.of(new ThermalSensor(), new SerialPorts(), new NapiNic(),
+                    new I2cSensor(), new FirmwareLoader()));
+            if (board.perf >= 0) {
+                parts.add(2, new PerfSampler());
+            }
             System.out.printf("kdefer demo: %s, devices running for %.1f s%n%n", m, seconds);
             for (DemoPart p : parts) {
-                p.start(m);
+                p.start(m, board);
             }
             Thread.sleep((long) (seconds * 1000));
             for (DemoPart p : parts) {

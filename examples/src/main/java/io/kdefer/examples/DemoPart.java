@@ -7,8 +7,8 @@ import io.kdefer.Machine;
 
 /** One simulated device (or group of devices) of the demo machine. */
 interface DemoPart {
-    /** Requests its interrupts and starts its device threads. */
-    void start(Machine m);
+    /** Requests its interrupts (at the lines {@code board} gives it) and starts its device threads. */
+    void start(Machine m, DemoBoard board);
 
     /** Stops its device threads and waits until its last event was handled. */
     void stop(Machine m) throws InterruptedException;

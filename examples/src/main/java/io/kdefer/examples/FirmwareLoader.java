@@ -43,7 +43,7 @@ final class FirmwareLoader implements DemoPart {
     private DelayedWork load;
 
     @Override
-    public void start(Machine m) {
+    public void start(Machine m, DemoBoard board) {
         machine = m;
         wq = m.workqueues().allocOrdered("nic0_fw", WorkqueueFlags.MEM_RECLAIM);
         load = new DelayedWork(this::tryLoad);

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A sensor behind an I2C bus, the textbook case for a threaded IRQ: its level-triggered "data ready" line can only
+ * A sensor behind an I2C bus, the textbook case for a threaded line: its level-triggered "data ready" line can only
  * be cleared by reading the sensor over the bus, and a bus transfer sleeps (here: {@code parkNanos} for the
  * transfer time), which hardirq context may not do. So the handler is thread-only: no primary handler (the default
  * one wakes the thread), {@code ONESHOT} so the line stays masked until the thread has read the sensor and the
@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  * aggregated exactly once, and the runs equal the {@code queue()} calls that returned {@code true}.
  */
 final class I2cSensor implements DemoPart {
-    static final int IRQ = 45;
+    private int line;                     // set by start() from the board, before the device threads start
     private static final long TRANSFER_NANOS = TimeUnit.MICROSECONDS.toNanos(300);
 
     private final AtomicInteger dataReady = new AtomicInteger();   // the device's status register
@@ -42,9 +42,9 @@ final class I2cSensor implements DemoPart {
     private volatile long lastSample;
     private volatile String threadContext = "(never ran)";
     private final ConcurrentLinkedQueue<Integer> toAggregate = new ConcurrentLinkedQueue<>();
-    private volatile long handledSum;                              // the IRQ thread only
-    private volatile long queuedTrue;                              // the IRQ thread only
-    private volatile long coalesced;                               // the IRQ thread only
+    private volatile long handledSum;                              // the line thread only
+    private volatile long queuedTrue;                              // the line thread only
+    private volatile long coalesced;                               // the line thread only
     private volatile long aggregateRuns;                           // the work function only (non-reentrant)
     private volatile long aggregated;
     private volatile long aggregatedSum;
@@ -59,13 +59,15 @@ final class I2cSensor implements DemoPart {
     private Machine machine;
 
     @Override
-    public void start(Machine m) {
+    public void start(Machine m, DemoBoard board) {
+        line = board.i2c;
+
         machine = m;
         int cpu = Math.min(1, m.cpuCount() - 1);
-        m.irqs().setAffinity(IRQ, cpu);
+        m.irqs().setAffinity(line, cpu);
         statsWq = m.workqueues().alloc("sensor_stats", 0, 0);
         aggregate = new Work(this::aggregate);
-        m.irqs().requestThreaded(IRQ, null, (irq, dev) -> {
+        m.irqs().requestThreaded(line, null, (irq, dev) -> {
             if (dataReady.get() == 0) {
                 return IrqReturn.NONE;
             }
@@ -81,7 +83,7 @@ final class I2cSensor implements DemoPart {
             } else {
                 coalesced++;
             }
-            m.irqs().setLevel(IRQ, false);                          // the read clears "data ready": the line drops
+            m.irqs().setLevel(line, false);                          // the read clears "data ready": the line drops
             dataReady.set(0);
             handled.incrementAndGet();
             if (threadContext.startsWith("(")) {
@@ -98,7 +100,7 @@ final class I2cSensor implements DemoPart {
                     sample = value++;
                     dataReady.set(1);
                     raised.incrementAndGet();
-                    m.irqs().setLevel(IRQ, true);
+                    m.irqs().setLevel(line, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(1000));
             }
@@ -134,28 +136,28 @@ final class I2cSensor implements DemoPart {
         while (dataReady.get() != 0 && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        m.irqs().synchronize(IRQ);                              // the last thread run finished (MO-TI-4)
+        m.irqs().synchronize(line);                              // the last thread run finished (MO-TI-4)
         aggregate.flush();                                      // ... and the aggregation it queued (MO-WQ-5)
     }
 
     @Override
     public String report() {
         long n = Math.max(1, handled.get());
-        return String.format("i2c sensor        level SPI %d -> cpu/%d   readings %6d raised, %6d handled (last %d)"
+        return String.format("i2c sensor        level IRQ %d -> cpu/%d   readings %6d raised, %6d handled (last %d)"
                         + "%n                  threaded, ONESHOT: %s; slept %d us per reading on the bus;"
                         + " interrupts taken %d"
                         + "%n                  workqueue %s: %d readings aggregated (%s) in %d runs (last on %s);"
                         + " queue() %d true, %d coalesced (false: already pending), up to %d readings per run;"
                         + " min %d max %d",
-                IRQ, machine.irqs().desc(IRQ).affinity(), raised.get(), handled.get(), lastSample, threadContext,
-                TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(IRQ).count(),
+                line, machine.irqs().desc(line).affinity(), raised.get(), handled.get(), lastSample, threadContext,
+                TimeUnit.NANOSECONDS.toMicros(sleptInThread.get() / n), machine.irqs().desc(line).count(),
                 statsWq.name(), aggregated, aggregatedSum == handledSum ? "sum ok" : "sum WRONG", aggregateRuns,
                 workerName, queuedTrue, coalesced, largestBatch, min, max);
     }
 
     @Override
     public boolean ok() {
-        return raised.get() == handled.get() && machine.irqs().desc(IRQ).count() == handled.get()
+        return raised.get() == handled.get() && machine.irqs().desc(line).count() == handled.get()
                 && aggregated == handled.get() && aggregatedSum == handledSum && aggregateRuns == queuedTrue
                 && queuedTrue + coalesced == handled.get();
     }

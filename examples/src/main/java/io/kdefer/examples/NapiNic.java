@@ -23,8 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * up/down changes arrive on a second line whose handler defers the work to a HI tasklet.
  */
 final class NapiNic implements DemoPart {
-    static final int RX_IRQ = 43;
-    static final int LINK_IRQ = 44;
+    private int rxLine;                   // set by start() from the board, before the device threads start
+    private int linkLine;                   // set by start() from the board, before the device threads start
     static final int BUDGET = 64;                      // NAPI_POLL_WEIGHT
     private static final int RING = 1024;
 
@@ -54,7 +54,10 @@ final class NapiNic implements DemoPart {
     private int cpu;
 
     @Override
-    public void start(Machine m) {
+    public void start(Machine m, DemoBoard board) {
+        rxLine = board.nicRx;
+        linkLine = board.nicLink;
+
         machine = m;
         cpu = 0;
         linkTask = new Tasklet(m, () -> {                      // HI tasklet: the link change, outside the hardirq
@@ -65,18 +68,18 @@ final class NapiNic implements DemoPart {
             linkChangePending.set(false);                      // ack: the device may report the next change
         });
         m.softirqs().open(Softirq.NET_RX, this::poll);
-        m.irqs().request(RX_IRQ, (irq, dev) -> {
+        m.irqs().request(rxLine, (irq, dev) -> {
             rxInterrupts.incrementAndGet();
             rxIrqEnabled = false;                              // mask RX interrupts in the device (napi_schedule)
             m.softirqs().raise(Softirq.NET_RX);
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "nic0-rx", this);
-        m.irqs().request(LINK_IRQ, (irq, dev) -> {
+        m.irqs().request(linkLine, (irq, dev) -> {
             linkTask.scheduleHi();
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "nic0-link", this);
-        m.irqs().setAffinity(RX_IRQ, cpu);
-        m.irqs().setAffinity(LINK_IRQ, cpu);
+        m.irqs().setAffinity(rxLine, cpu);
+        m.irqs().setAffinity(linkLine, cpu);
         running = true;
         device = new Thread(this::deviceLoop, "dev-nic0");
         device.start();
@@ -113,7 +116,7 @@ final class NapiNic implements DemoPart {
             if (System.nanoTime() > nextLinkFlap && linkChangePending.compareAndSet(false, true)) {
                 linkUp = !linkUp;
                 linkEvents.incrementAndGet();
-                machine.irqs().pulse(LINK_IRQ);
+                machine.irqs().pulse(linkLine);
                 nextLinkFlap = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(linkUp ? 250 : 50);
             }
             if (linkUp) {
@@ -132,7 +135,7 @@ final class NapiNic implements DemoPart {
                     head.incrementAndGet();                    // publish the packet, then check the register
                     sent.incrementAndGet();
                     if (rxIrqEnabled) {
-                        machine.irqs().pulse(RX_IRQ);
+                        machine.irqs().pulse(rxLine);
                     }
                 }
             }
@@ -152,10 +155,10 @@ final class NapiNic implements DemoPart {
 
     @Override
     public String report() {
-        return String.format("NAPI network card edge SPI %d -> cpu/%d   packets %6d sent, %6d received (checksum %s); "
+        return String.format("NAPI network card edge IRQ %d -> cpu/%d   packets %6d sent, %6d received (checksum %s); "
                         + "%d RX interrupts, %d NET_RX polls (%d used the whole %d-packet budget), ring full %d times; "
                         + "link changes %d raised, %d handled by a HI tasklet (%d down)",
-                RX_IRQ, cpu, sent.get(), received, checksum == expectedChecksum ? "ok" : "WRONG", rxInterrupts.get(),
+                rxLine, cpu, sent.get(), received, checksum == expectedChecksum ? "ok" : "WRONG", rxInterrupts.get(),
                 polls, budgetExhausted, BUDGET, ringFull, linkEvents.get(), linkHandled, linkDownSeen);
     }
 

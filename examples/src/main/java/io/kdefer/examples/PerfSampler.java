@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * with an asynchronous cross-CPU call.
  */
 final class PerfSampler implements DemoPart {
-    static final int IRQ = 42;
+    private int line;                     // set by start() from the board, before the device threads start
     private static final int RING = 1024;
 
     private final long[] ring = new long[RING];    // written by the NMI, drained by the irq_work, same CPU
@@ -40,7 +40,9 @@ final class PerfSampler implements DemoPart {
     private int cpu;
 
     @Override
-    public void start(Machine m) {
+    public void start(Machine m, DemoBoard board) {
+        line = board.perf;
+
         cpu = m.cpuCount() - 1;
         flush = new IrqWork(m, () -> {
             long n = 0;
@@ -55,14 +57,14 @@ final class PerfSampler implements DemoPart {
                 m.smp().callFunctionSingle(0, () -> summaries = total, false);
             }
         });
-        m.irqs().requestNmi(IRQ, (irq, dev) -> {
+        m.irqs().requestNmi(line, (irq, dev) -> {
             if (Cpu.current().context().inNmi()) {
                 inNmi++;
             }
             if (overflowFlag.getAndSet(0) == 0) {
                 return IrqReturn.NONE;
             }
-            m.irqs().setLevel(IRQ, false);              // clearing the overflow flag drops the line
+            m.irqs().setLevel(line, false);              // clearing the overflow flag drops the line
             ring[(int) (head % RING)] = System.nanoTime();
             head++;
             samples++;
@@ -71,13 +73,13 @@ final class PerfSampler implements DemoPart {
             }
             return IrqReturn.HANDLED;
         }, "perf-sampler", this);
-        m.irqs().setAffinity(IRQ, cpu);
+        m.irqs().setAffinity(line, cpu);
         running = true;
         pmu = new Thread(() -> {
             while (running) {
                 if (overflowFlag.compareAndSet(0, 1)) {
                     overflows.incrementAndGet();
-                    m.irqs().setLevel(IRQ, true);
+                    m.irqs().setLevel(line, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
@@ -97,9 +99,9 @@ final class PerfSampler implements DemoPart {
 
     @Override
     public String report() {
-        return String.format("perf sampler      NMI SPI %d -> cpu/%d   overflows %6d, samples %6d (all in NMI context: "
+        return String.format("perf sampler      NMI IRQ %d -> cpu/%d   overflows %6d, samples %6d (all in NMI context: "
                         + "%s), flushed %d by %d irq_work runs (%d queue() calls coalesced), %d summaries to cpu/0",
-                IRQ, cpu, overflows.get(), samples, inNmi == samples, flushed, flushes, coalesced, summaries);
+                line, cpu, overflows.get(), samples, inNmi == samples, flushed, flushes, coalesced, summaries);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * into one interrupt, so a handler drains everything its device has received.
  */
 final class SerialPorts implements DemoPart {
-    static final int IRQ = 41;
+    private int line;                     // set by start() from the board, before the device threads start
 
     static final class Uart {
         final String name;
@@ -37,10 +37,12 @@ final class SerialPorts implements DemoPart {
     private volatile boolean running;
 
     @Override
-    public void start(Machine m) {
+    public void start(Machine m, DemoBoard board) {
+        line = board.serial;
+
         int cpu = Math.min(1, m.cpuCount() - 1);
         for (Uart u : uarts) {
-            m.irqs().request(IRQ, (irq, dev) -> {
+            m.irqs().request(line, (irq, dev) -> {
                 long n = u.rxFifo.getAndSet(0);
                 if (n == 0) {
                     u.notMine++;
@@ -51,7 +53,7 @@ final class SerialPorts implements DemoPart {
                 return IrqReturn.HANDLED;
             }, IrqFlags.SHARED | IrqFlags.TRIGGER_RISING, u.name, u);
         }
-        m.irqs().setAffinity(IRQ, cpu);
+        m.irqs().setAffinity(line, cpu);
         running = true;
         for (int i = 0; i < 2; i++) {
             Uart u = uarts[i];
@@ -61,7 +63,7 @@ final class SerialPorts implements DemoPart {
                     int burst = 1 + (int) (System.nanoTime() & 7);
                     u.sent.addAndGet(burst);
                     u.rxFifo.addAndGet(burst);
-                    m.irqs().pulse(IRQ);
+                    m.irqs().pulse(line);
                     LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(period));
                 }
             }, "dev-" + u.name);
@@ -88,8 +90,8 @@ final class SerialPorts implements DemoPart {
             if (sb.length() > 0) {
                 sb.append('\n');
             }
-            sb.append(String.format("%-8s          edge SPI %d (shared)  bytes %6d sent, %6d received in %d interrupts"
-                    + " (%d not mine)", u.name, IRQ, u.sent.get(), u.received.get(), u.interrupts, u.notMine));
+            sb.append(String.format("%-8s          edge IRQ %d (shared)  bytes %6d sent, %6d received in %d interrupts"
+                    + " (%d not mine)", u.name, line, u.sent.get(), u.received.get(), u.interrupts, u.notMine));
         }
         return sb.toString();
     }

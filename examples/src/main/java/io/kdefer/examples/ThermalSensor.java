@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * register and drops it when the driver reads the register (read-to-clear), as real level devices do.
  */
 final class ThermalSensor implements DemoPart {
-    static final int IRQ = 40;
+    private int line;                     // set by start() from the board, before the device threads start
 
     private final AtomicInteger status = new AtomicInteger();     // 1 = reading waiting (the device register)
     private volatile int reading;
@@ -28,13 +28,15 @@ final class ThermalSensor implements DemoPart {
     private Thread device;
 
     @Override
-    public void start(Machine m) {
-        m.irqs().request(IRQ, (irq, dev) -> {
+    public void start(Machine m, DemoBoard board) {
+        line = board.thermal;
+
+        m.irqs().request(line, (irq, dev) -> {
             if (status.get() == 0) {
                 return IrqReturn.NONE;              // not us: the line was not raised by this device
             }
             lastReading = reading;
-            m.irqs().setLevel(IRQ, false);              // read-to-clear: the device drops its line,
+            m.irqs().setLevel(line, false);              // read-to-clear: the device drops its line,
             status.set(0);                          // then the register is free for the next reading
             handled.incrementAndGet();
             return IrqReturn.HANDLED;
@@ -47,7 +49,7 @@ final class ThermalSensor implements DemoPart {
                     reading = t++;
                     status.set(1);
                     raised.incrementAndGet();
-                    m.irqs().setLevel(IRQ, true);
+                    m.irqs().setLevel(line, true);
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(1500));
             }
@@ -67,8 +69,8 @@ final class ThermalSensor implements DemoPart {
 
     @Override
     public String report() {
-        return String.format("thermal sensor    level SPI %d -> cpu/0   readings %6d raised, %6d handled (last %d)",
-                IRQ, raised.get(), handled.get(), lastReading);
+        return String.format("thermal sensor    level IRQ %d -> cpu/0   readings %6d raised, %6d handled (last %d)",
+                line, raised.get(), handled.get(), lastReading);
     }
 
     @Override

@@ -316,7 +316,9 @@ public final class Irqs {
      */
     public void pulse(int irq) {
         IrqDesc d = table.desc(irq);
-        refuseIfClosed("pulse(" + irq + ")");
+        if (cpus.refusesNewWork()) {                                  // no message built on the hot path
+            throw cpus.lifecycle().closedException("pulse(" + irq + ")");
+        }
         d.chip().pulse(d.data);
     }
 
@@ -330,8 +332,8 @@ public final class Irqs {
      */
     public void setLevel(int irq, boolean high) {
         IrqDesc d = table.desc(irq);
-        if (high) {
-            refuseIfClosed("setLevel(" + irq + ", true)");
+        if (high && cpus.refusesNewWork()) {
+            throw cpus.lifecycle().closedException("setLevel(" + irq + ", true)");
         }
         d.chip().setLevel(d.data, high);
     }
@@ -386,11 +388,5 @@ public final class Irqs {
                     + d.names() + "; free_irq them first");
         }
         p.free(irq);
-    }
-
-    private void refuseIfClosed(String what) {
-        if (cpus.refusesNewWork()) {
-            throw cpus.lifecycle().closedException(what);
-        }
     }
 }
