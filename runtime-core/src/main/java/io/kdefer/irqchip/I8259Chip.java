@@ -146,21 +146,6 @@ final class I8259Chip implements IrqChip {
     }
 
     @Override
-    public boolean setupNmi(IrqData d) {
-        return false;
-    }
-
-    @Override
-    public void teardownNmi(IrqData d) {
-        // Never an NMI.
-    }
-
-    @Override
-    public void disablePercpu(IrqData d, Cpu cpu) {
-        // XT-PIC lines are not per-CPU lines: genirq never calls this for them.
-    }
-
-    @Override
     public String describeHwirq(IrqData d) {
         int irq = X86Line.of(d).hw;
         return "XT-PIC IRQ " + irq + " (" + (irq < 8 ? "master" : "slave") + " IR" + (irq & 7) + ")";

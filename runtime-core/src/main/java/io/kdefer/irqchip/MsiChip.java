@@ -122,21 +122,6 @@ final class MsiChip implements IrqChip {
     }
 
     @Override
-    public boolean setupNmi(IrqData d) {
-        return false;
-    }
-
-    @Override
-    public void teardownNmi(IrqData d) {
-        // Never an NMI.
-    }
-
-    @Override
-    public void disablePercpu(IrqData d, Cpu cpu) {
-        // MSI lines are not per-CPU lines: genirq never calls this for them.
-    }
-
-    @Override
     public String describeHwirq(IrqData d) {
         X86Line line = X86Line.of(d);
         synchronized (line) {

@@ -90,19 +90,6 @@ final class LineOnlyChip implements IrqChip {
     }
 
     @Override
-    public boolean setupNmi(IrqData d) {
-        return false;
-    }
-
-    @Override
-    public void teardownNmi(IrqData d) {
-    }
-
-    @Override
-    public void disablePercpu(IrqData d, Cpu cpu) {
-    }
-
-    @Override
     public void pulse(IrqData d) {
         throw new UnsupportedOperationException("no hardware");
     }

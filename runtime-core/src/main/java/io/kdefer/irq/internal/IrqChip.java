@@ -89,17 +89,25 @@ public interface IrqChip {
     /** Whether an instance of the line is still active in the controller (synchronize_irq's last look). */
     boolean isActive(IrqData d);
 
-    /** Configures the line as an NMI (pseudo-NMI priority on the GIC); false if the controller cannot. */
-    boolean setupNmi(IrqData d);
+    /**
+     * Configures the line as an NMI (pseudo-NMI priority on the GIC); false if the controller cannot. Optional, as
+     * the kernel's irq_nmi_setup is: default false (a controller without NMI lines; request_nmi then fails).
+     */
+    default boolean setupNmi(IrqData d) {
+        return false;
+    }
 
-    /** Undoes {@link #setupNmi}: the line's priority is a regular IRQ's again. */
-    void teardownNmi(IrqData d);
+    /** Undoes {@link #setupNmi}: the line's priority is a regular IRQ's again. Default: nothing to undo. */
+    default void teardownNmi(IrqData d) {
+    }
 
     /**
      * Disables a per-CPU line on one CPU only (the per-CPU interrupt nobody requested, B-FLOW-11). {@link #mask}
-     * and {@link #unmask} of a per-CPU line act on every CPU.
+     * and {@link #unmask} of a per-CPU line act on every CPU. Default: nothing (a controller without per-CPU lines;
+     * genirq calls this for per-CPU lines only).
      */
-    void disablePercpu(IrqData d, Cpu cpu);
+    default void disablePercpu(IrqData d, Cpu cpu) {
+    }
 
     /**
      * The flow handler the chip wants for trigger {@code type} (kernel: a chip's irq_set_type switching the handler
