@@ -39,8 +39,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * ({@code Cpu.runPending}: acknowledge, EOIR, genirq's fasteoi flow, the handler, DIR) and the caller is an
  * application thread calling the public {@code disable}. MANUAL mode leaves out synchronize's second question, whether
  * the GIC still has the SPI active (a MANUAL CPU finishes an interrupt within one step): INPROGRESS alone has to
- * hold the caller, which makes this the sharper probe of it. The handler spins briefly before its store, so a caller
- * that does not wait reads the old value.
+ * hold the caller, which makes this the sharper probe of it. The handler spins a little (100 onSpinWait) before its
+ * store, as a handler doing some work would, so a caller that does not wait reads the old value.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t Irqs_01}.
  * <pre>
@@ -68,7 +68,9 @@ public class Irqs_01_DisableWaitsForHandler {
     public Irqs_01_DisableWaitsForHandler() {
         irqs.request(LINE, (irq, dev) -> {
             runs++;
-            Thread.onSpinWait();            // widen the window a caller that does not wait would hit
+            for (int i = 0; i < 100; i++) {
+                Thread.onSpinWait();        // a handler that does some work: the window a caller that does not wait hits
+            }
             x = 1;
             return IrqReturn.HANDLED;
         }, IrqFlags.TRIGGER_RISING, "jcstress", null);

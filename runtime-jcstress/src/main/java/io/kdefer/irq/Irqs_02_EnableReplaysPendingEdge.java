@@ -5,6 +5,8 @@ package io.kdefer.irq;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.gic.CpuInterface;
+import io.kdefer.gic.Gic;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irqchip.GicV3;
 import io.kdefer.jcstress.Bare;
@@ -31,16 +33,18 @@ import org.openjdk.jcstress.infra.results.III_Result;
  *
  * <pre>
  *   (edge SPI 40 requested on cpu/0, then disabled without waiting: lazily, still unmasked at the GIC)
- *   device: x = 1; irqs.pulse(40); irqs.enable(40)
- *   CPU 0:  take what is signalled (fasteoi flow: disabled -&gt; PENDING, mask, EOI; enabled -&gt; handler r = x);
- *           r0 = runs so far
+ *   device: x = 1; irqs.pulse(40); irqs.enable(40); done = true
+ *   CPU 0:  wait until signalled (or done); take it (fasteoi flow: disabled -&gt; PENDING, mask, EOI; enabled -&gt;
+ *           handler r = x); r0 = runs so far
  *   arbiter: step cpu/0 again (a replayed or still pending edge runs now); r1 = runs; r2 = x as the run saw it
  *   Forbids: r1 == 0 (the edge was lost); r2 == 0 (a run missed the device's store); r1 == 2 (one edge ran twice,
  *            B-FLOW-8: a recorded edge is replayed once)
  * </pre>
  * The real path on a bare kernel with the GICv3 platform and MANUAL CPUs: the device actor drives the line and then
  * enables it through the public API, so the record of the edge on the CPU actor's thread races the enable; the
- * handler's read of x on the CPU actor's thread covers the producer-to-handler half of the claim.
+ * handler's read of x on the CPU actor's thread covers the producer-to-handler half of the claim. The CPU takes the
+ * interrupt as soon as its GIC interface signals one, as a real CPU does, so its flow meets the enable as early as
+ * the hardware allows.
  *
  * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t Irqs_02}.
  * <pre>
@@ -64,6 +68,8 @@ public class Irqs_02_EnableReplaysPendingEdge {
     final Kernel kernel = Bare.kernel(1, true, Cpu.class, Softirqs.class, Irqs.class, Smp.class, GicV3.class);
     final Irqs irqs = kernel.get(Irqs.class);
     final Cpu cpu = kernel.get(Cpus.class).cpu(0);
+    final CpuInterface pe = kernel.get(Gic.class).cpuInterface(0);
+    volatile boolean done;
     int x;          // plain on purpose
     int runs;       // written by the handler (CPU actor or arbiter thread, never both at once)
     int seen = -1;
@@ -82,10 +88,14 @@ public class Irqs_02_EnableReplaysPendingEdge {
         x = 1;
         irqs.pulse(LINE);
         irqs.enable(LINE);
+        done = true;
     }
 
     @Actor
     public void cpu(III_Result r) {
+        while (!pe.mayBeSignalled() && !done) {
+            Thread.onSpinWait();
+        }
         cpu.runPending();
         r.r1 = runs;
     }
