@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The mutant catalogue: ./kdefer mutants [--mode MODE] [--keep] [--list] [NAME...]
+# The mutant catalogue: ./kdefer mutants [--mode MODE] [--keep] [--list | --table] [NAME...]
 #
 # Each *.patch here weakens the implementation of one MO- claim of docs/kernel-spec.md the way the claim forbids
 # (a give-up CAS instead of an unconditional RMW, a release where a fence is needed, a bit cleared before instead of
@@ -12,6 +12,7 @@
 #   4. runs the mutant's test (-m quick unless --mode says otherwise) on $JAVA_HOME's java (or java on PATH),
 #   5. reports: caught (forbidden or unknown outcomes observed, N samples), not caught, or error, and the wall time.
 # One line per mutant goes to stdout and to runtime-jcstress/target/mutants/results-<java version>-<mode>.tsv.
+# --table prints the README's matrix (markdown) from those files: the latest result of each mutant per Java version.
 # Not part of CI: about a minute per mutant in quick mode, more on a loaded machine.
 # Environment: MVN (default mvn), MVN_ARGS (default -o: offline, from ~/.m2), JAVA_HOME.
 set -euo pipefail
@@ -21,13 +22,15 @@ root=$(cd "$here/../.." && pwd)
 mode=quick
 keep=false
 list=false
+table=false
 names=()
 while (($#)); do
     case $1 in
         --mode) mode=$2; shift 2 ;;
         --keep) keep=true; shift ;;
         --list) list=true; shift ;;
-        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --table) table=true; shift ;;
+        -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) names+=("$1"); shift ;;
     esac
 done
@@ -41,8 +44,12 @@ cache=$out/jars
 mkdir -p "$cache"
 tsv=$out/results-$jdk-$mode.tsv
 
-field() {   # field NAME PATCH: the value of "# NAME: value" in the patch header
-    sed -n "s/^# $1: *//p" "$2" | head -n 1
+field() {   # field NAME PATCH: the value of "# NAME: value" in the patch header, continuation lines joined
+    awk -v name="$1" '
+        /^# [A-Z][a-z]*: / { on = (substr($0, 3, length(name) + 1) == name ":") }
+        /^#$/ || !/^#/ { on = 0 }
+        on { line = $0; sub(/^# /, "", line); if (!started) sub(/^[A-Za-z]*: */, "", line); out = out (started ? " " : "") line; started = 1 }
+        END { print out }' "$2"
 }
 
 patches=()
@@ -62,6 +69,42 @@ done
 if ((${#patches[@]} == 0)); then
     echo "mutants: no patch matches: ${names[*]}" >&2
     exit 2
+fi
+
+if $table; then
+    files=("$out"/results-*-"$mode".tsv)
+    if [[ ! -f ${files[0]} ]]; then
+        echo "mutants: no results for -m $mode in ${out#"$root"/}" >&2
+        exit 2
+    fi
+    jdks=()
+    for f in "${files[@]}"; do
+        v=${f##*/results-}
+        jdks+=("${v%-"$mode".tsv}")
+    done
+    printf '| claim | mutant | test |'
+    printf ' JDK %s |' "${jdks[@]}"
+    printf ' why not caught |\n|---|---|---|'
+    printf -- '---|%.0s' "${jdks[@]}"
+    printf -- '---|\n'
+    ordered=()
+    for prefix in GIC FLOW TI CSD IW SIRQ TL WQ; do          # the spec's order
+        for p in "${patches[@]}"; do
+            if [[ $(basename "$p") == MO-$prefix-* ]]; then
+                ordered+=("$p")
+            fi
+        done
+    done
+    for p in "${ordered[@]}"; do
+        n=$(basename "$p" .patch)
+        printf '| %s | `%s` | `%s` |' "$(field Claim "$p")" "$n" "$(field Test "$p")"
+        for f in "${files[@]}"; do
+            r=$(awk -F '\t' -v n="$n" '$1 == n { v = $4; c = $5 } END { if (v == "caught") print "caught (" c ")"; else print v }' "$f")
+            printf ' %s |' "${r:-not run}"
+        done
+        printf ' %s |\n' "$(field Why "$p")"
+    done
+    exit 0
 fi
 
 if $list; then
