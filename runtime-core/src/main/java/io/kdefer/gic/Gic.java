@@ -45,9 +45,14 @@ import java.util.function.IntSupplier;
  * <pre>
  *   sender: x = 1; gic.sendSgi(s, b)        PE b: acknowledge() == s; handler reads x
  *   Forbids: the handler reading x == 0     (Gic_01_SgiPublishes, MO-GIC-1)
+ *   PE a: handler stores x; DIR(i)          PE b: acknowledge() == i (the next delivery of INTID i); reads x
+ *   Forbids: PE b reading x == 0            (Gic_02_DeactivatePublishes, MO-GIC-2)
  * </pre>
  * SGI generation is a volatile read-modify-write of the target's pending word and acknowledge reads it; the
- * line operations on SPIs publish through the distributor lock.
+ * line operations on SPIs publish through the distributor lock. An active INTID is signalled nowhere until it is
+ * deactivated (J-GIC-2), and an SPI's deactivation and its next acknowledge both take the distributor lock, so the
+ * next handler of an SPI, on any PE, sees what the previous one stored before its DIR (MO-GIC-2); the next handler of
+ * a banked SGI or PPI runs on the same PE, after it.
  *
  * <h2>Reset state</h2>
  * A new Gic is in the state Linux's driver leaves it after probe, not the architectural reset state: every

@@ -24,7 +24,8 @@ import java.lang.invoke.VarHandle;
  *   producer: n.item fields written; push(n)        consumer: p = popAll(); read p.item fields
  *   Forbids: the consumer reading a field value older than the one written before push
  *   (the push CAS is a volatile write, popAll's getAndSet a volatile read of the same head)
- *   proved by LList_01_PushPublishes (runtime-jcstress)
+ *   proved by LList_01_PushPublishes (runtime-jcstress; MO-IW-5: the lists of irq_work, the call-single queues and
+ *   the tasklets' hand-over lists are LLists)
  * </pre>
  */
 public final class LList<T> {

@@ -93,6 +93,18 @@ import java.util.Objects;
  *       GIC's SGIs and PPIs) refuse disable/enable, as the kernel's disable_irq refuses per-CPU-devid
  *       descriptors.</li>
  * </ul>
+ *
+ * <h2>Memory ordering</h2>
+ * <pre>
+ *   CPU a: handler of line L: x = 1           caller: irqs.disable(L); r = x
+ *   Forbids: r == 0 for a handler run that started before disable (the flow sets INPROGRESS under the descriptor
+ *            lock, disable sets DISABLED under it and waits for INPROGRESS clear)
+ *                                                       (MO-FLOW-1, Irqs_01_DisableWaitsForHandler)
+ *   (L disabled) device: x = 1; edge on L; irqs.enable(L)      CPU: the flow records the edge (PENDING) or runs it
+ *   Forbids: the edge lost (neither run nor replayed after enable); a run that reads x == 0
+ *                                                       (MO-FLOW-2, Irqs_02_EnableReplaysPendingEdge)
+ * </pre>
+ * Thread functions: MO-TI-1..4 in {@code IrqThread}.
  */
 public final class Irqs {
     /** Kernel defaults (K-SPUR): interrupts per spurious-detection window. */

@@ -63,6 +63,9 @@ import java.util.function.ToLongFunction;
  *            (pool lock hand-off)                             (MO-WQ-7, Workqueue_07_QueueFlushSeesAll)
  *   oq.queue(w1); oq.queue(w2) on an ordered queue; w1 writes a, w2 reads a
  *   Forbids: w2 starts before w1 returned, or reads the old a  (MO-WQ-4, Workqueue_04_OrderedRunsInOrder)
+ *   A active (max_active reached); wq.queue(B) waits inactive     A completes: releases its slot
+ *   Forbids: B left waiting with the slot free (lost activation)  (MO-WQ-9, Workqueue_09_NoLostActivation)
+ *            (both decide under the pool lock: the queuer sees the slot free, or the releaser sees B waiting)
  * </pre>
  */
 public final class Workqueue {

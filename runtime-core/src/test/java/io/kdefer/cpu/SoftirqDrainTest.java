@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -308,6 +309,93 @@ class SoftirqDrainTest {
         assertEquals(1, runsIn(phaseOfRun, 2));
         assertEquals(2, s.deferrals(0));
         assertThrows(IllegalArgumentException.class, () -> MachineConfig.builder().softirqMaxRestart(0));
+    }
+
+    // ------------------------------------------------------------------------------------ B-SIRQ-6 time budget
+
+    /**
+     * A NET_RX action that takes {@code nanos} of virtual time per run (it moves the MANUAL clock, as a run that long
+     * would) and re-raises itself until it ran {@code total} times; logs the ksoftirqd phase of each run.
+     */
+    private List<Long> selfRaisingTaking(int total, long nanos) {
+        Tick tick = ((CpuSet) cpus).tick;
+        List<Long> phaseOfRun = new ArrayList<>();
+        AtomicInteger runs = new AtomicInteger();
+        s.open(Softirq.NET_RX, () -> {
+            phaseOfRun.add(ksoftirqdRuns(0));
+            tick.setVirtualNanos(tick.virtualNanos() + nanos);
+            if (runs.incrementAndGet() < total) {
+                s.raise(Softirq.NET_RX);
+            }
+        });
+        line(() -> s.raise(Softirq.NET_RX));
+        return phaseOfRun;
+    }
+
+    @Test
+    void aDrainStopsAfterTwoMillisecondsAndLeavesTheRestToKsoftirqd() {
+        boot();
+        List<Long> phaseOfRun = selfRaisingTaking(5, 1_000_000);
+        m.gic().pulse(LINE);
+        m.cpu(0).runPending();
+
+        assertEquals(5, phaseOfRun.size());
+        assertEquals(2, runsIn(phaseOfRun, 0), "the irq-exit drain: 2 passes of 1 ms fill its 2 ms (K-SIRQ)");
+        assertEquals(2, runsIn(phaseOfRun, 1), "each ksoftirqd run has its own 2 ms");
+        assertEquals(1, runsIn(phaseOfRun, 2), "the rest");
+        assertEquals(2, s.deferrals(0), "two drains ran out of time, none out of passes");
+        assertEquals(0, s.pending(0));
+    }
+
+    @Test
+    void theTimeBudgetEndsADrainLongBeforeTenPasses() {
+        boot();
+        List<Long> phaseOfRun = selfRaisingTaking(12, 400_000);
+        m.gic().pulse(LINE);
+        m.cpu(0).runPending();
+
+        assertEquals(12, phaseOfRun.size());
+        assertEquals(5, runsIn(phaseOfRun, 0), "5 passes of 0.4 ms reach 2 ms: the time budget, not the 10 passes");
+        assertEquals(5, runsIn(phaseOfRun, 1));
+        assertEquals(2, runsIn(phaseOfRun, 2));
+        assertEquals(2, s.deferrals(0));
+    }
+
+    @Test
+    void theTimeBudgetIsCheckedBetweenPassesAndNeverCutsAPassShort() {
+        boot();
+        Tick tick = ((CpuSet) cpus).tick;
+        AtomicInteger again = new AtomicInteger(2);
+        for (Softirq v : new Softirq[] {Softirq.NET_TX, Softirq.NET_RX}) {
+            s.open(v, () -> {
+                log.add(v.name() + "@" + ksoftirqdRuns(0));
+                tick.setVirtualNanos(tick.virtualNanos() + 1_500_000);     // 1.5 ms each: one pass takes 3 ms
+                if (again.getAndDecrement() > 0) {
+                    s.raise(v);
+                }
+            });
+        }
+        line(() -> {
+            s.raise(Softirq.NET_TX);
+            s.raise(Softirq.NET_RX);
+        });
+        m.gic().pulse(LINE);
+        m.cpu(0).runPending();
+
+        assertEquals(List.of("hardirq", "NET_TX@0", "NET_RX@0", "NET_TX@1", "NET_RX@1"), log,
+                "the whole first pass runs although it overran 2 ms; what it raised waits for ksoftirqd");
+        assertEquals(1, s.deferrals(0));
+    }
+
+    @Test
+    void softirqMaxTimeIsConfigurable() {
+        boot(b -> b.softirqMaxTime(Duration.ofMillis(5)));
+        List<Long> phaseOfRun = selfRaisingTaking(7, 1_000_000);
+        m.gic().pulse(LINE);
+        m.cpu(0).runPending();
+        assertEquals(5, runsIn(phaseOfRun, 0), "5 passes of 1 ms in a 5 ms budget");
+        assertEquals(2, runsIn(phaseOfRun, 1));
+        assertEquals(1, s.deferrals(0));
     }
 
     // ------------------------------------------------------------------------------------ B-SIRQ-8

@@ -21,6 +21,7 @@ import io.kdefer.gic.Trigger;
 import io.kdefer.internal.Services;
 import io.kdefer.smp.Ipi;
 import io.kdefer.smp.internal.Ipis;
+import io.kdefer.irq.IrqFlags;
 import io.kdefer.irq.IrqReturn;
 
 import java.time.Duration;
@@ -418,6 +419,115 @@ class IrqWorkTest {
             self[0].queue();
             m.advance(Duration.ofMillis(5));
             assertEquals(List.of(1L, 2L, 3L), at, "one run per tick");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- B-IW-7/10
+
+    /**
+     * An item that re-queues itself from its callback: what the kernel guarantees (B-IW-7: the re-queue claims and
+     * the item runs again; B-IW-5: one run per PENDING period, so never twice in one batch; B-IW-10: sync may never
+     * return while it keeps re-queueing) and what it does not (fairness: an unconditional self-requeue is an
+     * interrupt storm on its CPU).
+     */
+    @Nested
+    @DisplayName("B-IW-7/10 an item that re-queues itself")
+    @Timeout(30)
+    class SelfRequeue {
+        private static final int DEVICE_SPI = 40;
+
+        @Test
+        @DisplayName("each run is its own interrupt: a self-requeue never runs twice in the batch that re-queued it")
+        void oneRunPerInterrupt() {
+            manual(1);
+            List<Long> iwiAtRun = new ArrayList<>();
+            IrqWork[] self = new IrqWork[1];
+            self[0] = new IrqWork(m, () -> {
+                iwiAtRun.add(iwiCount(0));
+                if (iwiAtRun.size() < 5) {
+                    assertTrue(self[0].queue(), "B-IW-7: the re-queue claims (PENDING was cleared before the run)");
+                }
+            });
+            long before = iwiCount(0);
+            self[0].queue();
+            m.cpu(0).runPending();
+            assertEquals(List.of(before + 1, before + 2, before + 3, before + 4, before + 5), iwiAtRun,
+                    "run k happened in the k-th IWI: the batch that ran it had already been taken off the list");
+            assertFalse(self[0].isBusy(), "it stopped re-queueing: FREE");
+        }
+
+        @Test
+        @DisplayName("items queued meanwhile run in the next batch: a self-requeueing item does not starve irq_work")
+        void otherItemsAreNotStarved() {
+            manual(1);
+            List<String> order = new ArrayList<>();
+            IrqWork other = new IrqWork(m, () -> order.add("other"));
+            IrqWork[] self = new IrqWork[1];
+            self[0] = new IrqWork(m, () -> {
+                order.add("self" + self[0].runs());
+                if (self[0].runs() == 2) {
+                    other.queue();
+                }
+                if (self[0].runs() < 6) {
+                    self[0].queue();
+                }
+            });
+            self[0].queue();
+            m.cpu(0).runPending();
+            int at = order.indexOf("other");
+            assertEquals(List.of("self1", "self2"), order.subList(0, 2));
+            assertTrue(at == 2 || at == 3, "queued during run 2, it runs in the next batch, with run 3: " + order);
+            assertEquals(7, order.size(), "six runs of the re-queueing item, one of the other: " + order);
+        }
+
+        @Test
+        @DisplayName("re-queueing forever is a livelock that runUntilIdle names; the CPU's steps stay bounded")
+        void foreverIsALivelockNamedByRunUntilIdle() {
+            manual(1);
+            AtomicReference<Boolean> forever = new AtomicReference<>(true);
+            IrqWork[] self = new IrqWork[1];
+            self[0] = new IrqWork(m, () -> {
+                if (forever.get()) {
+                    self[0].queue();
+                }
+            });
+            self[0].queue();
+            IllegalStateException e = assertThrows(IllegalStateException.class, m::runUntilIdle);
+            assertTrue(e.getMessage().contains("cpu/0") && e.getMessage().contains("INTID " + IWI),
+                    "names the CPU and the IWI that keeps it busy: " + e.getMessage());
+            assertTrue(self[0].isBusy(), "B-IW-10: still queued, so sync() would not return");
+            forever.set(false);
+            m.runUntilIdle();
+            assertFalse(self[0].isBusy());
+        }
+
+        @Test
+        @Tag(Machines.GIC_ONLY)          // the GIC's order among equal priorities (on x86 the vector's class decides)
+        @DisplayName("a device of the same priority waits out the storm (no fairness promised) and is not lost")
+        void aDeviceOfTheSamePriorityWaitsAndIsNotLost() {
+            manual(1);
+            AtomicInteger device = new AtomicInteger();
+            m.irqs().request(DEVICE_SPI, (irq, dev) -> {
+                device.incrementAndGet();
+                return IrqReturn.HANDLED;
+            }, IrqFlags.TRIGGER_RISING, "dev", null);
+            AtomicReference<Boolean> forever = new AtomicReference<>(true);
+            IrqWork[] self = new IrqWork[1];
+            self[0] = new IrqWork(m, () -> {
+                if (forever.get()) {
+                    self[0].queue();
+                }
+            });
+            self[0].queue();
+            m.gic().pulse(DEVICE_SPI);
+            m.cpu(0).runPending();
+            // The GIC takes the lowest INTID among equal priorities (B-GIC-5, QEMU's choice): SGI 5 before SPI 40,
+            // every time, while the item keeps re-queueing itself. The kernel makes no promise either way.
+            assertEquals(0, device.get(), "the device waited: the storm kept the CPU in the IWI");
+            assertTrue(self[0].isPending(), "still re-queueing itself when the bounded step returned");
+            forever.set(false);
+            m.runUntilIdle();
+            assertEquals(1, device.get(), "its edge stayed pending at the GIC and ran once the storm ended");
         }
     }
 

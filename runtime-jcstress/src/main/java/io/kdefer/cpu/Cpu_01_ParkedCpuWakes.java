@@ -26,7 +26,8 @@ import org.openjdk.jcstress.annotations.State;
 /**
  * The CPU wake-up protocol (the claim in {@link Cpu}'s javadoc): a CPU that parks while a raiser publishes work
  * always wakes up for it. Two raisers: a softirq raised from a foreign thread (MO-SIRQ-1) and an SGI (the path of
- * every irq_work self-IPI and cross-CPU call).
+ * every irq_work self-IPI and cross-CPU call). The Softirq variant is the wake-up half of MO-SIRQ-1; the Sgi variant
+ * has no MO- id of its own (MO-GIC-1 is the publication half of the same SGI).
  *
  * <pre>
  *   raiser:  publish pending (volatile RMW); r0 = runState; if PARKED: CAS to RUNNING, unpark

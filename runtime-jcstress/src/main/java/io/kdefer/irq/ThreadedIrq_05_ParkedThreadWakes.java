@@ -17,7 +17,8 @@ import org.openjdk.jcstress.annotations.State;
 /**
  * The IRQ thread's wake-up protocol (the "wake-up" line in {@link IrqThread}'s javadoc): a thread that goes to
  * sleep while a hardirq claims a run always wakes up for it, although the claimer unparks only a thread it sees
- * PARKED (one unpark per sleep, none while the thread function runs).
+ * PARKED (one unpark per sleep, none while the thread function runs). No MO- claim of the spec: the protocol's own
+ * pairing (spec §11: wake_up_process against set_current_state), which MO-TI-1's run depends on.
  *
  * <pre>
  *   claimer: RUNTHREAD (getAndBitwiseOr); r0 = state; if PARKED: CAS to RUNNING, unpark

@@ -21,7 +21,8 @@ import org.openjdk.jcstress.infra.results.ZZI_Result;
 
 /**
  * Claim exclusivity (in {@link IrqWork}'s javadoc): {@code queue()} returns true for exactly one caller per
- * PENDING period, and the item is on the list exactly once.
+ * PENDING period, and the item is on the list exactly once. No MO- claim: B-IW-1 (one claimer per PENDING period);
+ * the ordering that claim gives is MO-IW-1 and MO-IW-2.
  *
  * <pre>
  *   A: r0 = w.queue()          B: r1 = w.queue()          arbiter: r2 = number of runs of one list run

@@ -24,8 +24,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   Forbids: id == 0 &amp;&amp; r == 0
  * </pre>
  *
- * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -t Gic_01}. Observed (quick mode, JDK 17.0.15,
- * 2 CPUs): see the table in the commit that last changed this file's result section.
+ * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t Gic_01}.
  * <pre>
  *   RESULT   EXPECT      DESCRIPTION
  *   0, 1     Acceptable  acknowledged the SGI and saw the sender's store

@@ -16,7 +16,8 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 
 /**
  * {@link LList#push} publishes the item's fields written before it to the consumer that takes the node with
- * {@link LList#popAll} (the memory-ordering claim in {@code LList}'s javadoc).
+ * {@link LList#popAll} (the memory-ordering claim in {@code LList}'s javadoc): MO-IW-5, the list under irq_work's
+ * per-CPU lists, the call-single queues and the tasklets' hand-over lists.
  *
  * <pre>
  *   producer: item.x = 1; push(node)         consumer: n = popAll(); r1 = (n != null); r2 = n.item().x

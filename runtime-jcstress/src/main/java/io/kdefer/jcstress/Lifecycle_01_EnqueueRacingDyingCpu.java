@@ -22,7 +22,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
 /**
  * An irq_work item queued on a CPU that is going offline runs exactly once: on the dying CPU (its dying flush took
  * it) or on the CPU that took over (the enqueuer's re-check after its push, or the dead hook, moved it). The claim in
- * {@code Machine}'s and {@code Cpu}'s javadoc (hotplug) and {@code IrqWorkCore}'s implementation notes.
+ * {@code Machine}'s and {@code Cpu}'s javadoc (hotplug) and {@code IrqWorkCore}'s implementation notes. No MO- claim:
+ * hotplug (B-IW-13).
  *
  * <pre>
  *   enqueuer (bound to cpu/1): w.queue()          hotplug: cpu(1).offline()   (dying flush on cpu/1, then dead hook)

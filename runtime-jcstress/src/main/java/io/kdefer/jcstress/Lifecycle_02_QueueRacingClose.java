@@ -21,6 +21,7 @@ import org.openjdk.jcstress.infra.results.ZII_Result;
 /**
  * A queue() racing {@code Machine.close()}: accepted implies it runs or is counted in the close report, exactly
  * once; refused implies it never runs (the claim in {@code Machine}'s javadoc and {@code Lifecycle}'s Properties).
+ * No MO- claim: the close protocol (DESIGN §5).
  *
  * <pre>
  *   application thread: r1 = w.queue()           closer: m.close()   (refuse, drain, stop the CPUs, sweep)

@@ -15,9 +15,9 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.ZI_Result;
 
 /**
- * The coalescing IPI's ordering claim (in {@link QueueSingleData}'s javadoc; the MO-IW-2 shape): a
+ * The coalescing IPI's ordering claim (in {@link QueueSingleData}'s javadoc): a
  * {@code queueFunctionSingle} that finds the call already pending returns false, and the pending call still sees
- * the caller's prior stores.
+ * the caller's prior stores. No MO- id of its own (the spec has none for the coalescing queue): the MO-IW-2 shape.
  *
  * <pre>
  *   (the qsd is pending on cpu b's queue before the actors start)

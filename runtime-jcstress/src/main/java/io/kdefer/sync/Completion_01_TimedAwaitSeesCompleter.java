@@ -20,6 +20,8 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * ({@code awaitTimeout}, kernel: wait_for_completion_timeout), which shares its consume step with every other
  * variant: a wait that returns {@code true} sees the completer's stores made before {@code complete()}. Two
  * variants: a zero timeout (never blocks: the consume races the completion) and a long one (blocks and is woken).
+ * No MO- claim of the spec (it has none for the sleeping primitives; spec §11 maps the kernel's to Java): Completion's
+ * own claim.
  *
  * <pre>
  *   completer: x = 1; c.complete();        waiter: r1 = c.awaitTimeout(d); r2 = x;

@@ -19,6 +19,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * acquires exactly as the lock variants do (here {@code lockUninterruptible()}), so it sees the stores of the critical section that held the lock before
  * it, and the section after it sees its stores. Each section reads the other's variable, then writes its own;
  * whichever section runs second must see the first one's store.
+ * No MO- claim of the spec (it has none for the sleeping primitives; spec §11 maps the kernel's to Java): Mutex's
+ * own claim.
  *
  * <pre>
  *   A: l.lockUninterruptible(); r2 = y; x = 1; l.unlock();      B: if (l.tryLock()) { r1 = x; y = 1; l.unlock(); } else r1 = -1;

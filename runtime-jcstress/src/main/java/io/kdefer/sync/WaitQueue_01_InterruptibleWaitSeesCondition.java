@@ -19,6 +19,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * wait_event_interruptible) returns normally only with its condition seen true and then sees the waker's stores
  * made before the condition; otherwise it reports the interrupt with {@link InterruptedException}. Neither answer
  * loses the interrupt: after a normal return it is still pending, after the exception the status is clear.
+ * No MO- claim of the spec (it has none for the sleeping primitives; spec §11 maps the kernel's to Java): WaitQueue's
+ * own claim.
  *
  * <pre>
  *   waker:  x = 1; waiter.interrupt(); flag = true; q.wakeUp();                 (flag volatile, x plain)

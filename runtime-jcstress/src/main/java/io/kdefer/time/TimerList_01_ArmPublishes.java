@@ -23,6 +23,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * sees the stores the armer made before {@code mod()}; and an armed timer is either fired by a concurrent expiry
  * or still pending after it. The armer adds the entry under the CPU's base lock; the TIMER softirq takes the same
  * lock to take due timers off the wheel, so the unlock/lock pair orders the store before the callback.
+ * No MO- claim of the spec (it has none for timers): TimerList's own.
  *
  * <pre>
  *   armer: x = 1; t.mod(0)                   CPU 0: TIMER softirq (run_timer_softirq); callback r0 = x

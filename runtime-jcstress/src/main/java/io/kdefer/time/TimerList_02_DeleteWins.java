@@ -23,6 +23,7 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * has exactly one winner. {@code true} means the timer was still pending (on the wheel, or fired but not yet
  * started) and its callback will not run; {@code false} means the softirq had already taken it to run. Both
  * sides decide under the base lock.
+ * No MO- claim of the spec (it has none for timers): TimerList's own.
  *
  * <pre>
  *   (t is armed and due on CPU 0 before the actors start)

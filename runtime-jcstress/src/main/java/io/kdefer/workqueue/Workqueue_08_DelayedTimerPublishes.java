@@ -88,7 +88,8 @@ public class Workqueue_08_DelayedTimerPublishes {
      *   (dw armed by queueDelayed before the actors start)
      *   modifier: r0 = wq.modDelayed(dw, 1 ms)          timer: r1 = dw.fireTimer()
      *   arbiter: fire the timer if armed; run CPU 0's pool; r2 = runs; r3 = still pending afterwards
-     *   Forbids: r0 == 0 (it was pending all along); r2 != 1 (lost or duplicated); r3 == 1 (wedged)
+     *   Forbids: r0 == 0 (it was pending all along); r2 != 1 (lost or duplicated; -1: the worklist was corrupted,
+     *            the item inserted twice); r3 == 1 (wedged)
      * </pre>
      * <pre>
      *   RESULT      EXPECT                   DESCRIPTION
@@ -128,9 +129,13 @@ public class Workqueue_08_DelayedTimerPublishes {
 
         @Arbiter
         public void arbiter(IIII_Result r) {
-            dw.fireTimer();
-            worker.runOnce();
-            r.r3 = runs.get();
+            try {
+                dw.fireTimer();
+                worker.runOnce();
+                r.r3 = runs.get();
+            } catch (RuntimeException e) {
+                r.r3 = -1;          // the worklist is corrupt: the item was inserted twice (two owners of PENDING)
+            }
             r.r4 = dw.isPending() ? 1 : 0;
         }
     }
