@@ -15,6 +15,7 @@ import io.kdefer.internal.Kernel;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.Irqs;
+import io.kdefer.irq.internal.IrqOptions;
 import io.kdefer.irqchip.GicV3;
 import io.kdefer.irqwork.IrqWork;
 import io.kdefer.smp.Smp;
@@ -164,6 +165,7 @@ public final class Machine implements Host, AutoCloseable {
                 config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
                 config.spuriousQuietTime().toNanos(), "ARM64_GICV3"));
         kernel.put(MachineConfig.class, config);
+        kernel.put(IrqOptions.class, new IrqOptions(config.forceThreadedIrqs(), config.irqBalanceInterval().toNanos()));
         for (Class<?> subsystem : SUBSYSTEMS) {
             Access.install(subsystem, kernel);
         }

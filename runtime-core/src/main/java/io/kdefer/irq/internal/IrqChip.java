@@ -5,6 +5,8 @@ package io.kdefer.irq.internal;
 
 import io.kdefer.cpu.Cpu;
 
+import java.util.BitSet;
+
 /**
  * An interrupt controller as genirq drives it (kernel: struct irq_chip). The flow handlers and line control of genirq
  * call only these operations, so a second platform is a set of chip drivers, not a fork of genirq. Every operation
@@ -19,10 +21,27 @@ import io.kdefer.cpu.Cpu;
  *   irq_ack          ack                 DIR at entry (edge and level flows: the next edge may be delivered)
  *   irq_eoi          eoi                 DIR at the end (fasteoi flow; EOImode=1, the priority dropped at entry)
  *   irq_set_type     setType             GICD_ICFGR (SPIs: edge rising or level high only)
- *   irq_set_affinity setAffinity         GICD_IROUTER
+ *   irq_set_affinity effectiveCpu        the first online CPU of the mask (gic_set_affinity's choice)
+ *                    + setAffinity       GICD_IROUTER (IRM=0: one PE)
  *   irq_retrigger    retrigger           ISPENDR (hardware resend)
  *   irq_get_irqchip_state(ACTIVE)        isActive: ISACTIVER, for synchronize_irq
  * </pre>
+ *
+ * <h2>Affinity: who decides what</h2>
+ * genirq owns a line's <em>requested</em> affinity, a set of CPUs (the kernel's irq_common_data.affinity, shown as
+ * /proc/irq/N/smp_affinity): it validates it (not empty, CPUs that exist, at least one online, else -EINVAL) and
+ * keeps it. The chip owns the choice of the CPU that actually receives the line, the <em>effective</em> affinity:
+ * genirq asks {@link #effectiveCpu} for one CPU of the mask that is online, then routes the line there with
+ * {@link #setAffinity}, and records that CPU as the effective affinity. Every controller modelled here delivers a
+ * line to exactly one CPU (the GICv3's SPIs with IRM=0; an x86 IO-APIC entry or MSI in physical destination mode),
+ * so the effective affinity is always one CPU; a chip that delivers one line to several CPUs at once (logical or
+ * lowest-priority destination modes) is not modelled. The default choice is the GICv3 driver's (gic_set_affinity:
+ * the first online CPU of the mask); a chip with a better rule (x86's vector allocator picks the CPU with the most
+ * free vectors) overrides {@link #effectiveCpu}. Two callers route a line without asking the chip: CPU hotplug
+ * (a line whose effective CPU goes offline gets the chip's choice among the mask's remaining online CPUs, or, if
+ * none is left, among all online CPUs, and the mask becomes those: the kernel's "broken affinity"), and genirq's
+ * optional balancer, which moves a busy line to another online CPU <em>of its mask</em>. Per-CPU lines have no
+ * affinity: genirq never calls either method for them.
  */
 public interface IrqChip {
     /** The chip's name as /proc/interrupts shows it ("GICv3", "IO-APIC", "XT-PIC", "PCI-MSI"). */
@@ -51,8 +70,27 @@ public interface IrqChip {
     /** The line's current trigger type ({@code IrqFlags.TRIGGER_RISING}, {@code TRIGGER_HIGH}, ...). No lock. */
     int type(IrqData d);
 
-    /** Routes the line to {@code cpu}. Takes effect at once; an instance active elsewhere finishes there. */
+    /**
+     * Routes the line to {@code cpu}, an online CPU genirq chose (see "Affinity" above). Takes effect at once; an
+     * instance active elsewhere finishes there.
+     */
     void setAffinity(IrqData d, Cpu cpu);
+
+    /**
+     * The CPU of {@code mask} that is to receive the line (the choice the kernel's irq_set_affinity callbacks make,
+     * recorded as the effective affinity; see "Affinity" above). genirq calls it with the descriptor lock held and
+     * routes the line to the answer with {@link #setAffinity}. The default is the GICv3 driver's rule: the first
+     * CPU of {@code mask} that is online.
+     *
+     * @param mask   the requested CPUs: not empty, and intersecting {@code online} (genirq checked both)
+     * @param online the CPUs that take new interrupts now
+     * @return a CPU id in both {@code mask} and {@code online} (genirq refuses any other answer)
+     */
+    default int effectiveCpu(IrqData d, BitSet mask, BitSet online) {
+        BitSet b = (BitSet) mask.clone();
+        b.and(online);
+        return b.nextSetBit(0);
+    }
 
     /** Makes the line pending again in hardware (a recorded edge replayed on enable); false if it cannot. */
     boolean retrigger(IrqData d, Cpu cpu);
