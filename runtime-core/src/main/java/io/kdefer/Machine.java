@@ -256,6 +256,17 @@ public final class Machine implements Host, AutoCloseable {
         return stats;
     }
 
+    /**
+     * A device of this machine named {@code name}, attached: the scope of a driver's device-managed resources (the
+     * kernel's devm_*), released in reverse order when it is closed (detached). See {@link Device}.
+     *
+     * @throws IllegalArgumentException for a blank name
+     * @throws IllegalStateException    on a closed machine
+     */
+    public Device device(String name) {
+        return new Device(this, name);
+    }
+
     /** Ticks since boot (HZ per second), as the CPUs' ticks advanced it. */
     public long jiffies() {
         return cpus.jiffies();
