@@ -16,9 +16,7 @@ import io.kdefer.workqueue.DelayedWork;
 import io.kdefer.workqueue.Work;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 
@@ -37,7 +35,7 @@ import java.util.Objects;
  * }                                                                  // detach: IRQ freed, then tasklet, then work
  * }</pre>
  *
- * <h2>Resources and their release (devres)</h2>
+ * <h2>Resources and their release (devres, spec §15)</h2>
  * <pre>
  *   request                        kernel                          released at detach by
  *   requestIrq                     devm_request_irq                free_irq (waits for running handlers)
@@ -63,9 +61,9 @@ import java.util.Objects;
  *
  * <h2>Properties</h2>
  * <ul>
- *   <li>Detach releases every resource exactly once, in the reverse order of acquisition, with the _sync semantics
- *       of the table: on return no handler or callback of the device runs, none is pending, and the stores of every
- *       run that started before detach are visible to the caller (see Memory ordering).</li>
+ *   <li>Detach releases every resource exactly once, in the reverse order of acquisition (B-DEVM-2), with the _sync
+ *       semantics of the table: on return no handler or callback of the device runs, none is pending, and the stores
+ *       of every run that started before detach are visible to the caller (see Memory ordering).</li>
  *   <li>A release that throws does not keep the others from running; the first exception is rethrown once all ran,
  *       the later ones added to it as suppressed. On a machine that is closed, a release that can no longer wait
  *       (an item that will never run) does not throw: the machine's close report counts it.</li>
@@ -76,8 +74,9 @@ import java.util.Objects;
  *   <li>A request on a detaching or detached device throws {@link IllegalStateException} ("device nic0 is
  *       detached"), and acquires nothing; a request racing the detach is released either by the detach or, if the
  *       detach took the list first, by the request itself before it throws: never both, never neither.
- *       {@link #addAction} runs its action in that case (devm_add_action_or_reset).</li>
- *   <li>{@link #freeIrq} releases one device-managed IRQ now (devm_free_irq): detach will not free it again. An IRQ
+ *       {@link #addAction} runs its action in that case (devm_add_action_or_reset, B-DEVM-4/5).</li>
+ *   <li>{@link #freeIrq} releases one device-managed IRQ now (devm_free_irq, B-DEVM-3): detach will not free it
+ *       again. An IRQ
  *       not requested through this device is reported ("not managed by device ...", the kernel's WARN) and left
  *       alone. An IRQ the driver frees behind the device's back with {@code Irqs.free} is reported at detach as the
  *       kernel reports it ("Trying to free already-free IRQ"), and detach goes on.</li>
@@ -86,8 +85,9 @@ import java.util.Objects;
  *       are idle and may still be used, as the kernel's would be after tasklet_kill or cancel_work_sync; a driver
  *       does not (devm memory would be freed).</li>
  *   <li>On a closed machine {@link Machine#device} and every request but {@link #addAction} throw
- *       IllegalStateException ("... the machine is closed"). Closing the machine does not detach its devices (the kernel's shutdown does not unbind
- *       drivers either); detaching afterwards releases everything and never blocks.</li>
+ *       IllegalStateException ("... the machine is closed"). Closing the machine does not detach its devices (the
+ *       kernel's shutdown does not unbind drivers either); detaching afterwards releases everything and never
+ *       blocks.</li>
  * </ul>
  *
  * <h2>Memory ordering</h2>
@@ -105,7 +105,7 @@ import java.util.Objects;
 public final class Device implements AutoCloseable {
     /* Implementation notes
      *
-     * The devres list is an ArrayDeque in acquisition order, guarded by lock (the kernel's devres_lock, a spinlock;
+     * The devres list is an ArrayList in acquisition order, guarded by lock (the kernel's devres_lock, a spinlock;
      * here a monitor, since nothing that holds it waits). A request acquires its resource first, with lock not held
      * (request_irq sleeps: it starts a thread), then records it under lock if the device is still ATTACHED; if not,
      * it releases the resource itself and throws. close() moves ATTACHED -> DETACHING and takes the whole list under
@@ -161,7 +161,7 @@ public final class Device implements AutoCloseable {
     private final Lifecycle lifecycle;                               // I: the machine's
     private final Cpus cpus;                                         // I: the machine's
     private final Object lock = new Object();                        // devres_lock
-    private final ArrayDeque<Resource> resources = new ArrayDeque<>();   // L(lock): acquisition order
+    private final List<Resource> resources = new ArrayList<>();     // L(lock): acquisition order
     private volatile State state = State.ATTACHED;                   // WO(lock)
 
     Device(Machine machine, String name) {
@@ -283,12 +283,13 @@ public final class Device implements AutoCloseable {
     public String freeIrq(int irq, Object devId) {
         CpuContext.mightSleep("devm_free_irq(" + irq + ")");
         Resource found = null;
+        int at = -1;
         synchronized (lock) {
-            for (Iterator<Resource> it = resources.iterator(); it.hasNext(); ) {
-                Resource r = it.next();
+            for (int i = 0; i < resources.size(); i++) {
+                Resource r = resources.get(i);
                 if (r.handle instanceof IrqKey && ((IrqKey) r.handle).matches(irq, devId)) {
-                    it.remove();
-                    found = r;
+                    found = resources.remove(i);
+                    at = i;
                     break;
                 }
             }
@@ -299,7 +300,17 @@ public final class Device implements AutoCloseable {
                     + " device is detached)", new Throwable("caller"));
             return null;
         }
-        return irqs().free(irq, devId);
+        try {
+            return irqs().free(irq, devId);
+        } catch (RuntimeException e) {
+            // free_irq refused before it changed anything (called from the line's own handler): still ours
+            synchronized (lock) {
+                if (state == State.ATTACHED) {
+                    resources.add(Math.min(at, resources.size()), found);
+                }
+            }
+            throw e;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------- deferred work
@@ -481,7 +492,7 @@ public final class Device implements AutoCloseable {
         Resource r = new Resource(what, handle, release);
         synchronized (lock) {
             if (state == State.ATTACHED) {
-                resources.addLast(r);
+                resources.add(r);
                 return;
             }
         }

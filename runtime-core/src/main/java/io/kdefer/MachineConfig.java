@@ -133,7 +133,7 @@ public final class MachineConfig {
         return forceThreadedIrqs;
     }
 
-    /** How often the IRQ balancer looks at the lines' load; zero when it is off ({@link Builder#irqBalanceInterval}). */
+    /** How often the IRQ balancer looks at the lines' load; zero when off ({@link Builder#irqBalanceInterval}). */
     public Duration irqBalanceInterval() {
         return irqBalanceInterval;
     }

@@ -258,6 +258,33 @@ class DeviceTest {
     }
 
     @Test
+    void freeIrqFromTheLinesOwnThreadIsRefusedAndTheIrqStaysManaged() throws Exception {
+        Device d = m.device("nic0");
+        AtomicReference<String> refused = new AtomicReference<>();
+        CountDownLatch ran = new CountDownLatch(1);
+        d.addAction(() -> { });
+        d.requestThreadedIrq(LINE, null, (irq, dev) -> {
+            try {
+                d.freeIrq(LINE);
+            } catch (IllegalStateException e) {
+                refused.set(e.getMessage());
+            }
+            ran.countDown();
+            return IrqReturn.HANDLED;
+        }, IrqFlags.TRIGGER_RISING | IrqFlags.ONESHOT);
+        d.addAction(() -> { });
+        irqs.pulse(LINE);
+        m.runUntilIdle();
+        await(ran);
+        assertTrue(refused.get().startsWith("free_irq(40) called from the line's own IRQ thread irq/40-nic0"),
+                refused.get());
+        assertEquals(List.of("action", "threaded irq 40 (nic0)", "action"), d.resources(),
+                "still managed, in its place");
+        d.close();
+        assertFalse(irqs.desc(LINE).hasAction());
+    }
+
+    @Test
     void anIrqFreedBehindTheDevicesBackIsReportedAtDetach() {
         Device d = m.device("nic0");
         d.requestIrq(LINE, (i, x) -> IrqReturn.HANDLED, IrqFlags.TRIGGER_RISING);

@@ -64,7 +64,7 @@ final class IrqBalance {
 
     /** Tick hook (hardirq context on {@code cpu}): on the lowest online CPU, look once per interval. */
     void tick(Cpu cpu) {
-        if (IrqManage.onlineMask(cpus).nextSetBit(0) != cpu.id() || !lock.tryLock()) {
+        if (!isFirstOnline(cpu) || !lock.tryLock()) {
             return;
         }
         try {
@@ -77,6 +77,16 @@ final class IrqBalance {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether {@code cpu} is the lowest-numbered online CPU (no allocation: this runs on every tick). */
+    private boolean isFirstOnline(Cpu cpu) {
+        for (int i = 0; i < cpu.id(); i++) {
+            if (cpus.cpu(i).hotplugState() == Cpu.HotplugState.ONLINE) {
+                return false;
+            }
+        }
+        return cpu.hotplugState() == Cpu.HotplugState.ONLINE;
     }
 
     /** Lines moved so far. */

@@ -17,9 +17,10 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.I_Result;
 
 /**
- * MO-TL-3, its tasklet_kill half (in {@link Tasklet}'s javadoc): {@code kill()} of a scheduled tasklet returns only after the scheduled run
- * returned, with its stores visible (a scheduled tasklet is run, not dropped). kill's test-and-set of SCHED and its
- * wait read the state word the runner's SCHED and RUN clears wrote (volatile read-modify-writes, acquire reads).
+ * MO-TL-3, its tasklet_kill half (in {@link Tasklet}'s javadoc): {@code kill()} of a scheduled tasklet returns only
+ * after the scheduled run returned, with its stores visible (a scheduled tasklet is run, not dropped). kill's
+ * test-and-set of SCHED and its wait read the state word the runner's SCHED and RUN clears wrote (volatile
+ * read-modify-writes, acquire reads).
  *
  * <pre>
  *   (t is scheduled on CPU 0 before the actors start)
