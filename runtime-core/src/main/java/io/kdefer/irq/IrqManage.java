@@ -742,8 +742,9 @@ final class IrqManage {
                 throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + "): no CPU of "
                         + cpuList(m) + " is online (online: " + cpuList(online) + ")");
             }
+            Cpu to = cpus.cpu(effectiveCpu(d, m, online));      // the chip's choice, checked before anything changes
             d.affinityMask = m;
-            routeLocked(d, cpus.cpu(effectiveCpu(d, m, online)));
+            routeLocked(d, to);
         } finally {
             d.lock.unlock();
         }

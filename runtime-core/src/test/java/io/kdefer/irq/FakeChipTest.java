@@ -75,6 +75,33 @@ class FakeChipTest {
     }
 
     @Test
+    @DisplayName("the chip chooses the effective CPU of a mask; genirq routes there and refuses a choice outside it")
+    void theChipChoosesTheEffectiveCpu() {
+        Kernel k = new Kernel(new Config("fake-chip-3", 3, true, 1000, IdlePolicy.PARK.ordinal(), 10, 2_000_000, 0,
+                100_000, 99_900, 100_000_000, "fake"));
+        Access.install(Cpu.class, k);
+        Access.install(Softirqs.class, k);
+        Access.install(Irqs.class, k);
+        Cpus cpus3 = k.get(Cpus.class);
+        FakeController hw3 = new FakeController(k.get(GenIrq.class), cpus3);
+        cpus3.setArch(hw3);
+        Irqs irqs3 = k.get(Irqs.class);
+        java.util.BitSet all = new java.util.BitSet();
+        all.set(0, 3);
+        hw3.pickLast = true;                      // a chip with its own rule (x86's vector allocator has one)
+        irqs3.setAffinity(IRQ, all);
+        assertEquals(2, irqs3.desc(IRQ).affinity());
+        assertTrue(hw3.ops.contains("setAffinity 3 cpu/2"), hw3.ops.toString());
+        hw3.badPick = 7;
+        java.util.BitSet two = new java.util.BitSet();
+        two.set(0, 2);
+        String msg = assertThrows(IllegalStateException.class, () -> irqs3.setAffinity(IRQ, two)).getMessage();
+        assertEquals("FAKE chose cpu 7 for irq 100, which is not an online CPU of its mask 0-1 (online: 0-2)", msg);
+        assertEquals(all, irqs3.affinity(IRQ), "nothing changed");
+        assertEquals(2, irqs3.desc(IRQ).affinity());
+    }
+
+    @Test
     @DisplayName("a type the chip refuses is -EINVAL with the chip's reason, and nothing was touched")
     void aTypeTheChipRefusesLeavesNothingBehind() {
         String msg = assertThrows(IllegalArgumentException.class,
@@ -169,6 +196,8 @@ class FakeChipTest {
         private final boolean[] high = new boolean[16];
         private final boolean[] active = new boolean[16];
         private final int[] type = new int[16];
+        boolean pickLast;                          // effectiveCpu: the last online CPU of the mask, not the first
+        int badPick = -1;                          // effectiveCpu answers this CPU whatever the mask (a broken chip)
 
         FakeController(GenIrq genIrq, Cpus cpus) {
             this.genIrq = genIrq;
@@ -184,6 +213,19 @@ class FakeChipTest {
         }
 
         // ----- IrqChip -----
+
+        @Override
+        public int effectiveCpu(IrqData d, java.util.BitSet mask, java.util.BitSet online) {
+            if (badPick >= 0) {
+                return badPick;
+            }
+            if (!pickLast) {
+                return IrqChip.super.effectiveCpu(d, mask, online);
+            }
+            java.util.BitSet b = (java.util.BitSet) mask.clone();
+            b.and(online);
+            return b.length() - 1;
+        }
 
         @Override
         public String name() {
