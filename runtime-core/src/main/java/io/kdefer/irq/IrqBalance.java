@@ -43,7 +43,9 @@ final class IrqBalance {
      * its look skips). seen holds, per line, the per-CPU counts of the previous look; the counts are racy opaque
      * reads of kstat, which is what /proc/interrupts gives irqbalance too. The move re-checks, under the descriptor
      * lock, that the line is still on hot, cold still in its mask and online: a setAffinity or a hotplug migration
-     * that raced the look wins.
+     * that raced the look wins. A chip that refuses the new CPU by throwing IllegalStateException (x86's vector
+     * allocator: -ENOSPC) leaves the line where it was (IrqManage.routeLocked), and the look ends without a move: an
+     * exception must not escape a tick hook.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.irq");
 
@@ -171,6 +173,10 @@ final class IrqBalance {
             }
             IrqManage.routeLocked(d, to);
             moves = moves + 1;
+        } catch (IllegalStateException refused) {    // the chip cannot take it there (x86: -ENOSPC): no move
+            LOG.log(Level.DEBUG, () -> "irq balance: IRQ " + d.irq + " stays on cpu/" + hot + ": "
+                    + refused.getMessage());
+            return;
         } finally {
             d.lock.unlock();
         }
