@@ -743,8 +743,8 @@ final class IrqManage {
                         + cpuList(m) + " is online (online: " + cpuList(online) + ")");
             }
             Cpu to = cpus.cpu(effectiveCpu(d, m, online));      // the chip's choice, checked before anything changes
-            routeLocked(d, to);                                 // a chip that refuses changes nothing (routeLocked)
-            d.affinityMask = m;
+            routeLocked(d, to);                                 // a chip that refuses changes nothing (routeLocked),
+            d.affinityMask = m;                                 // so the mask is recorded only after it routed
         } finally {
             d.lock.unlock();
         }
@@ -794,9 +794,8 @@ final class IrqManage {
 
     /**
      * Routes {@code d} to {@code cpu} at its chip and tells its threads (irq_set_thread_affinity: each re-binds
-     * itself before its next run, B-TI-9). A chip that refuses by throwing (x86: -ENOSPC, no vector free there) leaves
-     * the line and its target as they were; the callers record the mask only after this returned. Descriptor lock
-     * held.
+     * itself before its next run, B-TI-9). A chip that refuses (x86: -ENOSPC, no vector free there) leaves the line
+     * and its target as they were. Descriptor lock held.
      */
     static void routeLocked(IrqDesc d, Cpu cpu) {
         d.chip().setAffinity(d.data, cpu);
