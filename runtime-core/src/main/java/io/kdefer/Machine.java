@@ -15,6 +15,7 @@ import io.kdefer.internal.Kernel;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Services;
 import io.kdefer.irq.Irqs;
+import io.kdefer.irq.internal.IrqOptions;
 import io.kdefer.irqchip.GicV3;
 import io.kdefer.irqchip.X86Apic;
 import io.kdefer.irqwork.IrqWork;
@@ -173,6 +174,7 @@ public final class Machine implements Host, AutoCloseable {
                 config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
                 config.spuriousQuietTime().toNanos(), config.platform().name()));
         kernel.put(MachineConfig.class, config);
+        kernel.put(IrqOptions.class, new IrqOptions(config.forceThreadedIrqs(), config.irqBalanceInterval().toNanos()));
         for (Class<?> subsystem : SUBSYSTEMS) {
             Access.install(subsystem == Platform.class ? platformDriver(config.platform()) : subsystem, kernel);
         }
@@ -331,6 +333,17 @@ public final class Machine implements Host, AutoCloseable {
 
     public Stats stats() {
         return stats;
+    }
+
+    /**
+     * A device of this machine named {@code name}, attached: the scope of a driver's device-managed resources (the
+     * kernel's devm_*), released in reverse order when it is closed (detached). See {@link Device}.
+     *
+     * @throws IllegalArgumentException for a blank name
+     * @throws IllegalStateException    on a closed machine
+     */
+    public Device device(String name) {
+        return new Device(this, name);
     }
 
     /** Ticks since boot (HZ per second), as the CPUs' ticks advanced it. */

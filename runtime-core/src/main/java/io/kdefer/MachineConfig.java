@@ -29,6 +29,8 @@ import java.util.Objects;
  *   closeOnExit          false: a shutdown hook closes the machine when the JVM exits
  *   name                 "machine-N": in reports, logs and the close thread's name
  *   platform             ARM64_GICV3 (see {@link Platform}: X86_APIC, X86_LEGACY_PIC)
+ *   forceThreadedIrqs    false: the kernel's threadirqs boot option (B-TI-12)
+ *   irqBalanceInterval   0 (off): how often genirq's IRQ balancer moves busy lines off a hot CPU (B-FLOW-15)
  * </pre>
  */
 public final class MachineConfig {
@@ -46,6 +48,8 @@ public final class MachineConfig {
     private final boolean closeOnExit;
     private final String name;
     private final Platform platform;
+    private final boolean forceThreadedIrqs;
+    private final Duration irqBalanceInterval;
 
     private MachineConfig(Builder b, int cpus) {
         this.cpus = cpus;
@@ -62,6 +66,8 @@ public final class MachineConfig {
         this.closeOnExit = b.closeOnExit;
         this.name = b.name;
         this.platform = b.platform;
+        this.forceThreadedIrqs = b.forceThreadedIrqs;
+        this.irqBalanceInterval = b.irqBalanceInterval;
     }
 
     public static Builder builder() {
@@ -131,6 +137,16 @@ public final class MachineConfig {
         return platform;
     }
 
+    /** Whether every handler that can be runs in its IRQ thread ({@link Builder#forceThreadedIrqs}). */
+    public boolean forceThreadedIrqs() {
+        return forceThreadedIrqs;
+    }
+
+    /** How often the IRQ balancer looks at the lines' load; zero when off ({@link Builder#irqBalanceInterval}). */
+    public Duration irqBalanceInterval() {
+        return irqBalanceInterval;
+    }
+
     @Override
     public String toString() {
         return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + ", platform="
@@ -153,6 +169,8 @@ public final class MachineConfig {
         private boolean closeOnExit;
         private String name;
         private Platform platform = Platform.ARM64_GICV3;
+        private boolean forceThreadedIrqs;
+        private Duration irqBalanceInterval = Duration.ZERO;
 
         private Builder() {
         }
@@ -264,6 +282,37 @@ public final class MachineConfig {
                 throw new IllegalArgumentException("a machine name must not be blank");
             }
             this.name = name;
+            return this;
+        }
+
+        /**
+         * Forced interrupt threading, the kernel's {@code threadirqs} boot option (the default of PREEMPT_RT kernels;
+         * B-TI-12): every handler requested without {@code IrqFlags.NO_THREAD}, {@code ONESHOT} or {@code PERCPU}
+         * runs in its IRQ thread {@code irq/<irq>-<name>} instead of in hardirq context, with bottom halves and
+         * interrupts disabled there as they would be in hardirq context; the line becomes ONESHOT (masked until the
+         * thread ran) and its primary handler the default one, which wakes the thread. A primary handler that has a
+         * thread function of its own gets a second thread {@code irq/<irq>-s-<name>} for it, woken when the forced
+         * primary returns WAKE_THREAD. NMI lines, per-CPU lines (the IPIs and the CPU timer) and nested-thread lines
+         * are never forced. Off by default.
+         */
+        public Builder forceThreadedIrqs(boolean on) {
+            this.forceThreadedIrqs = on;
+            return this;
+        }
+
+        /**
+         * Turns on genirq's IRQ balancer (the idea of the irqbalance daemon, B-FLOW-15): every {@code interval} it
+         * moves at most one busy shared-peripheral line from the CPU that handled the most interrupts to the one that
+         * handled the fewest, within the line's affinity mask, when that lowers the busiest CPU's load. Lines with an
+         * action requested with {@code IrqFlags.NOBALANCING} and per-CPU lines never move. {@code Duration.ZERO}
+         * (the default) turns it off.
+         */
+        public Builder irqBalanceInterval(Duration interval) {
+            Objects.requireNonNull(interval, "irqBalanceInterval");
+            if (interval.isNegative()) {
+                throw new IllegalArgumentException("irqBalanceInterval must not be negative: " + interval);
+            }
+            this.irqBalanceInterval = interval;
             return this;
         }
 

@@ -12,6 +12,7 @@
  * Exported (module {@code io.kdefer}), top layer first; each layer uses only those below it:
  * <pre>
  *   io.kdefer            Machine, MachineConfig, Mode, Platform, CloseReport   boot, wiring, close
+ *                        Device                                       device-managed resources (devm_*)
  *   io.kdefer.trace      Stats                                        /proc-style tables
  *   io.kdefer.workqueue  Workqueue, Work, DelayedWork, Workqueues     CMWQ pools, workers, rescuers
  *   io.kdefer.irqwork    IrqWork                                      NMI-safe coalescing callbacks

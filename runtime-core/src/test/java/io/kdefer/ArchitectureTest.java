@@ -20,7 +20,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * ARCHITECTURE.md). A subsystem and its {@code .internal} package are one layer.
  *
  * <pre>
- *   io.kdefer            wiring: Machine builds the kernel and installs every subsystem; nothing depends on it
+ *   io.kdefer            wiring: Machine builds the kernel and installs every subsystem; nothing depends on it.
+ *                        Device (devm_*) lives here too: it creates IRQ actions, tasklets, timers, work items and
+ *                        irq_work, so it sits above all of them; the rules need no change for it
  *   trace                /proc tables and tracepoints: reads every subsystem below
  *   workqueue            CMWQ: pools, workers, delayed work (its timers come from time)
  *   irqwork tasklet time the deferral primitives, each on the CPU, softirq and smp layers

@@ -14,7 +14,8 @@ public final class Main {
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
             "  demo [seconds] [--platform arm64|x86]   boot a demo machine and print /proc-style tables",
-            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug, x86",
+            "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug,",
+            "                driver, x86",
             "  help          print this message");
 
     private Main() {
@@ -31,10 +32,11 @@ public final class Main {
             case "threaded", "6" -> Example_06_ThreadedIrq.main(args);
             case "workqueue", "7" -> Example_07_Workqueue.main(args);
             case "hotplug", "8" -> Example_08_Hotplug.main(args);
+            case "driver", "9" -> Example_09_Driver.main(args);
             case "x86", "10" -> Example_10_X86.main(args);
             default -> {
                 System.err.println("unknown example: " + name
-                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug, x86)");
+                        + " (try: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug, driver, x86)");
                 System.exit(2);
             }
         }

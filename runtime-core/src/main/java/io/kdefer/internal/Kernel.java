@@ -66,6 +66,12 @@ public final class Kernel {
         return type.cast(o);
     }
 
+    /** This machine's {@code type}, or {@code fallback} when no one registered one (optional settings). */
+    public <T> T getOrDefault(Class<T> type, T fallback) {
+        Object o = objects.get(type);
+        return o == null ? fallback : type.cast(o);
+    }
+
     @Override
     public String toString() {
         return "Kernel[" + name() + "]";

@@ -19,13 +19,21 @@ import java.lang.invoke.VarHandle;
  *   RUNTHREAD  a run of the thread function is owed: set by the hardirq's claim (B-TI-8), consumed by the thread
  *   WARNED     the thread function returned WAKE_THREAD (there is no secondary thread); reported once
  *   AFFINITY   the line's affinity moved: the thread re-binds itself before its next run (B-TI-9)
+ *   FORCED_THREAD  forced threading (B-TI-12): the thread function is the requested primary handler, run with
+ *              BH and IRQs disabled; set before linking, never cleared
  *   READY      the thread reached its loop; request returns only after it (B-TI-4, spec §13.4)
  * </pre>
+ * Bit positions are the kernel's (IRQTF_RUNTHREAD 0 .. IRQTF_READY 4).
+ *
+ * <p>Forced threading of a primary handler that has a thread function of its own gives the action a
+ * {@link #secondary} action (never linked on the line): its thread {@code irq/<irq>-s-<name>} runs the requested
+ * thread function when the forced-threaded primary returns WAKE_THREAD.
  */
 final class IrqAction {
     static final int RUNTHREAD = 1;
     static final int WARNED = 1 << 1;
     static final int AFFINITY = 1 << 2;
+    static final int FORCED_THREAD = 1 << 3;
     static final int READY = 1 << 4;
 
     final IrqHandler handler;       // I: primary handler (hardirq context)
@@ -36,6 +44,7 @@ final class IrqAction {
     final Object devId;             // I
     long threadMask;                // I: ONESHOT bit of this action in threads_oneshot (B-TI-6), set before linking
     IrqThread thread;               // I: irq/<irq>-<name>, set before linking; null without threadFn
+    IrqAction secondary;            // I: forced threading's secondary (irq/<irq>-s-<name>), set before linking, or null
     Parker parker;                  // I: the thread's sleep and wake-up, set with thread
     volatile boolean stopRequested; // A: kthread_should_stop for the action's thread
 
@@ -65,6 +74,20 @@ final class IrqAction {
         this.flags = flags;
         this.name = name;
         this.devId = devId;
+    }
+
+    /**
+     * This action with {@code flags} instead of its own (sharing inherits a trigger, COND_ONESHOT adds ONESHOT),
+     * keeping what forced threading set up: the FORCED_THREAD flag and the secondary. Before linking only.
+     */
+    IrqAction withFlags(int flags) {
+        if (flags == this.flags) {
+            return this;
+        }
+        IrqAction a = new IrqAction(handler, threadFn, flags, name, devId);
+        a.threadFlags = threadFlags & FORCED_THREAD;
+        a.secondary = secondary;
+        return a;
     }
 
     /** Counts a throw of the primary handler (reported through Faults.threw, once per action). */

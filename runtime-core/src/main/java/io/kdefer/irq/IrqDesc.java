@@ -10,6 +10,7 @@ import io.kdefer.irq.internal.IrqData;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -78,9 +79,11 @@ public final class IrqDesc {
     final ReentrantLock requestLock = new ReentrantLock();      // request_mutex
     volatile IrqAction[] actions = NO_ACTIONS;                  // WO(requestLock + lock): the hardirq reads a snapshot
     volatile FlowHandler flow;                                  // WO(requestLock + lock): the root handler reads it
+    volatile boolean nestedThread;                              // WO(requestLock): IRQ_NESTED_THREAD (B-TI-16)
     volatile int istate = DISABLED | MASKED;                    // WO(lock): synchronize spins on it unlocked
     int depth = 1;                                              // L(lock): no action = disabled
-    int target;                                                 // L(lock): SPI route
+    int target;                                                 // L(lock): SPI route (the effective affinity)
+    BitSet affinityMask;                                        // L(lock): the requested CPUs (smp_affinity)
     int runningCpu = -1;                                        // L(lock): the CPU with INPROGRESS
     volatile int type;                                          // WO(lock): IrqFlags.TRIGGER_*
     final long[] kstat;                                         // O(each CPU its own slot)
@@ -116,6 +119,8 @@ public final class IrqDesc {
         this.percpu = data.isPercpu();
         this.hidden = hidden;
         this.kstat = new long[cpus];
+        this.affinityMask = new BitSet(cpus);
+        affinityMask.set(0, cpus);                               // irq_default_affinity: every CPU
         this.flow = flow;
         this.type = data.chip().type(data);
     }
@@ -229,7 +234,7 @@ public final class IrqDesc {
     public long failures() {
         long n = 0;
         for (IrqAction a : actions) {
-            n += a.failures() + a.threadFailures();
+            n += a.failures() + a.threadFailures() + (a.secondary != null ? a.secondary.threadFailures() : 0);
         }
         return n;
     }
@@ -238,29 +243,59 @@ public final class IrqDesc {
     public long threadFailures() {
         long n = 0;
         for (IrqAction a : actions) {
-            n += a.threadFailures();
+            n += a.threadFailures() + (a.secondary != null ? a.secondary.threadFailures() : 0);
         }
         return n;
     }
 
-    /** Names of the IRQ threads of this line ({@code irq/<irq>-<name>}), in registration order. */
+    /**
+     * Names of the IRQ threads of this line ({@code irq/<irq>-<name>}, and with forced threading a secondary's
+     * {@code irq/<irq>-s-<name>} after its action's), in registration order.
+     */
     public List<String> threadNames() {
         List<String> out = new ArrayList<>();
         for (IrqAction a : actions) {
             if (a.thread != null) {
                 out.add(a.thread.getName());
             }
+            if (a.secondary != null && a.secondary.thread != null) {
+                out.add(a.secondary.thread.getName());
+            }
         }
         return out;
     }
 
-    /** Thread function runs of the line's current actions (a racy sum of per-thread counters). */
+    /**
+     * Thread function runs of the line's current actions, secondaries included, and of nested handlers (a racy sum
+     * of per-thread counters).
+     */
     public long threadRuns() {
         long n = 0;
         for (IrqAction a : actions) {
-            n += a.threadRuns();
+            n += a.threadRuns() + (a.secondary != null ? a.secondary.threadRuns() : 0);
         }
         return n;
+    }
+
+    /**
+     * Whether the line is a nested-thread line (IRQ_NESTED_THREAD): its handlers run in its parent's IRQ thread,
+     * delivered by {@code Irqs.handleNestedIrq} (B-TI-16).
+     */
+    public boolean isNestedThread() {
+        return nestedThread;
+    }
+
+    /**
+     * Whether an action of the line is forced-threaded ({@code MachineConfig.forceThreadedIrqs}): its primary handler
+     * runs in its IRQ thread, with BH and IRQs disabled (B-TI-12).
+     */
+    public boolean isForcedThreaded() {
+        for (IrqAction a : actions) {
+            if (a.hasFlag(IrqAction.FORCED_THREAD)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Woken thread runs that have not finished yet (kernel: threads_active, B-TI-15). */
@@ -278,7 +313,7 @@ public final class IrqDesc {
         return threadsHandled;
     }
 
-    /** The CPU an SPI is routed to. */
+    /** The CPU a shared-peripheral line is routed to: the one CPU of its {@link #effectiveAffinity()}. */
     public int affinity() {
         lock.lock();
         try {
@@ -286,6 +321,43 @@ public final class IrqDesc {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The CPUs the line may be delivered to (kernel: /proc/irq/N/smp_affinity): every CPU until
+     * {@code Irqs.setAffinity} narrows it. A copy. For a per-CPU line, every CPU.
+     */
+    public BitSet affinityMask() {
+        lock.lock();
+        try {
+            return (BitSet) affinityMask.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The CPUs the line is actually delivered to (kernel: effective_affinity): the one CPU of the mask its chip
+     * chose (or the balancer moved it to); for a per-CPU line, every CPU. A copy.
+     */
+    public BitSet effectiveAffinity() {
+        BitSet b = new BitSet(kstat.length);
+        if (percpu) {
+            b.set(0, kstat.length);
+            return b;
+        }
+        b.set(affinity());
+        return b;
+    }
+
+    /** Whether some action of the line was requested with {@link IrqFlags#NOBALANCING} (IRQD_NO_BALANCING). */
+    public boolean isNoBalancing() {
+        for (IrqAction a : actions) {
+            if ((a.flags & IrqFlags.NOBALANCING) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ----- chip operations with the descriptor's MASKED bookkeeping (kernel: mask_irq / unmask_irq in chip.c) -----

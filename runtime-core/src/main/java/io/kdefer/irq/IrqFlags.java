@@ -24,11 +24,30 @@ public final class IrqFlags {
     /** Suppress the "Flags mismatch" report when a shared request is refused. */
     public static final int PROBE_SHARED = 0x100;
     public static final int PERCPU = 0x400;
+    /**
+     * Exclude the line from IRQ balancing (the kernel's IRQD_NO_BALANCING): the balancer
+     * ({@code MachineConfig.irqBalanceInterval}) never moves a line one of whose actions carries it (B-FLOW-15).
+     * {@code Irqs.setAffinity} (the kernel-internal irq_set_affinity) still moves it; in the kernel it also refuses
+     * writes to /proc/irq/N/smp_affinity, which this runtime does not have.
+     */
     public static final int NOBALANCING = 0x800;
+    /**
+     * Accepted, with no effect here: in the kernel it marks the line (the first action of a shared line) whose
+     * interrupts trigger the search for misrouted interrupts when the machine is booted with {@code irqpoll}
+     * (misrouted_irq: every other line's handlers are tried). This runtime has no {@code irqfixup}/{@code irqpoll}
+     * options: its controller never misroutes an interrupt. Unrelated to the polling of spurious-disabled lines
+     * (B-SPUR-5), which works without it.
+     */
     public static final int IRQPOLL = 0x1000;
     /** Keep the line masked until the thread function has run (threaded IRQs, B-TI-10/11). */
     public static final int ONESHOT = 0x2000;
     public static final int NO_SUSPEND = 0x4000;
+    /**
+     * Never force this handler into a thread (B-TI-12): with {@code MachineConfig.forceThreadedIrqs} every other
+     * handler runs in its IRQ thread, this one stays in hardirq context (timers, cascaded controllers, handlers that
+     * must run at once). Without forced threading it changes nothing. A shared line's actions must agree: a forced
+     * action becomes ONESHOT and a NO_THREAD one does not, so they do not share (-EBUSY), as in the kernel.
+     */
     public static final int NO_THREAD = 0x10000;
     /** Request the line but leave it disabled (depth 1) until {@code enable} (B-FLOW-5). */
     public static final int NO_AUTOEN = 0x80000;

@@ -4,6 +4,8 @@
 package io.kdefer.irq;
 
 import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.CpuContext;
+import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Faults;
 import io.kdefer.irq.internal.PercpuHandler;
@@ -39,13 +41,15 @@ final class IrqFlows {
 
     private final IrqTable table;             // I
     private final IrqSpurious spurious;       // I
+    private final Cpus cpus;                  // I
     private final Faults faults;              // I
     private final AtomicInteger badReports = new AtomicInteger();
 
-    IrqFlows(IrqTable table, IrqSpurious spurious, Faults faults) {
+    IrqFlows(IrqTable table, IrqSpurious spurious, Cpus cpus) {
         this.table = table;
         this.spurious = spurious;
-        this.faults = faults;
+        this.cpus = cpus;
+        this.faults = cpus.faults();
     }
 
     /** generic_handle_irq_desc: runs {@code d}'s flow handler on {@code cpu}. */
@@ -208,6 +212,67 @@ final class IrqFlows {
             noteUnexpected(cpu, d);
         }
         d.chip().eoi(cpu, d.data);
+    }
+
+    /**
+     * handle_nested_irq (B-TI-16): delivers one interrupt of a nested-thread line on the calling thread, the parent's
+     * IRQ thread (task context; it may sleep). Disabled or without an action: recorded PENDING, nothing runs.
+     * Otherwise counted on the caller's CPU, threads_active raised for the run (so synchronize and free wait for it),
+     * every action's thread function run in order, results OR-ed into the spurious accounting, threads_active
+     * lowered.
+     */
+    void handleNested(IrqDesc d) {
+        CpuContext.mightSleep("handle_nested_irq(" + d.irq + ")");
+        IrqAction[] acts;
+        d.lock.lock();
+        try {
+            d.clear(IrqDesc.REPLAY);
+            acts = d.actions;
+            if (acts.length == 0 || d.has(IrqDesc.DISABLED)) {
+                d.set(IrqDesc.PENDING);
+                return;
+            }
+            d.countOn(cpus.thisCpu().id());
+            IrqDesc.THREADS_ACTIVE.getAndAdd(d, 1);
+        } finally {
+            d.lock.unlock();
+        }
+        int result = 0;
+        try {
+            for (IrqAction a : acts) {
+                result |= runNested(d, a);
+            }
+        } finally {
+            d.lock.lock();
+            try {
+                spurious.noteInterrupt(cpus.thisCpu(), d, acts, result);
+            } finally {
+                d.lock.unlock();
+            }
+            IrqThread.threadDone(d);
+        }
+    }
+
+    /** One nested handler (an action's thread function on the caller's thread), contained like a thread function. */
+    private int runNested(IrqDesc d, IrqAction a) {
+        IrqReturn r;
+        try {
+            r = a.threadFn.handle(d.irq, a.devId);
+        } catch (Throwable t) {
+            a.countThreadFailure();
+            faults.threw(LOG, a, "irq " + d.irq + ": nested handler " + a.name, Thread.currentThread().getName(), t,
+                    "counted as unhandled");
+            r = IrqReturn.NONE;
+        }
+        a.countThreadRun();
+        if (r == null) {
+            if (badReports.getAndIncrement() < BAD_IRQ_REPORTS) {
+                LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from the nested handler " + a.name
+                        + " (B-FLOW-2)");
+            }
+            return BOGUS;
+        }
+        return r.ordinal();                      // the verdict goes to note_interrupt directly, not threads_handled
     }
 
     /**

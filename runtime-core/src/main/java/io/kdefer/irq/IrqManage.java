@@ -13,6 +13,7 @@ import io.kdefer.irq.internal.PercpuHandler;
 
 import java.lang.System.Logger.Level;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Objects;
 
 /**
@@ -50,18 +51,59 @@ final class IrqManage {
         }
     };
 
+    /**
+     * irq_forced_secondary_handler: the primary handler of forced threading's secondary action, which is never linked
+     * on a line, so a hardirq never calls it.
+     */
+    static final IrqHandler FORCED_SECONDARY = new IrqHandler() {
+        @Override
+        public IrqReturn handle(int irq, Object devId) {
+            LOG.log(Level.WARNING, "irq " + irq + ": the secondary handler of a forced-threaded action was called");
+            return IrqReturn.NONE;
+        }
+
+        @Override
+        public String toString() {
+            return "irq_forced_secondary_handler";
+        }
+    };
+
+    /**
+     * irq_nested_primary_handler: the primary handler of an action on a nested-thread line, whose interrupts arrive
+     * only through handleNestedIrq. A device that pulses such a line at its controller ends here (reported, NONE).
+     */
+    static final IrqHandler NESTED_PRIMARY = new IrqHandler() {
+        @Override
+        public IrqReturn handle(int irq, Object devId) {
+            LOG.log(Level.WARNING, "Primary handler called for nested irq " + irq + ": a nested-thread line is"
+                    + " delivered by its parent's thread (handleNestedIrq), not by its controller");
+            return IrqReturn.NONE;
+        }
+
+        @Override
+        public String toString() {
+            return "irq_nested_primary_handler";
+        }
+    };
+
     private final Cpus cpus;                 // I
     private final Lifecycle lifecycle;       // I
     private final IrqTable table;            // I
     private final IrqResend resend;          // I
     private final IrqThreads threads;        // I
+    private final boolean forceThreading;    // I: threadirqs (B-TI-12)
 
-    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads) {
+    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads, boolean forceThreading) {
         this.cpus = cpus;
         this.lifecycle = cpus.lifecycle();
         this.table = table;
         this.resend = resend;
         this.threads = threads;
+        this.forceThreading = forceThreading;
+    }
+
+    boolean forceThreading() {
+        return forceThreading;
     }
 
     // ---------------------------------------------------------------------------------------------- request
@@ -73,6 +115,11 @@ final class IrqManage {
             // Whatever the flags: request_irq refuses per-CPU (devid) lines (B-TI-1).
             throw new IllegalArgumentException("-EINVAL: " + d.describe()
                     + " is a per-CPU line; request it with requestPercpu (B-TI-1)");
+        }
+        if (d.nestedThread) {
+            throw new IllegalArgumentException("-EINVAL: irq " + irq + " (" + name + ") is a nested-thread line: its"
+                    + " handlers run in its parent's IRQ thread, so it needs a thread function (requestThreaded or"
+                    + " requestAnyContext; B-TI-16)");
         }
         warnOneshotWithoutThread(irq, flags, null, name);
         install(d, new IrqAction(handler, null, flags, checkName(name), devId), false);
@@ -88,7 +135,7 @@ final class IrqManage {
             throw new IllegalArgumentException("-EINVAL: " + d.describe()
                     + " is a per-CPU line; threaded handlers are for shared-peripheral lines (B-TI-1)");
         }
-        if (handler == null && (flags & IrqFlags.ONESHOT) == 0) {
+        if (handler == null && (flags & IrqFlags.ONESHOT) == 0 && !d.nestedThread) {
             throw new IllegalArgumentException("-EINVAL: irq " + irq + " (" + name + "): a threaded request with the"
                     + " default primary handler (null) needs IrqFlags.ONESHOT, or a level line would storm while"
                     + " the thread has not yet serviced the device (B-TI-2)");
@@ -122,7 +169,53 @@ final class IrqManage {
 
     void requestNmi(int irq, IrqHandler handler, String name, Object devId) {
         Objects.requireNonNull(handler, "handler");
-        install(table.desc(irq), new IrqAction(handler, null, 0, checkName(name), devId), true);
+        IrqDesc d = table.desc(irq);
+        if (d.nestedThread) {
+            throw new IllegalArgumentException("-EINVAL: irq " + irq + " is a nested-thread line; it cannot be an NMI");
+        }
+        install(d, new IrqAction(handler, null, 0, checkName(name), devId), true);
+    }
+
+    /**
+     * request_any_context_irq (B-TI-16): on a nested-thread line a threaded request with {@code handler} as the thread
+     * function, else a hardirq request; returns which.
+     */
+    IrqContext requestAnyContext(int irq, IrqHandler handler, int flags, String name, Object devId) {
+        Objects.requireNonNull(handler, "handler");
+        IrqDesc d = table.desc(irq);
+        d.requestLock.lock();                   // the nested setting cannot change under the request
+        try {
+            if (d.nestedThread) {
+                requestThreaded(irq, null, handler, flags, name, devId);
+                return IrqContext.THREADED;
+            }
+            request(irq, handler, flags, name, devId);
+            return IrqContext.HARDIRQ;
+        } finally {
+            d.requestLock.unlock();
+        }
+    }
+
+    /**
+     * irq_set_nested_thread (B-TI-16): marks a line as one whose interrupts its parent's thread delivers with
+     * handleNestedIrq (a line behind a slow-bus expander), or unmarks it. Only while it has no action.
+     */
+    void setNestedThread(int irq, boolean nested) {
+        IrqDesc d = table.desc(irq);
+        if (d.percpu) {
+            throw new IllegalArgumentException("-EINVAL: " + d.describe() + " is a per-CPU line; it cannot be nested");
+        }
+        d.requestLock.lock();
+        try {
+            if (d.actions.length != 0) {
+                throw new IllegalStateException("-EBUSY: irq " + irq + " has actions (" + String.join(", ", d.names())
+                        + "): a line is marked nested before it is requested, as its demultiplexing driver does when"
+                        + " it maps the line");
+            }
+            d.nestedThread = nested;
+        } finally {
+            d.requestLock.unlock();
+        }
     }
 
     // B-TI-3: ONESHOT only means something for a thread.
@@ -177,6 +270,16 @@ final class IrqManage {
             if (threads.stopped() || lifecycle.isClosed()) {
                 throw lifecycle.closedException("request_irq(" + irq + ")");
             }
+            boolean nested = !nmi && d.nestedThread;
+            if (nested) {
+                if (a.threadFn == null) {
+                    throw new IllegalArgumentException("-EINVAL: irq " + irq + " (" + a.name + ") is a nested-thread"
+                            + " line; it needs a thread function (B-TI-16)");
+                }
+                a = new IrqAction(NESTED_PRIMARY, a.threadFn, a.flags, a.name, a.devId);
+            } else if (!nmi && !d.percpu && forceThreading) {
+                a = forceThread(a);
+            }
             IrqAction[] old = d.actions;
             IrqAction toAdd = a;
             if (old.length > 0) {
@@ -185,11 +288,10 @@ final class IrqManage {
             if (toAdd.isOneshot()) {
                 toAdd.threadMask = threadMask(d, old, toAdd);
             }
-            if (toAdd.threadFn != null) {
+            if (toAdd.threadFn != null && !nested) {
                 // Started before linking: no hardirq can wake it before it is READY, and a failed start links
                 // nothing. The thread binds itself under the descriptor lock only, so holding requestLock is safe.
-                toAdd.thread = new IrqThread(this, cpus, d, toAdd);
-                toAdd.thread.startAndAwaitReady();
+                startThreads(d, toAdd);
             }
             d.lock.lock();
             try {
@@ -215,6 +317,46 @@ final class IrqManage {
             }
         } finally {
             d.requestLock.unlock();
+        }
+    }
+
+    /**
+     * irq_setup_forced_threading (B-TI-12, threadirqs): an action without NO_THREAD, PERCPU or ONESHOT, whose primary
+     * handler is not the default one, becomes ONESHOT and its primary handler becomes its thread function, the
+     * default primary waking it; a primary that had a thread function of its own gets a secondary action for it.
+     * Called before the sharing checks, so a NO_THREAD action and a forced one cannot share a line (their ONESHOT
+     * settings differ: -EBUSY, as in the kernel).
+     */
+    private static IrqAction forceThread(IrqAction a) {
+        if ((a.flags & (IrqFlags.NO_THREAD | IrqFlags.PERCPU | IrqFlags.ONESHOT)) != 0
+                || a.handler == DEFAULT_PRIMARY) {
+            return a;
+        }
+        IrqAction f = new IrqAction(DEFAULT_PRIMARY, a.handler, a.flags | IrqFlags.ONESHOT, a.name, a.devId);
+        f.testAndSetFlag(IrqAction.FORCED_THREAD);
+        if (a.threadFn != null) {
+            f.secondary = new IrqAction(FORCED_SECONDARY, a.threadFn, 0, a.name, a.devId);
+        }
+        return f;
+    }
+
+    /**
+     * setup_irq_thread for the action and, with forced threading, its secondary ({@code irq/<irq>-s-<name>}, one
+     * priority lower). If the secondary cannot start, the first thread is stopped again: nothing is left behind.
+     */
+    private void startThreads(IrqDesc d, IrqAction a) {
+        a.thread = new IrqThread(this, cpus, d, a);
+        a.thread.startAndAwaitReady();
+        IrqAction s = a.secondary;
+        if (s != null) {
+            s.thread = new IrqThread(this, cpus, d, s, "irq/" + d.irq + "-s-" + s.name, Thread.MAX_PRIORITY - 1);
+            try {
+                s.thread.startAndAwaitReady();
+            } catch (RuntimeException | Error e) {
+                a.thread.requestStop();
+                a.thread.awaitEnd(lifecycle);
+                throw e;
+            }
         }
     }
 
@@ -277,7 +419,7 @@ final class IrqManage {
             }
         }
         int inherited = wanted == IrqFlags.TRIGGER_NONE ? flags | d.type : flags;
-        return inherited == a.flags ? a : new IrqAction(a.handler, a.threadFn, inherited, a.name, a.devId);
+        return a.withFlags(inherited);
     }
 
     private static IllegalStateException busy(IrqDesc d, IrqAction old, IrqAction a, String why) {
@@ -380,7 +522,12 @@ final class IrqManage {
             IrqThread.waitForThreads(d, lifecycle);
             if (gone.thread != null) {
                 gone.thread.requestStop();
-                gone.thread.awaitEnd(lifecycle);
+                gone.thread.awaitEnd(lifecycle);          // its last run may still wake the secondary
+            }
+            IrqAction s = gone.secondary;
+            if (s != null && s.thread != null) {
+                s.thread.requestStop();
+                s.thread.awaitEnd(lifecycle);
             }
         } finally {
             d.requestLock.unlock();
@@ -574,12 +721,96 @@ final class IrqManage {
         if (refused != null) {
             throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + ", " + c + "): " + refused);
         }
+        BitSet mask = new BitSet(cpus.count());
+        mask.set(cpu);
         d.lock.lock();
         try {
-            routeLocked(d, c);
+            routeLocked(d, c);                                  // a chip that refuses changes nothing (routeLocked)
+            d.affinityMask = mask;
         } finally {
             d.lock.unlock();
         }
+    }
+
+    /**
+     * irq_set_affinity with a mask (B-FLOW-14): validates it, keeps it as the line's requested affinity, and routes
+     * the line to the CPU its chip chooses among the mask's online CPUs (IrqChip.effectiveCpu).
+     */
+    void setAffinity(int irq, BitSet mask) {
+        Objects.requireNonNull(mask, "mask");
+        IrqDesc d = table.desc(irq);
+        if (d.percpu) {
+            throw new IllegalArgumentException("-EINVAL: irq " + irq + " is per-CPU; it has no affinity to set");
+        }
+        BitSet m = (BitSet) mask.clone();
+        if (m.isEmpty()) {
+            throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + ") with an empty CPU mask");
+        }
+        if (m.length() > cpus.count()) {
+            throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + "): the mask names cpu/"
+                    + (m.length() - 1) + ", but this machine has " + cpus.count() + " CPUs");
+        }
+        lifecycle.checkOpen("irq_set_affinity(" + irq + ")");
+        d.lock.lock();
+        try {
+            BitSet online = onlineMask(cpus);
+            if (!m.intersects(online)) {
+                throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + "): no CPU of "
+                        + cpuList(m) + " is online (online: " + cpuList(online) + ")");
+            }
+            Cpu to = cpus.cpu(effectiveCpu(d, m, online));      // the chip's choice, checked before anything changes
+            String refused = d.chip().checkAffinity(d.data, to);
+            if (refused != null) {
+                throw new IllegalArgumentException("-EINVAL: irq_set_affinity(" + irq + ", " + cpuList(m) + "): "
+                        + refused);
+            }
+            routeLocked(d, to);                                 // a chip that refuses changes nothing (routeLocked),
+            d.affinityMask = m;                                 // so the mask is recorded only after it routed
+        } finally {
+            d.lock.unlock();
+        }
+    }
+
+    /** The CPUs that take new interrupts now (hotplug state ONLINE): a snapshot. */
+    static BitSet onlineMask(Cpus cpus) {
+        BitSet b = new BitSet(cpus.count());
+        for (int i = 0; i < cpus.count(); i++) {
+            if (cpus.cpu(i).hotplugState() == Cpu.HotplugState.ONLINE) {
+                b.set(i);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * The chip's choice of one CPU of {@code mask} that is in {@code online} (the mask→single-target decision, see
+     * IrqChip), checked. Descriptor lock held; {@code mask} intersects {@code online}.
+     */
+    static int effectiveCpu(IrqDesc d, BitSet mask, BitSet online) {
+        int c = d.chip().effectiveCpu(d.data, mask, online);
+        if (c < 0 || !mask.get(c) || !online.get(c)) {
+            throw new IllegalStateException(d.chipName() + " chose cpu " + c + " for irq " + d.irq
+                    + ", which is not an online CPU of its mask " + cpuList(mask) + " (online: " + cpuList(online)
+                    + ")");
+        }
+        return c;
+    }
+
+    /** A CPU set as the kernel's cpulist format writes it ("0-2,5"), as in /proc/irq/N/smp_affinity_list. */
+    static String cpuList(BitSet b) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = b.nextSetBit(0); i >= 0; ) {
+            int end = b.nextClearBit(i) - 1;
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(i);
+            if (end > i) {
+                sb.append('-').append(end);
+            }
+            i = b.nextSetBit(end + 1);
+        }
+        return sb.toString();
     }
 
     /**
@@ -593,6 +824,9 @@ final class IrqManage {
         for (IrqAction a : d.actions) {
             if (a.thread != null) {
                 a.testAndSetFlag(IrqAction.AFFINITY);
+            }
+            if (a.secondary != null && a.secondary.thread != null) {
+                a.secondary.testAndSetFlag(IrqAction.AFFINITY);
             }
         }
     }

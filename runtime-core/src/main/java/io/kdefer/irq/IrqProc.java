@@ -5,8 +5,10 @@ package io.kdefer.irq;
 
 import io.kdefer.irq.internal.GenIrq;
 
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code /proc/interrupts} view (kernel: kernel/irq/proc.c, show_interrupts): a column per CPU; a row per line
@@ -61,6 +63,59 @@ final class IrqProc {
         }
         if (table.showsErrRow()) {
             sb.append(String.format("%" + LABEL_WIDTH + "s: %10d%n", "Err", table.unexpected()));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The affinity files of /proc/irq/N/ for every line with an action, one row each: smp_affinity (hex),
+     * smp_affinity_list, effective_affinity_list, whether the balancer may move the line, the actions.
+     */
+    static String showAffinity(IrqTable table, IrqBalance balance) {
+        int n = table.cpuCount();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%" + LABEL_WIDTH + "s  %-12s  %-17s  %-23s  %-12s  %s%n", "IRQ", "smp_affinity",
+                "smp_affinity_list", "effective_affinity_list", "balancing", "actions"));
+        for (IrqDesc d : table.all()) {
+            if (d.hidden || !d.hasAction()) {
+                continue;
+            }
+            BitSet mask = d.affinityMask();
+            String balancing = d.percpu ? "per-CPU" : d.isNoBalancing() ? "NOBALANCING" : balance == null ? "off"
+                    : "yes";
+            sb.append(String.format("%" + LABEL_WIDTH + "d  %-12s  %-17s  %-23s  %-12s  %s%n", d.irq, hexMask(mask, n),
+                    IrqManage.cpuList(mask), IrqManage.cpuList(d.effectiveAffinity()), balancing,
+                    String.join(", ", d.names())));
+        }
+        if (balance != null) {
+            sb.append(String.format("balancer: every %d ms, %d lines moved%n",
+                    TimeUnit.NANOSECONDS.toMillis(balance.intervalNanos()), balance.moves()));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A CPU mask as the kernel prints a cpumask ({@code %*pb}): hex digits, most significant first, in groups of 32
+     * bits separated by commas; the first group as wide as the machine's CPU count needs ("3" on 2 CPUs, "0f" on 8
+     * CPUs with CPUs 0-3, "ff,ffffffff" on 40).
+     */
+    static String hexMask(BitSet mask, int nbits) {
+        int groups = Math.max(1, (nbits + 31) / 32);
+        StringBuilder sb = new StringBuilder();
+        for (int g = groups - 1; g >= 0; g--) {
+            long word = 0;
+            for (int b = 0; b < 32; b++) {
+                if (mask.get(g * 32 + b)) {
+                    word |= 1L << b;
+                }
+            }
+            int bits = g == groups - 1 ? nbits - 32 * g : 32;
+            int digits = Math.max(1, (bits + 3) / 4);
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            String hex = Long.toHexString(word);
+            sb.append("0".repeat(Math.max(0, digits - hex.length()))).append(hex);
         }
         return sb.toString();
     }

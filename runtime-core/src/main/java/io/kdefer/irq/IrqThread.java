@@ -3,6 +3,7 @@
  */
 package io.kdefer.irq;
 
+import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.internal.Backoff;
@@ -95,6 +96,7 @@ final class IrqThread extends KernelThread {
     private static final AtomicInteger BOGUS_REPORTS = new AtomicInteger();
 
     private final IrqManage manage;       // I
+    private final Cpus cpus;              // I
     private final Faults faults;          // I
     final IrqDesc desc;                   // I
     final IrqAction action;               // I
@@ -102,14 +104,23 @@ final class IrqThread extends KernelThread {
     private final Parker parker;          // I: action.parker
 
     IrqThread(IrqManage manage, Cpus cpus, IrqDesc desc, IrqAction action) {
-        super(cpus, null, "irq/" + desc.irq + "-" + action.name, false);
+        this(manage, cpus, desc, action, "irq/" + desc.irq + "-" + action.name, Thread.MAX_PRIORITY);
+    }
+
+    /**
+     * A thread named {@code name}: {@code irq/<irq>-<name>}, or {@code irq/<irq>-s-<name>} for forced threading's
+     * secondary, which the kernel runs one RT priority lower.
+     */
+    IrqThread(IrqManage manage, Cpus cpus, IrqDesc desc, IrqAction action, String name, int priority) {
+        super(cpus, null, name, false);
         this.manage = manage;
+        this.cpus = cpus;
         this.faults = cpus.faults();
         this.desc = desc;
         this.action = action;
         this.parker = new Parker();
         action.parker = parker;
-        setPriority(Thread.MAX_PRIORITY);   // J-TI-1: a hint; SCHED_FIFO 50 has no JVM equivalent
+        setPriority(priority);              // J-TI-1: a hint; SCHED_FIFO 50 has no JVM equivalent
     }
 
     // ---------------------------------------------------------------------------------------------- lifecycle
@@ -281,14 +292,24 @@ final class IrqThread extends KernelThread {
         return true;
     }
 
-    /** irq_thread_fn + wake_threads_waitq: thread function, threads_handled, finalize oneshot, threads_active--. */
+    /**
+     * irq_thread_fn (irq_forced_thread_fn for a FORCED_THREAD action) + wake_threads_waitq: thread function,
+     * threads_handled, finalize oneshot, wake the secondary on WAKE_THREAD (forced threading), threads_active--.
+     */
     static void run(IrqDesc d, IrqAction a) {
         IrqReturn r;
+        IrqThread self = a.thread;
+        // irq_forced_thread_fn (B-TI-12): the requested primary handler runs with BH and IRQs disabled, as it would in
+        // hardirq context (!PREEMPT_RT): sleeping in it is refused, and softirqs it raises run at the BH enable.
+        Cpu forcedOn = a.hasFlag(IrqAction.FORCED_THREAD) && self != null ? self.cpus.thisCpu() : null;
+        if (forcedOn != null) {
+            forcedOn.localBhDisable();
+            forcedOn.localIrqDisable();
+        }
         try {
             r = a.threadFn.handle(d.irq, a.devId);
         } catch (Throwable t) {
             a.countThreadFailure();
-            IrqThread self = a.thread;
             if (self != null) {
                 self.faults.threw(LOG, self, "irq " + d.irq + ": thread function of " + a.name, self.getName(), t,
                         "counted as unhandled, the line finalized as if it returned");
@@ -296,8 +317,13 @@ final class IrqThread extends KernelThread {
                 LOG.log(Level.ERROR, "irq " + d.irq + ": thread function of " + a.name + " threw; contained", t);
             }
             r = IrqReturn.NONE;
+        } finally {
+            if (forcedOn != null) {
+                endForced(d, a, self);
+            }
         }
         a.countThreadRun();
+        boolean wakeSecondary = false;
         if (r == IrqReturn.HANDLED) {
             IrqDesc.THREADS_HANDLED.getAndAdd(d, 1);
         } else if (r == null) {
@@ -305,12 +331,41 @@ final class IrqThread extends KernelThread {
                 LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from the thread function of "
                         + a.name + " (not counted as handled; B-FLOW-2)");
             }
-        } else if (r == IrqReturn.WAKE_THREAD && a.testAndSetFlag(IrqAction.WARNED)) {
-            LOG.log(Level.WARNING, "irq " + d.irq + ": thread function of " + a.name + " returned WAKE_THREAD,"
-                    + " but there is no secondary thread to wake (forced threading is not modelled; reported once)");
+        } else if (r == IrqReturn.WAKE_THREAD) {
+            if (a.secondary != null) {
+                wakeSecondary = true;
+            } else if (a.testAndSetFlag(IrqAction.WARNED)) {
+                LOG.log(Level.WARNING, "irq " + d.irq + ": thread function of " + a.name + " returned WAKE_THREAD,"
+                        + " but there is no secondary thread to wake (B-TI-9; reported once)");
+            }
         }
         finalizeOneshot(d, a);
+        if (wakeSecondary) {
+            // irq_wake_secondary: before this run's threads_active--, so synchronize never sees 0 in between
+            d.lock.lock();
+            try {
+                wake(d, a.secondary);
+            } finally {
+                d.lock.unlock();
+            }
+        }
         threadDone(d);
+    }
+
+    /**
+     * The end of irq_forced_thread_fn: IRQs and BH enabled again (a handler that unbalanced them is reported). Through
+     * the thread's CPU as it is now: the state is the thread's own task-context word, whichever CPU it is bound to,
+     * and the binding may have moved meanwhile (hotplug).
+     */
+    private static void endForced(IrqDesc d, IrqAction a, IrqThread self) {
+        Cpu cpu = self.cpus.thisCpu();
+        try {
+            cpu.localIrqEnable();
+            cpu.localBhEnable();
+        } catch (IllegalStateException e) {
+            LOG.log(Level.ERROR, "irq " + d.irq + ": the forced-threaded handler of " + a.name
+                    + " left the bottom-half state unbalanced (" + e.getMessage() + ")");
+        }
     }
 
     /**
@@ -319,8 +374,8 @@ final class IrqThread extends KernelThread {
      * otherwise clear it, and if no woken oneshot thread is left and the line is masked and not disabled, unmask.
      */
     static void finalizeOneshot(IrqDesc d, IrqAction a) {
-        if (!d.has(IrqDesc.ONESHOT)) {
-            return;
+        if (!d.has(IrqDesc.ONESHOT) || a.handler == IrqManage.FORCED_SECONDARY) {
+            return;                                 // the secondary holds no oneshot bit: the line is unmasked already
         }
         int spins = 0;
         while (true) {

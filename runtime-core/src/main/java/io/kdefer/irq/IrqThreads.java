@@ -85,9 +85,11 @@ final class IrqThreads implements Lifecycle.Participant {
     public void reportLeftovers() {
         for (IrqDesc d : table.all()) {
             for (IrqAction a : d.actions) {
-                long n = a.ignoredWakes();
-                if (n > 0) {
-                    lifecycle.leftover("IRQ thread wake", n, a.thread.getName());
+                for (IrqAction x = a; x != null; x = x == a ? a.secondary : null) {
+                    long n = x.ignoredWakes();
+                    if (n > 0) {
+                        lifecycle.leftover("IRQ thread wake", n, x.thread.getName());
+                    }
                 }
             }
         }
@@ -108,6 +110,9 @@ final class IrqThreads implements Lifecycle.Participant {
                 for (IrqAction a : d.actions) {
                     if (a.thread != null) {
                         threads.add(a.thread);
+                    }
+                    if (a.secondary != null && a.secondary.thread != null) {
+                        threads.add(a.secondary.thread);      // after its primary: stopped after it
                     }
                 }
             } finally {

@@ -9,6 +9,9 @@ import io.kdefer.internal.Access;
 import io.kdefer.internal.Config;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irq.internal.GenIrq;
+import io.kdefer.irq.internal.IrqOptions;
+
+import java.util.BitSet;
 
 import java.util.Objects;
 
@@ -34,12 +37,13 @@ import java.util.Objects;
  * <pre>
  *   this class        the API: validates nothing itself, delegates
  *   IrqManage         manage.c      request/free, sharing, disable/enable, synchronize, affinity, thread wake
- *   IrqFlows          chip.c        the flow handlers and handle_irq_event
+ *   IrqFlows          chip.c        the flow handlers, handle_irq_event, handle_nested_irq
  *   IrqSpurious       spurious.c    "nobody cared", the poller
  *   IrqResend         resend.c      replaying a recorded edge on enable
  *   IrqThread         manage.c      irq_thread and the wake / oneshot transitions
  *   IrqThreads        -             the IRQ threads at machine close
- *   IrqMigration      cpuhotplug.c  lines leave a CPU that goes offline
+ *   IrqMigration      cpuhotplug.c  lines leave a CPU that goes offline, within their affinity mask
+ *   IrqBalance        -             the optional IRQ balancer (irqbalance's job, done in genirq)
  *   IrqTable          irqdesc.c     descriptors by number; the root handlers' entry (GenIrq)
  *   IrqProc           proc.c        /proc/interrupts
  *   IrqDesc           irqdesc.h     one line's state (public, read-only)
@@ -87,8 +91,19 @@ import java.util.Objects;
  *   <li>On a closed machine: the requests, {@link #setAffinity} and {@link #wakeThread} throw
  *       IllegalStateException; {@link #free}, {@link #disable}, {@link #enable}, {@link #synchronize} still work
  *       and never block once the machine terminated (nothing runs any more).</li>
- *   <li>When a CPU goes offline, the lines routed to it move to another CPU and their threads follow (the
- *       kernel's fixup_irqs).</li>
+ *   <li>Affinity is a CPU mask (B-FLOW-14): {@link #setAffinity(int, BitSet)} keeps it, the line's controller
+ *       delivers the line to one online CPU of it ({@link #effectiveAffinity}); {@link #procAffinity} shows both.
+ *       When a CPU goes offline, the lines routed to it move to another online CPU of their mask (or, with none
+ *       left, of all: broken affinity) and their threads follow (the kernel's fixup_irqs).</li>
+ *   <li>With {@code MachineConfig.irqBalanceInterval} set, a balancer moves busy lines off the busiest CPU within
+ *       their masks, never a NOBALANCING or per-CPU line (B-FLOW-15).</li>
+ *   <li>With {@code MachineConfig.forceThreadedIrqs} (the kernel's threadirqs), every handler without
+ *       {@link IrqFlags#NO_THREAD}, ONESHOT or PERCPU runs in its IRQ thread with BH and IRQs disabled; the line is
+ *       ONESHOT; a primary with a thread function gets a secondary thread for it (B-TI-12). NMI, per-CPU and
+ *       nested lines are never forced.</li>
+ *   <li>Nested-thread lines ({@link #setNestedThread}) are delivered by a parent's thread with
+ *       {@link #handleNestedIrq}; {@link #requestAnyContext} requests a handler in whichever context the line
+ *       delivers (B-TI-16).</li>
  *   <li>NMI lines disable at once (masked at the chip: their flow never checks the depth); per-CPU lines (the
  *       GIC's SGIs and PPIs) refuse disable/enable, as the kernel's disable_irq refuses per-CPU-devid
  *       descriptors.</li>
@@ -122,26 +137,36 @@ public final class Irqs {
     private final IrqTable table;            // I
     private final IrqManage manage;          // I
     private final IrqSpurious spurious;      // I
+    private final IrqFlows flows;            // I
+    private final IrqBalance balance;        // I: null unless the machine balances IRQs
 
     /** genirq's installer ({@code Access}): builds the machine's generic IRQ layer, before any platform maps lines. */
     static void install(Kernel k) {
         Config c = k.config();
-        Irqs irqs = new Irqs(k.get(Cpus.class), c.spuriousWindow(), c.spuriousThreshold(), c.spuriousQuietNanos());
+        Irqs irqs = new Irqs(k.get(Cpus.class), c.spuriousWindow(), c.spuriousThreshold(), c.spuriousQuietNanos(),
+                k.getOrDefault(IrqOptions.class, IrqOptions.DEFAULTS));
         k.put(Irqs.class, irqs);
         k.put(GenIrq.class, irqs.table);
     }
 
-    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos) {
+    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos, IrqOptions options) {
         this.cpus = cpus;
         this.table = new IrqTable(cpus.count());
         this.spurious = new IrqSpurious(cpus, table, spuriousWindow, spuriousThreshold, spuriousQuietNanos);
-        IrqFlows flows = new IrqFlows(table, spurious, cpus.faults());
+        IrqFlows flows = new IrqFlows(table, spurious, cpus);
+        this.flows = flows;
         IrqThreads threads = new IrqThreads(table, cpus.lifecycle());
-        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads);
+        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads, options.forceThreading());
         table.wire(flows, manage);
         cpus.addTickHook(cpu -> spurious.poll(cpu, flows));
-        cpus.addHotplugHook(new IrqMigration(table));
+        cpus.addHotplugHook(new IrqMigration(table, cpus));
         cpus.lifecycle().register(threads);
+        if (options.balanceIntervalNanos() > 0) {
+            this.balance = new IrqBalance(cpus, table, options.balanceIntervalNanos());
+            cpus.addTickHook(balance::tick);
+        } else {
+            this.balance = null;
+        }
     }
 
     /**
@@ -211,6 +236,66 @@ public final class Irqs {
     public void requestThreaded(int irq, IrqHandler handler, IrqHandler threadFn, int flags, String name,
                                 Object devId) {
         manage.requestThreaded(irq, handler, threadFn, flags, name, devId);
+    }
+
+    /**
+     * request_any_context_irq (B-TI-16): requests {@code handler} where the line delivers its interrupts. On a
+     * nested-thread line ({@link #setNestedThread}), whose parent's IRQ thread delivers it with
+     * {@link #handleNestedIrq}, the handler becomes a thread function run in that thread, in task context (it may
+     * sleep), and the result is {@link IrqContext#THREADED}; on any other line it is an ordinary primary handler, run
+     * in hardirq context, and the result is {@link IrqContext#HARDIRQ} (with forced threading it then runs in its IRQ
+     * thread all the same, with BH and IRQs disabled: it still must not sleep, as the result says). A driver whose
+     * device sits behind an I2C or GPIO expander on some boards and on an SoC line on others calls this and lets the
+     * result tell it whether its handler may sleep.
+     *
+     * @throws IllegalArgumentException and {@link IllegalStateException} as {@link #request} or
+     *                                  {@link #requestThreaded}
+     */
+    public IrqContext requestAnyContext(int irq, IrqHandler handler, int flags, String name, Object devId) {
+        return manage.requestAnyContext(irq, handler, flags, name, devId);
+    }
+
+    /**
+     * irq_set_nested_thread (B-TI-16): marks {@code irq} as a nested-thread line, or unmarks it. Such a line belongs
+     * to a device behind a slow-bus interrupt expander (an I2C GPIO expander): no controller delivers it in hardirq
+     * context; the expander's driver reads the expander's status in its own threaded handler (it may sleep on the
+     * bus) and delivers each pending source with {@link #handleNestedIrq}. Its handlers are thread functions run in
+     * that parent thread; it gets no IRQ thread of its own, and a primary handler given for it is never called. The
+     * expander's driver marks the line when it maps it, before any device requests it. In this runtime any
+     * shared-peripheral line may be marked (on arm64: a GIC SPI that, once nested, no device raises at the GIC; a
+     * pulse there reaches only the "Primary handler called for nested irq" report). An edge recorded while the line
+     * is disabled is not replayed at enable (the kernel replays it through the parent, irq_set_parent, which is not
+     * modelled).
+     *
+     * @throws IllegalArgumentException for a per-CPU line
+     * @throws IllegalStateException    -EBUSY while the line has actions
+     */
+    public void setNestedThread(int irq, boolean nested) {
+        manage.setNestedThread(irq, nested);
+    }
+
+    /**
+     * handle_nested_irq (B-TI-16): delivers one interrupt of the nested-thread line {@code irq} on the calling
+     * thread, normally the parent interrupt's thread function: runs the line's handlers in order, in the caller's
+     * task context, counted on the caller's CPU; {@link #synchronize} and {@link #free} wait for such a run as for a
+     * thread run. A disabled line, or one without an action, records the interrupt as pending and runs nothing.
+     * Handlers that throw are contained and counted as unhandled.
+     *
+     * @throws IllegalArgumentException if {@code irq} is not a nested-thread line
+     * @throws IllegalStateException    in atomic context (it runs handlers that may sleep)
+     */
+    public void handleNestedIrq(int irq) {
+        IrqDesc d = table.desc(irq);
+        if (!d.nestedThread) {
+            throw new IllegalArgumentException("-EINVAL: handle_nested_irq(" + irq + "): irq " + irq
+                    + " is not a nested-thread line (setNestedThread)");
+        }
+        flows.handleNested(d);
+    }
+
+    /** Whether this machine forces handlers into threads ({@code MachineConfig.forceThreadedIrqs}, B-TI-12). */
+    public boolean forcesThreading() {
+        return manage.forceThreading();
     }
 
     /**
@@ -294,11 +379,61 @@ public final class Irqs {
     }
 
     /**
-     * Routes a shared-peripheral line to {@code cpu} (irq_set_affinity). Takes effect at once; a run in progress on
-     * the old CPU finishes there (B-GIC-11).
+     * Routes a shared-peripheral line to {@code cpu} alone (irq_set_affinity with a one-CPU mask): the mask becomes
+     * {cpu}. Takes effect at once; a run in progress on the old CPU finishes there (B-GIC-11).
+     *
+     * @throws IllegalArgumentException -EINVAL: no such CPU, or it is not online; a per-CPU line
+     * @throws IllegalStateException    on a closed machine
      */
     public void setAffinity(int irq, int cpu) {
         manage.setAffinity(irq, cpu);
+    }
+
+    /**
+     * irq_set_affinity (B-FLOW-14): the line may be delivered to any CPU of {@code cpus} (its smp_affinity, kept as
+     * given, offline CPUs included); it is delivered to the one CPU of them that its controller chooses among the
+     * online ones (its effective affinity: on the GICv3, which routes an SPI to one PE, the first online CPU of the
+     * mask). When that CPU goes offline the line moves to another online CPU of the mask, or, if the mask has none,
+     * to any online CPU, and the mask becomes every online CPU (the kernel's broken affinity). The optional balancer
+     * moves a line only within its mask. {@code cpus} is copied.
+     *
+     * @throws IllegalArgumentException -EINVAL: an empty mask, a CPU the machine does not have, no online CPU in the
+     *                                  mask, a per-CPU line
+     * @throws IllegalStateException    on a closed machine
+     */
+    public void setAffinity(int irq, BitSet cpus) {
+        manage.setAffinity(irq, cpus);
+    }
+
+    /**
+     * The CPUs {@code irq} may be delivered to (kernel: /proc/irq/N/smp_affinity): every CPU until
+     * {@link #setAffinity} narrowed it; every CPU for a per-CPU line. A copy.
+     */
+    public BitSet affinity(int irq) {
+        return table.desc(irq).affinityMask();
+    }
+
+    /**
+     * The CPUs {@code irq} is delivered to (kernel: /proc/irq/N/effective_affinity): one CPU of its
+     * {@link #affinity} for a shared-peripheral line; every CPU for a per-CPU line. A copy.
+     */
+    public BitSet effectiveAffinity(int irq) {
+        return table.desc(irq).effectiveAffinity();
+    }
+
+    /**
+     * The affinity view of every line with an action (kernel: the files of /proc/irq/N/): {@code smp_affinity} as
+     * the kernel prints it (hex, 32-bit groups separated by commas), {@code smp_affinity_list} and
+     * {@code effective_affinity_list} in the cpulist format ("0-2,5"), whether the balancer may move it, and its
+     * actions. Per-CPU lines are listed with every CPU and "per-CPU".
+     */
+    public String procAffinity() {
+        return IrqProc.showAffinity(table, balance);
+    }
+
+    /** Lines the IRQ balancer moved so far (0 when the machine does not balance IRQs). */
+    public long balancerMoves() {
+        return balance == null ? 0 : balance.moves();
     }
 
     /**

@@ -89,6 +89,9 @@ import java.util.Objects;
  *                                                                              (Tasklet_03_DisableWaitsForRun)
  *   two CPUs run their tasklet action on t, the callback does c = c + 1 (plain)
  *   Forbids: a lost update (overlapping runs)                                  (Tasklet_04_NoOverlappingRuns)
+ *   (t scheduled) [callback] y = 1;       t.kill(); r3 = y;
+ *   Forbids: r3 == 0 (the scheduled run dropped, or kill() returned without its stores; MO-TL-3)
+ *                                                                              (Tasklet_05_KillSeesRun)
  * </pre>
  */
 public final class Tasklet {

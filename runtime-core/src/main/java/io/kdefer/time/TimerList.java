@@ -66,6 +66,9 @@ import java.util.Objects;
  *   neither fires nor stays pending                                                      (TimerList_01_ArmPublishes)
  *   r0 = t.delete() racing the TIMER softirq that expires t
  *   Forbids: r0 == true and the callback runs; r0 == false and it never runs              (TimerList_02_DeleteWins)
+ *   r0 = t.deleteSync(); r1 = y   racing the TIMER softirq that expires t, whose callback does y = 1
+ *   Forbids: r0 == false &amp;&amp; r1 == 0 (returned before the callback's stores); r0 == true and the callback runs
+ *                                                                                   (TimerList_03_DeleteSyncSeesRun)
  * </pre>
  */
 public final class TimerList {

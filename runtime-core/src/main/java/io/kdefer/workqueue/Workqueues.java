@@ -266,6 +266,42 @@ public final class Workqueues {
         return q != null ? q : (systemFreezable = alloc("events_freezable", WorkqueueFlags.FREEZABLE, 0));
     }
 
+    // ----- the system queue's shorthands (kernel: include/linux/workqueue.h, the schedule_* inlines) -----
+
+    /**
+     * kernel: schedule_work(): {@code system().queue(w)}, on this CPU's pool of the system queue ("events").
+     *
+     * @return as {@link Workqueue#queue}: {@code true} if this call made it pending; {@code false} if it already
+     *         was, is disabled, or the machine is closed
+     */
+    public boolean scheduleWork(Work w) {
+        return system().queue(w);
+    }
+
+    /**
+     * kernel: schedule_work_on(): {@code system().queueOn(cpu, w)}, on CPU {@code cpu}'s pool of the system queue.
+     *
+     * @throws IllegalArgumentException if {@code cpu} does not exist
+     */
+    public boolean scheduleWorkOn(int cpu, Work w) {
+        return system().queueOn(cpu, w);
+    }
+
+    /**
+     * kernel: schedule_delayed_work(): {@code system().queueDelayed(dw, delay)}; the timer queues it on the CPU it
+     * fires on.
+     *
+     * @throws IllegalArgumentException for a negative delay
+     */
+    public boolean scheduleDelayedWork(DelayedWork dw, Duration delay) {
+        return system().queueDelayed(dw, delay);
+    }
+
+    /** kernel: schedule_delayed_work_on(): {@code system().queueDelayedOn(cpu, dw, delay)}. */
+    public boolean scheduleDelayedWorkOn(int cpu, DelayedWork dw, Duration delay) {
+        return system().queueDelayedOn(cpu, dw, delay);
+    }
+
     /**
      * kernel: alloc_workqueue() (B-WQ-16): {@code maxActive} 0 means 1024; values outside [1, 2048] are clamped
      * with a warning; names longer than 31 characters are truncated with a warning. MEM_RECLAIM starts the

@@ -14,6 +14,7 @@ import io.kdefer.irq.internal.GenIrq;
 import io.kdefer.irq.internal.IrqChip;
 import io.kdefer.irq.internal.IrqData;
 import io.kdefer.irq.internal.IrqDomain;
+import io.kdefer.irq.internal.IrqOptions;
 import io.kdefer.softirq.Softirqs;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -72,6 +73,84 @@ class FakeChipTest {
         assertEquals(HWIRQ, d.hwirq());
         assertEquals("FAKE", d.chipName());
         assertEquals(IrqFlags.TRIGGER_RISING, d.triggerType());
+    }
+
+    @Test
+    @DisplayName("the chip chooses the effective CPU of a mask; genirq routes there and refuses a choice outside it")
+    void theChipChoosesTheEffectiveCpu() {
+        Kernel k = new Kernel(new Config("fake-chip-3", 3, true, 1000, IdlePolicy.PARK.ordinal(), 10, 2_000_000, 0,
+                100_000, 99_900, 100_000_000, "fake"));
+        Access.install(Cpu.class, k);
+        Access.install(Softirqs.class, k);
+        Access.install(Irqs.class, k);
+        Cpus cpus3 = k.get(Cpus.class);
+        FakeController hw3 = new FakeController(k.get(GenIrq.class), cpus3);
+        cpus3.setArch(hw3);
+        Irqs irqs3 = k.get(Irqs.class);
+        java.util.BitSet all = new java.util.BitSet();
+        all.set(0, 3);
+        hw3.pickLast = true;                      // a chip with its own rule (x86's vector allocator has one)
+        irqs3.setAffinity(IRQ, all);
+        assertEquals(2, irqs3.desc(IRQ).affinity());
+        assertTrue(hw3.ops.contains("setAffinity 3 cpu/2"), hw3.ops.toString());
+        hw3.badPick = 7;
+        java.util.BitSet two = new java.util.BitSet();
+        two.set(0, 2);
+        String msg = assertThrows(IllegalStateException.class, () -> irqs3.setAffinity(IRQ, two)).getMessage();
+        assertEquals("FAKE chose cpu 7 for irq 100, which is not an online CPU of its mask 0-1 (online: 0-2)", msg);
+        assertEquals(all, irqs3.affinity(IRQ), "nothing changed");
+        assertEquals(2, irqs3.desc(IRQ).affinity());
+    }
+
+    @Test
+    @DisplayName("a chip that refuses a CPU (x86: -ENOSPC) changes nothing: setAffinity throws, the balancer skips")
+    void aChipThatRefusesACpuChangesNothing() {
+        Kernel k = new Kernel(new Config("fake-chip-2", 2, true, 1000, IdlePolicy.PARK.ordinal(), 10, 2_000_000, 0,
+                100_000, 99_900, 100_000_000, "fake"));
+        k.put(IrqOptions.class, new IrqOptions(false, 10_000_000));     // the balancer looks every 10 ms
+        Access.install(Cpu.class, k);
+        Access.install(Softirqs.class, k);
+        Access.install(Irqs.class, k);
+        Cpus cpus2 = k.get(Cpus.class);
+        FakeController hw2 = new FakeController(k.get(GenIrq.class), cpus2);
+        cpus2.setArch(hw2);
+        Irqs irqs2 = k.get(Irqs.class);
+        Cpu c0 = cpus2.cpu(0);
+        irqs2.request(IRQ, HANDLED, IrqFlags.TRIGGER_RISING, "a", null);
+        irqs2.request(IRQ + 1, HANDLED, IrqFlags.TRIGGER_RISING, "b", null);
+        java.util.BitSet both = new java.util.BitSet();
+        both.set(0, 2);
+        java.util.BitSet one = new java.util.BitSet();
+        one.set(1);
+        java.util.BitSet zero = new java.util.BitSet();
+        zero.set(0);
+        assertEquals(both, irqs2.affinity(IRQ));
+        hw2.refuseCpu = 1;
+        String msg = assertThrows(IllegalStateException.class, () -> irqs2.setAffinity(IRQ, one)).getMessage();
+        assertEquals("-ENOSPC: no vector free on cpu/1", msg);
+        assertEquals(both, irqs2.affinity(IRQ), "the mask is not recorded when the chip refuses");
+        assertEquals(zero, irqs2.effectiveAffinity(IRQ));
+        assertThrows(IllegalStateException.class, () -> irqs2.setAffinity(IRQ, 1));
+        assertEquals(both, irqs2.affinity(IRQ));
+        assertEquals(zero, irqs2.effectiveAffinity(IRQ));
+
+        Runnable load = () -> {                 // cpu/0: 10 interrupts of IRQ, 5 of IRQ + 1; cpu/1: none
+            for (int i = 0; i < 15; i++) {
+                irqs2.pulse(i < 10 ? IRQ : IRQ + 1);
+                c0.runPending();
+            }
+        };
+        load.run();
+        cpus2.advance(10_000_000);
+        cpus2.tick(c0);                         // the balancer's look: IRQ would move, the chip refuses cpu/1
+        assertEquals(0, irqs2.balancerMoves());
+        assertEquals(zero, irqs2.effectiveAffinity(IRQ), "the line stays where it was");
+        hw2.refuseCpu = -1;
+        load.run();
+        cpus2.advance(10_000_000);
+        cpus2.tick(c0);                         // the same look with a chip that takes it: the line moves
+        assertEquals(1, irqs2.balancerMoves());
+        assertEquals(one, irqs2.effectiveAffinity(IRQ));
     }
 
     @Test
@@ -169,6 +248,9 @@ class FakeChipTest {
         private final boolean[] high = new boolean[16];
         private final boolean[] active = new boolean[16];
         private final int[] type = new int[16];
+        boolean pickLast;                          // effectiveCpu: the last online CPU of the mask, not the first
+        int badPick = -1;                          // effectiveCpu answers this CPU whatever the mask (a broken chip)
+        int refuseCpu = -1;                        // setAffinity to this CPU throws, as x86's does without a vector
 
         FakeController(GenIrq genIrq, Cpus cpus) {
             this.genIrq = genIrq;
@@ -184,6 +266,19 @@ class FakeChipTest {
         }
 
         // ----- IrqChip -----
+
+        @Override
+        public int effectiveCpu(IrqData d, java.util.BitSet mask, java.util.BitSet online) {
+            if (badPick >= 0) {
+                return badPick;
+            }
+            if (!pickLast) {
+                return IrqChip.super.effectiveCpu(d, mask, online);
+            }
+            java.util.BitSet b = (java.util.BitSet) mask.clone();
+            b.and(online);
+            return b.length() - 1;
+        }
 
         @Override
         public String name() {
@@ -233,6 +328,9 @@ class FakeChipTest {
 
         @Override
         public void setAffinity(IrqData d, Cpu cpu) {
+            if (cpu.id() == refuseCpu) {
+                throw new IllegalStateException("-ENOSPC: no vector free on " + cpu);
+            }
             ops.add("setAffinity " + d.hwirq() + " " + cpu);
         }
 

@@ -6,6 +6,8 @@ package io.kdefer.irq.internal;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.irq.FlowHandler;
 
+import java.util.BitSet;
+
 /**
  * An interrupt controller as genirq drives it (kernel: struct irq_chip). The flow handlers and line control of genirq
  * call only these operations, so a second platform is a set of chip drivers, not a fork of genirq. Every operation
@@ -20,13 +22,31 @@ import io.kdefer.irq.FlowHandler;
  *   irq_ack          ack                 DIR at entry (edge and level flows: the next edge may be delivered)
  *   irq_eoi          eoi                 DIR at the end (fasteoi flow; EOImode=1, the priority dropped at entry)
  *   irq_set_type     setType             GICD_ICFGR (SPIs: edge rising or level high only)
- *   irq_set_affinity setAffinity         GICD_IROUTER
+ *   irq_set_affinity effectiveCpu        the first online CPU of the mask (gic_set_affinity's choice)
+ *                    + setAffinity       GICD_IROUTER (IRM=0: one PE)
  *   irq_retrigger    retrigger           ISPENDR (hardware resend)
  *   irq_get_irqchip_state(ACTIVE)        isActive: ISACTIVER, for synchronize_irq
  * </pre>
  * The x86 drivers (io.kdefer.irqchip's IoApicChip, MsiChip and I8259Chip) give their own table: there ack and eoi
  * end the interrupt at the local APIC (or the 8259A), setAffinity moves the line's vector, and the flow follows the
  * trigger ({@link #flowForType}).
+ *
+ * <h2>Affinity: who decides what</h2>
+ * genirq owns a line's <em>requested</em> affinity, a set of CPUs (the kernel's irq_common_data.affinity, shown as
+ * /proc/irq/N/smp_affinity): it validates it (not empty, CPUs that exist, at least one online, else -EINVAL) and
+ * keeps it. The chip owns the choice of the CPU that actually receives the line, the <em>effective</em> affinity:
+ * genirq asks {@link #effectiveCpu} for one CPU of the mask that is online, then routes the line there with
+ * {@link #setAffinity}, and records that CPU as the effective affinity. Every controller modelled here delivers a
+ * line to exactly one CPU (the GICv3's SPIs with IRM=0; an x86 IO-APIC entry or MSI in physical destination mode),
+ * so the effective affinity is always one CPU; a chip that delivers one line to several CPUs at once (logical or
+ * lowest-priority destination modes) is not modelled. The default choice is the GICv3 driver's (gic_set_affinity:
+ * the first online CPU of the mask); a chip with a better rule (x86's vector allocator picks the CPU with the most
+ * free vectors) would override {@link #effectiveCpu}; the x86 chips here keep the default and refuse a CPU they
+ * cannot serve through {@link #checkAffinity}. Two callers route a line without asking the chip: CPU hotplug
+ * (a line whose effective CPU goes offline gets the chip's choice among the mask's remaining online CPUs, or, if
+ * none is left, among all online CPUs, and the mask becomes those: the kernel's "broken affinity"), and genirq's
+ * optional balancer, which moves a busy line to another online CPU <em>of its mask</em>. Per-CPU lines have no
+ * affinity: genirq never calls either method for them.
  */
 public interface IrqChip {
     /** The chip's name as /proc/interrupts shows it ("GICv3", "IO-APIC", "XT-PIC", "PCI-MSI"). */
@@ -56,11 +76,12 @@ public interface IrqChip {
     int type(IrqData d);
 
     /**
-     * Routes the line to {@code cpu}. Takes effect at once; an instance active elsewhere finishes there. A chip that
-     * must wait for the line's next interrupt (x86: a level IO-APIC line whose remote IRR is set, or whose previous
-     * move has not completed; the kernel's pending move) records the move and completes it from its ack or eoi.
-     * Called for a user's {@code setAffinity} after {@link #checkAffinity}, and for every line leaving a CPU that goes
-     * offline (then it must not throw: a line that cannot move stays, and the chip says so in its documentation).
+     * Routes the line to {@code cpu}, an online CPU genirq chose (see "Affinity" above). Takes effect at once; an
+     * instance active elsewhere finishes there. A chip that must wait for the line's next interrupt (x86: a level
+     * IO-APIC line whose remote IRR is set, or whose previous move has not completed; the kernel's pending move)
+     * records the move and completes it from its ack or eoi. Called for a user's {@code setAffinity} after
+     * {@link #checkAffinity}, and for every line leaving a CPU that goes offline (then it must not throw: a line that
+     * cannot move stays, and the chip says so in its documentation).
      *
      * @throws IllegalStateException -ENOSPC: no vector free on {@code cpu} (x86); the line stays where it was
      */
@@ -81,6 +102,22 @@ public interface IrqChip {
      */
     default String checkRequest(IrqData d) {
         return null;
+    }
+
+    /**
+     * The CPU of {@code mask} that is to receive the line (the choice the kernel's irq_set_affinity callbacks make,
+     * recorded as the effective affinity; see "Affinity" above). genirq calls it with the descriptor lock held and
+     * routes the line to the answer with {@link #setAffinity}. The default is the GICv3 driver's rule: the first
+     * CPU of {@code mask} that is online.
+     *
+     * @param mask   the requested CPUs: not empty, and intersecting {@code online} (genirq checked both)
+     * @param online the CPUs that take new interrupts now
+     * @return a CPU id in both {@code mask} and {@code online} (genirq refuses any other answer)
+     */
+    default int effectiveCpu(IrqData d, BitSet mask, BitSet online) {
+        BitSet b = (BitSet) mask.clone();
+        b.and(online);
+        return b.nextSetBit(0);
     }
 
     /** Makes the line pending again in hardware (a recorded edge replayed on enable); false if it cannot. */
