@@ -25,11 +25,13 @@ public final class Stats {
     private final Irqs irqs;            // I
     private final Softirqs softirqs;    // I
     private final List<Supplier<String>> workqueueTables = new CopyOnWriteArrayList<>();
+    private final LatencyRecorder latency;   // I: fed by the runtime's hooks, off until switched on
 
     public Stats(Cpus cpus, Irqs irqs, Softirqs softirqs) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
         this.irqs = Objects.requireNonNull(irqs, "irqs");
         this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
+        this.latency = new LatencyRecorder(cpus.count());
     }
 
     /**
@@ -120,5 +122,19 @@ public final class Stats {
     /** For the runtime: the workqueue subsystem registers its table here. */
     public void addWorkqueueTable(Supplier<String> table) {
         workqueueTables.add(Objects.requireNonNull(table, "table"));
+    }
+
+    /**
+     * The latency table: per CPU and primitive (irq, softirq, irq_work, tasklet, timer, work), p50 p90 p99 p99.9
+     * and max of queue-to-start latency and of duration, in microseconds. Recording is off by default: switch it on
+     * with {@code latencyRecorder().setEnabled(true)}.
+     */
+    public String latency() {
+        return latency.table();
+    }
+
+    /** The machine's latency histograms: the runtime feeds them; users switch recording on and off. */
+    public LatencyRecorder latencyRecorder() {
+        return latency;
     }
 }
