@@ -208,10 +208,9 @@ public final class LatencyRecorder {
             }
             sb.append("; values recorded while it was on:\n");
         }
-        sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s |%9s %9s %9s %9s %9s |%9s %9s %9s %9s %9s%n",
-                "", "", "", "queue->start (us)", "", "", "", "", "duration (us)", "", "", "", ""));
-        sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s |%9s %9s %9s %9s %9s |%9s %9s %9s %9s %9s%n",
-                "cpu", "prim", "count", "p50", "p90", "p99", "p99.9", "max", "p50", "p90", "p99", "p99.9", "max"));
+        sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s | %-49s | %s%n", "", "", "", "queue->start (us)",
+                "duration (us)"));
+        sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s | %s | %s%n", "cpu", "prim", "count", HEADS, HEADS));
         if (r == null) {
             return sb.toString();
         }
@@ -222,12 +221,15 @@ public final class LatencyRecorder {
                     continue;
                 }
                 LatencySnapshot q = r[c][p.ordinal()].queue.snapshot();
-                sb.append(String.format(Locale.ROOT, "%-8s %-8s %10d |%s |%s%n", c == cpus ? "unbound" : "cpu" + c,
+                sb.append(String.format(Locale.ROOT, "%-8s %-8s %10d | %s | %s%n", c == cpus ? "unbound" : "cpu" + c,
                         p.label(), d.getCount(), columns(q), columns(d)));
             }
         }
         return sb.toString();
     }
+
+    private static final String HEADS =
+            String.format(Locale.ROOT, "%9s %9s %9s %9s %9s", "p50", "p90", "p99", "p99.9", "max");
 
     private static String columns(LatencySnapshot s) {
         if (s.getCount() == 0) {
