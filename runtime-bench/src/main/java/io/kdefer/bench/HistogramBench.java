@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  *       written; the floor for HdrHistogram's arithmetic).</li>
  * </ul>
  * Values are log-uniform between 100 ns and 10 ms from a pre-filled table, so bucket choice is not predictable.
- * The {@code rw} group runs the same writer with a reader thread taking snapshots (own: {@code snapshot};
+ * {@code single} is the writer alone; the {@code rw} group runs the same writer with a reader thread taking snapshots (own: {@code snapshot};
  * HdrHistogram: {@code getIntervalHistogram} added into a running total) as fast as it can: the writer's cost
  * under a concurrent reader. Expected with {@code -prof gc}: 0 B/op for every writer.
  *
@@ -101,6 +101,8 @@ public class HistogramBench {
     }
 
     @Benchmark
+    @Group("single")
+    @GroupThreads(1)
     public void record() {
         write();
     }

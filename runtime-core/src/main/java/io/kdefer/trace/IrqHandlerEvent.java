@@ -30,7 +30,7 @@ import jdk.jfr.Threshold;
 @Category({"kdefer", "irq"})
 @Description("A primary interrupt handler ran in hardirq (or pseudo-NMI) context; mirrors irq_handler_entry/exit")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("100 us")
 public final class IrqHandlerEvent extends Event {
     @Label("Machine")

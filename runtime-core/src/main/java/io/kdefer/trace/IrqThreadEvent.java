@@ -27,7 +27,7 @@ import jdk.jfr.Threshold;
 @Category({"kdefer", "irq"})
 @Description("A threaded interrupt handler's thread function ran on its IRQ thread")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("10 ms")
 public final class IrqThreadEvent extends Event {
     @Label("Machine")

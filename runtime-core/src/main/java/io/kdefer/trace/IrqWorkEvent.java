@@ -31,7 +31,7 @@ import jdk.jfr.Timespan;
 @Category({"kdefer", "irq_work"})
 @Description("An irq_work callback ran in hardirq context")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("0 ns")
 public final class IrqWorkEvent extends Event {
     @Label("Machine")

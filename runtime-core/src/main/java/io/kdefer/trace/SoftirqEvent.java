@@ -29,7 +29,7 @@ import jdk.jfr.Threshold;
 @Category({"kdefer", "softirq"})
 @Description("A softirq action ran; mirrors softirq_entry/exit")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("1 ms")
 public final class SoftirqEvent extends Event {
     @Label("Machine")

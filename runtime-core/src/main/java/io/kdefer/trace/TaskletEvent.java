@@ -30,7 +30,7 @@ import jdk.jfr.Timespan;
 @Category({"kdefer", "tasklet"})
 @Description("A tasklet callback ran in softirq context; mirrors tasklet_entry/exit")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("0 ns")
 public final class TaskletEvent extends Event {
     @Label("Machine")

@@ -32,7 +32,7 @@ import jdk.jfr.Timespan;
 @Category({"kdefer", "timer"})
 @Description("A timer_list callback ran from the TIMER softirq; mirrors timer_expire_entry/exit")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("0 ns")
 public final class TimerExpireEvent extends Event {
     @Label("Machine")

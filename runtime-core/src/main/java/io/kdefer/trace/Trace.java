@@ -37,6 +37,13 @@ import java.util.List;
  *       ...)} is a null check; an instant event is the same check. No event object, no boxing, no lambda, no
  *       string is made. Arguments are primitives, strings the caller already holds, or the callback itself (whose
  *       class name is read only when the event is recorded). {@code TraceBench} measures it against an empty call.
+ *   <li>Per-item events (IrqHandler, IrqThread, Softirq, SoftirqRaise, IrqWork, Ipi, Tasklet, TimerExpire,
+ *       WorkQueue, WorkActivate, WorkExecute) are {@code @Enabled(false)} by default. JFR gives every event a
+ *       recording does not name its annotation defaults, so a recording with only the JDK's settings (say, a
+ *       production {@code -XX:StartFlightRecording}) would otherwise switch them all on: TraceBench measured a
+ *       tasklet tracepoint at ~285 ns and 56 B per call that way. The rare events (watchdogs, failures, the spurious
+ *       detector, hotplug, lifecycle) are on by default. {@code kdefer.jfc} and {@code kdefer-profile.jfc} switch
+ *       the per-item events on explicitly.
  *   <li>Event on: {@code xxxBegin} allocates the event and reads JFR's clock; {@code xxxEnd} fills the fields and
  *       commits only if the event passes its threshold and settings ({@link Event#shouldCommit()}).
  *   <li>Until the JVM's Flight Recorder is initialized (the first recording of this JVM), the event types are not

@@ -34,7 +34,7 @@ import jdk.jfr.Timespan;
 @Category({"kdefer", "workqueue"})
 @Description("A worker ran a work item; mirrors workqueue_execute_start/end")
 @StackTrace(false)
-@Enabled(true)
+@Enabled(false)
 @Threshold("10 ms")
 public final class WorkExecuteEvent extends Event {
     @Label("Machine")

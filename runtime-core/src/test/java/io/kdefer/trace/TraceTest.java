@@ -243,6 +243,35 @@ class TraceTest {
         assertNotEquals(0, Trace.irqWorkStamp(lat), "latency recording alone needs the queue stamp");
     }
 
+    /**
+     * A recording that does not name the kdefer events (a JDK-only configuration) gives them their annotation
+     * defaults: the per-item events stay off, the rare ones are on.
+     */
+    @Test
+    void unrelatedRecordingLeavesPerItemEventsOff() throws Exception {
+        Map<String, Map<String, String>> settings = new HashMap<>();
+        Map<String, String> cpu = new HashMap<>();
+        cpu.put("enabled", "true");
+        settings.put("jdk.CPULoad", cpu);
+        List<RecordedEvent> ev = record(settings, () -> {
+            assertNull(Trace.irqHandlerBegin());
+            assertNull(Trace.softirqBegin());
+            assertNull(Trace.irqWorkBegin(1));
+            assertNull(Trace.taskletBegin(1));
+            assertNull(Trace.timerBegin());
+            assertNull(Trace.irqThreadBegin());
+            assertNull(Trace.workExecuteBegin(1));
+            assertEquals(0, Trace.workQueue(null, "m", "q", "p", -1, 0, false, this), "WorkQueue off, no stamp");
+            Trace.ipi("m", "CALL_FUNC", true, 0, 1);
+            Trace.softirqRaise("m", 0, 3, false);
+            Trace.workActivate("m", "q", "p", false, this);
+            Trace.machineState("m", "BOOTING", "RUNNING", 1, "MANUAL");
+            Trace.softLockup("m", 0, 1, "hardirq", null, null);
+        });
+        assertEquals(List.of("kdefer.MachineState", "kdefer.SoftLockup"),
+                ev.stream().map(e -> e.getEventType().getName()).sorted().collect(Collectors.toList()));
+    }
+
     /** {@code latencyThreshold}: only items that started at least that late are recorded. */
     @Test
     void latencyThresholdKeepsLateItemsOnly() throws Exception {
