@@ -42,6 +42,11 @@ import java.util.concurrent.TimeUnit;
  * HdrHistogram: {@code getIntervalHistogram} added into a running total) as fast as it can: the writer's cost
  * under a concurrent reader. Expected with {@code -prof gc}: 0 B/op for every writer.
  *
+ * <p>Smoke run (2 cores, JDK 17, {@code -f 1 -wi 1 -i 1 -w 200ms -r 200ms -prof gc}: indicative only), ns/op of the
+ * writer: single own 7.6, hdrSingleWriter 9.0, hdrRecorder 12.6, hdrPlain 5.0; rw writer own 14.0, hdrSingleWriter
+ * 10.5 (reader per snapshot: own 7 us, hdrSingleWriter 887 us); every writer 0 B/op. Memory per histogram at these
+ * settings: own 8 KiB; HdrHistogram 31 232 B per {@code Histogram}, three of them behind a recorder's reader.
+ *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar HistogramBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */
 @BenchmarkMode(Mode.AverageTime)

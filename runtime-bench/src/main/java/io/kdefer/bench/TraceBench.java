@@ -37,6 +37,11 @@ import java.util.concurrent.TimeUnit;
  * thread-local buffer). {@code latency}: recording off or on. Expected with {@code -prof gc}: 0 B/op for every
  * benchmark except the {@code on} events (one event object each).
  *
+ * <p>Smoke run (2 cores, JDK 17, {@code -f 1 -wi 1 -i 1 -w 200ms -r 200ms -prof gc}: indicative only): empty
+ * 2.5-2.9 ns; durationEvent none 0.6 ns, other 2.2 ns, on 175 ns and 56 B; instantEvent none 0.6, other 1.0, on
+ * 78-103 ns; latency off 0.7-0.9 ns, on 55-61 ns (two clock reads of ~25 ns each on that box). 0 B/op everywhere
+ * but the recorded events.
+ *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar TraceBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */
 @BenchmarkMode(Mode.AverageTime)

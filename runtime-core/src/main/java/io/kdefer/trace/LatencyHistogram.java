@@ -23,9 +23,10 @@ import java.lang.invoke.VarHandle;
  *       consistent with themselves.</li>
  * </ul>
  *
- * <p>Chosen over HdrHistogram's {@code SingleWriterRecorder}, whose record is two atomic increments of its
- * writer-reader phaser plus the histogram update (see {@code HistogramBench} in runtime-bench for the comparison
- * and {@code docs/OBSERVABILITY-INTEGRATION.md} for the figures and the reasoning).
+ * <p>Chosen over HdrHistogram (2.2.2): about the same record cost (HistogramBench), a twelfth of the memory of a
+ * {@code SingleWriterRecorder} reader at comparable precision (three 31 KiB histograms against one 8 KiB array),
+ * readers that need no lock and keep no running total, and no dependency. The figures and the reasoning are in
+ * {@code docs/OBSERVABILITY-INTEGRATION.md} (section 3).
  */
 final class LatencyHistogram {
     /* Implementation notes
