@@ -67,6 +67,10 @@ public final class Trace {
      * Why not a boolean of our own kept in sync by a FlightRecorderListener: the listener hears recording state
      * changes, not settings changes of a running recording (Recording.enable after start), so it would go stale.
      *
+     * Event fields carry no concurrency codes: an event object is thread-confined (created, filled and committed
+     * by the emitting thread between begin and commit; JFR copies it into its thread-local buffer at commit), so
+     * every field is what the root package-info calls C, with the thread in place of the CPU.
+     *
      * Why begin/end instead of a clock value: a JFR event's startTime and duration can only be set by begin() and
      * end() on the event object itself, so a duration event has to exist from its start when it is on.
      */
