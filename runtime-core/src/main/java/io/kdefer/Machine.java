@@ -162,7 +162,7 @@ public final class Machine implements Host, AutoCloseable {
         this.kernel = new Kernel(new Config(name, config.cpus(), config.mode() == Mode.MANUAL, config.hz(),
                 config.idle().ordinal(), config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
                 config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
-                config.spuriousQuietTime().toNanos(), "ARM64_GICV3"));
+                config.spuriousQuietTime().toNanos(), "ARM64_GICV3", config.latencyHistograms(), config.jmx()));
         kernel.put(MachineConfig.class, config);
         for (Class<?> subsystem : SUBSYSTEMS) {
             Access.install(subsystem, kernel);
@@ -193,6 +193,7 @@ public final class Machine implements Host, AutoCloseable {
         Objects.requireNonNull(config, "config");
         Machine m = new Machine(config);
         m.cpus.start();
+        m.lifecycle.booted();                                    // the kdefer.MachineState event BOOTING -> RUNNING
         if (config.closeOnExit()) {
             Thread hook = new Thread(m::closeFromHook, m.name + "-close-on-exit");
             m.exitHook = hook;
@@ -455,6 +456,9 @@ public final class Machine implements Host, AutoCloseable {
             lifecycle.advance(Lifecycle.TERMINATED);
             for (Lifecycle.Participant p : ps) {
                 step(p, "releaseWaiters", p::releaseWaiters);
+            }
+            for (Lifecycle.Participant p : ps) {
+                step(p, "terminated", p::terminated);
             }
             cpus.releaseHotplug();
         }

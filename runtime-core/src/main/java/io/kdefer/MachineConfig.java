@@ -27,6 +27,8 @@ import java.util.Objects;
  *   closeTimeout         10 s: the one deadline of close() (drain, stop, join; see Machine)
  *   closeOnExit          false: a shutdown hook closes the machine when the JVM exits
  *   name                 "machine-N": in reports, logs and the close thread's name
+ *   latencyHistograms    false: per CPU x primitive latency histograms (m.stats().latency()); switchable later
+ *   jmx                  THREADED: true, MANUAL: false: the machine's MBeans (io.kdefer:type=Machine,...)
  * </pre>
  */
 public final class MachineConfig {
@@ -43,6 +45,8 @@ public final class MachineConfig {
     private final Duration closeTimeout;
     private final boolean closeOnExit;
     private final String name;
+    private final boolean latencyHistograms;
+    private final boolean jmx;
 
     private MachineConfig(Builder b) {
         this.cpus = b.cpus;
@@ -58,6 +62,8 @@ public final class MachineConfig {
         this.closeTimeout = b.closeTimeout;
         this.closeOnExit = b.closeOnExit;
         this.name = b.name;
+        this.latencyHistograms = b.latencyHistograms;
+        this.jmx = b.jmx != null ? b.jmx : b.mode == Mode.THREADED;
     }
 
     public static Builder builder() {
@@ -122,6 +128,16 @@ public final class MachineConfig {
         return name;
     }
 
+    /** Whether the latency histograms record from boot on ({@link Builder#latencyHistograms}). */
+    public boolean latencyHistograms() {
+        return latencyHistograms;
+    }
+
+    /** Whether the machine registers its MBeans ({@link Builder#jmx}). */
+    public boolean jmx() {
+        return jmx;
+    }
+
     @Override
     public String toString() {
         return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + "]";
@@ -141,6 +157,8 @@ public final class MachineConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private boolean closeOnExit;
         private String name;
+        private boolean latencyHistograms;
+        private Boolean jmx;                   // null: by mode
 
         private Builder() {
         }
@@ -242,6 +260,28 @@ public final class MachineConfig {
                 throw new IllegalArgumentException("a machine name must not be blank");
             }
             this.name = name;
+            return this;
+        }
+
+        /**
+         * Record the per CPU x primitive latency histograms from boot on ({@code m.stats().latency()}, the Latency
+         * MBeans). Off by default: recording costs two clock reads per item (about 50 ns); it can be switched at
+         * any time with {@code m.stats().latencyRecorder().setEnabled(boolean)} or the machine MBean.
+         */
+        public Builder latencyHistograms(boolean on) {
+            this.latencyHistograms = on;
+            return this;
+        }
+
+        /**
+         * Register the machine's platform MBeans at boot ({@code io.kdefer:type=Machine,name=<name>} and a child
+         * per IRQ line, softirq vector, workqueue and latency primitive) and unregister them at close. Default: on
+         * for THREADED machines (a running machine is alive until closed anyway, and its first registration costs a
+         * few milliseconds), off for MANUAL ones (test fixtures: many, often never closed, and an MBean would keep
+         * an unclosed machine reachable).
+         */
+        public Builder jmx(boolean on) {
+            this.jmx = on;
             return this;
         }
 

@@ -3,6 +3,8 @@
  */
 package io.kdefer.bench;
 
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.trace.LatencyRecorder;
 import io.kdefer.trace.Trace;
 import jdk.jfr.Recording;
@@ -21,14 +23,15 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What a tracepoint costs on a hot path: the {@code io.kdefer.trace.Trace} facade and the latency recorder,
- * against an empty call with the same arguments.
+ * What a tracepoint costs on a hot path: the runtime's tracepoints ({@code io.kdefer.internal.Tracepoints}, with
+ * the JFR events of {@code io.kdefer.trace} behind them) and the latency recorder, against an empty call with the
+ * same arguments.
  *
  * <ul>
  *   <li>{@code empty}: a static method with the same arguments that does nothing (the floor).</li>
  *   <li>{@code durationEvent}: {@code taskletEnd(taskletBegin(q), ...)}, the begin/end pair of a duration event.</li>
- *   <li>{@code instantEvent}: {@code Trace.ipi(...)}, one instant event.</li>
- *   <li>{@code queueStamp}: the queue-side {@code taskletStamp(latency)}.</li>
+ *   <li>{@code instantEvent}: {@code Tracepoints.ipi(...)}, one instant event.</li>
+ *   <li>{@code queueStamp}: the queue-side stamp ({@code Latency.stamp(TASKLET)}).</li>
  *   <li>{@code latency}: {@code latency.end(cpu, TASKLET, q, latency.start())}, a latency sample.</li>
  * </ul>
  * {@code jfr}: {@code none} (no recording in the JVM: JFR not even initialized), {@code other} (a recording runs
@@ -56,6 +59,7 @@ public class TraceBench {
 
     private Recording recording;
     private LatencyRecorder recorder;
+    private Latency stamps;
     private final Runnable fn = () -> { };
     private long queuedAt;
 
@@ -64,6 +68,8 @@ public class TraceBench {
         Trace.init();
         recorder = new LatencyRecorder(1);
         recorder.setEnabled(latency.equals("on"));
+        stamps = new Latency(1);
+        stamps.setEnabled(latency.equals("on"));
         switch (jfr) {
             case "none":
                 break;
@@ -105,17 +111,17 @@ public class TraceBench {
 
     @Benchmark
     public void durationEvent() {
-        Trace.taskletEnd(Trace.taskletBegin(queuedAt), "m", 0, false, fn);
+        Tracepoints.taskletEnd(Tracepoints.taskletBegin(queuedAt), "m", 0, false, fn);
     }
 
     @Benchmark
     public void instantEvent() {
-        Trace.ipi("m", "CALL_FUNC", true, 0, 1);
+        Tracepoints.ipi("m", "CALL_FUNC", true, 0, 1);
     }
 
     @Benchmark
     public long queueStamp() {
-        return Trace.taskletStamp(recorder);
+        return stamps.stamp(Tracepoints.TASKLET);
     }
 
     @Benchmark

@@ -8,6 +8,7 @@ import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Lifecycle;
+import io.kdefer.internal.Inventory;
 import io.kdefer.irq.internal.IrqChip;
 import io.kdefer.irq.internal.PercpuHandler;
 
@@ -55,8 +56,10 @@ final class IrqManage {
     private final IrqTable table;            // I
     private final IrqResend resend;          // I
     private final IrqThreads threads;        // I
+    private final Inventory inventory;       // I: a line with actions is announced (the JMX registration)
 
-    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads) {
+    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads, Inventory inventory) {
+        this.inventory = inventory;
         this.cpus = cpus;
         this.lifecycle = cpus.lifecycle();
         this.table = table;
@@ -174,6 +177,7 @@ final class IrqManage {
                 throw lifecycle.closedException("request_irq(" + irq + ")");
             }
             IrqAction[] old = d.actions;
+            boolean first = old.length == 0;
             IrqAction toAdd = a;
             if (old.length > 0) {
                 toAdd = checkSharing(d, old, a, nmi, wanted);
@@ -208,6 +212,9 @@ final class IrqManage {
                 d.actions = next;
             } finally {
                 d.lock.unlock();
+            }
+            if (first) {
+                inventory.added(d);           // under requestLock (before a free's removed), not the descriptor lock
             }
         } finally {
             d.requestLock.unlock();
@@ -369,6 +376,9 @@ final class IrqManage {
             if (gone.thread != null) {
                 gone.thread.requestStop();
                 gone.thread.awaitEnd(lifecycle);
+            }
+            if (next.length == 0) {
+                inventory.removed(d);         // under requestLock: ordered with the next request's added
             }
         } finally {
             d.requestLock.unlock();

@@ -7,6 +7,7 @@ import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Parker;
 
@@ -96,6 +97,7 @@ final class IrqThread extends KernelThread {
 
     private final IrqManage manage;       // I
     private final Faults faults;          // I
+    private final String machine;         // I: for the kdefer.IrqThread event
     final IrqDesc desc;                   // I
     final IrqAction action;               // I
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -105,6 +107,7 @@ final class IrqThread extends KernelThread {
         super(cpus, null, "irq/" + desc.irq + "-" + action.name, false);
         this.manage = manage;
         this.faults = cpus.faults();
+        this.machine = cpus.lifecycle().owner();
         this.desc = desc;
         this.action = action;
         this.parker = new Parker();
@@ -284,9 +287,12 @@ final class IrqThread extends KernelThread {
     /** irq_thread_fn + wake_threads_waitq: thread function, threads_handled, finalize oneshot, threads_active--. */
     static void run(IrqDesc d, IrqAction a) {
         IrqReturn r;
+        boolean threw = false;
+        Object ev = Tracepoints.irqThreadBegin();
         try {
             r = a.threadFn.handle(d.irq, a.devId);
         } catch (Throwable t) {
+            threw = true;
             a.countThreadFailure();
             IrqThread self = a.thread;
             if (self != null) {
@@ -296,6 +302,11 @@ final class IrqThread extends KernelThread {
                 LOG.log(Level.ERROR, "irq " + d.irq + ": thread function of " + a.name + " threw; contained", t);
             }
             r = IrqReturn.NONE;
+        }
+        if (ev != null) {
+            IrqThread self = a.thread;
+            Tracepoints.irqThreadEnd(ev, self != null ? self.machine : null, d.affinity(), d.irq, a.name,
+                    threw ? Tracepoints.RESULT_THREW : r == null ? Tracepoints.RESULT_BOGUS : r.ordinal());
         }
         a.countThreadRun();
         if (r == IrqReturn.HANDLED) {

@@ -6,6 +6,7 @@ package io.kdefer.irq;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Config;
+import io.kdefer.internal.Inventory;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irq.internal.GenIrq;
 
@@ -101,18 +102,20 @@ public final class Irqs {
     /** genirq's installer ({@code Access}): builds the machine's generic IRQ layer, before any platform maps lines. */
     static void install(Kernel k) {
         Config c = k.config();
-        Irqs irqs = new Irqs(k.get(Cpus.class), c.spuriousWindow(), c.spuriousThreshold(), c.spuriousQuietNanos());
+        Irqs irqs = new Irqs(k.get(Cpus.class), c.spuriousWindow(), c.spuriousThreshold(), c.spuriousQuietNanos(),
+                k.inventory());
         k.put(Irqs.class, irqs);
         k.put(GenIrq.class, irqs.table);
     }
 
-    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos) {
+    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos,
+                 Inventory inventory) {
         this.cpus = cpus;
         this.table = new IrqTable(cpus.count());
         this.spurious = new IrqSpurious(cpus, table, spuriousWindow, spuriousThreshold, spuriousQuietNanos);
-        IrqFlows flows = new IrqFlows(table, spurious, cpus.faults());
+        IrqFlows flows = new IrqFlows(table, spurious, cpus);
         IrqThreads threads = new IrqThreads(table, cpus.lifecycle());
-        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads);
+        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads, inventory);
         table.wire(flows, manage);
         cpus.addTickHook(cpu -> spurious.poll(cpu, flows));
         cpus.addHotplugHook(new IrqMigration(table));

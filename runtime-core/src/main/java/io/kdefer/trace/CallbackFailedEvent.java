@@ -33,12 +33,12 @@ public final class CallbackFailedEvent extends Event {
     @Description("Name of the machine")
     String machine;
 
-    @Label("CPU")
-    @Description("CPU whose context ran the callback; -1 if none")
-    int cpu;
+    @Label("Where")
+    @Description("The context that ran the callback: cpu/N for atomic contexts, a worker or IRQ thread's name")
+    String where;
 
     @Label("Primitive")
-    @Description("irq, irq_thread, softirq, irq_work, tasklet, timer, work or smp_call")
+    @Description("The subsystem whose callback threw: irq, softirq, irq_work, tasklet, time, workqueue or smp")
     String primitive;
 
     @Label("Source")

@@ -12,7 +12,7 @@ import javax.management.ObjectName;
 import javax.management.StandardMBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +52,7 @@ public final class Jmx implements AutoCloseable {
     private final ObjectName machineObjectName;                              // I
     private final Map<Integer, ObjectName> irqs = new LinkedHashMap<>();                 // L(this)
     private final Map<String, ObjectName> softirqs = new LinkedHashMap<>();              // L(this)
-    private final Map<WorkqueueSource, ObjectName> workqueues = new IdentityHashMap<>(); // L(this)
+    private final Map<WorkqueueSource, ObjectName> workqueues = new HashMap<>();         // L(this): by equals
     private final List<ObjectName> latency = new ArrayList<>();                          // L(this)
     private boolean closed;                                                  // L(this)
 

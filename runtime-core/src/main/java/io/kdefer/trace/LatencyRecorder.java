@@ -3,36 +3,36 @@
  */
 package io.kdefer.trace;
 
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.LatencyHistogram;
+
 import java.util.Locale;
 
 /**
  * A machine's latency histograms: for each CPU and primitive, queue-to-start latency and run duration, recorded
  * allocation-free by the thread that runs the item and read at any time by {@link Stats#latency()} and the MXBeans.
- * Off by default; {@link #setEnabled} switches it at run time.
+ * Off by default ({@code MachineConfig.Builder.latencyHistograms}); {@link #setEnabled} switches it at run time.
  *
  * <h2>Rows and their writers</h2>
  * <pre>
  *   primitive     queue->start                         duration            single writer of the row
- *   IRQ           (not measured: 0 values)             primary handler     the CPU's executing thread
+ *   IRQ           (not measured: "-")                  primary handler     the CPU's executing thread
  *   SOFTIRQ       raise -> action start                action              the CPU's executing thread
  *   IRQ_WORK      queue() -> callback start            callback            the CPU's executing thread
  *   TASKLET       schedule() -> callback start         callback            the CPU's executing thread
  *   TIMER         expiry -> callback start ("late")    callback            the CPU's executing thread
  *   WORK          queue() -> function start            function            the pool's workers, under pool.lock
- *   WORK_HIGHPRI  as WORK, for the CPU's highpri pool  function            the pool's workers, under pool.lock
+ *   WORK_HIGHPRI  as WORK, for the highpri pools       function            the pool's workers, under pool.lock
  * </pre>
  * CPU index -1 is the unbound pools' row ("unbound"). Queue latency and duration are real time
  * ({@code System.nanoTime()}), except TIMER's queue column, which is lateness on the machine clock (virtual time in
- * MANUAL mode).
+ * MANUAL mode). A work item's duration is wall time, its sleeps included.
  *
  * <h2>Hot path</h2>
- * <pre>{@code
- *   long t0 = latency.start();                 // one volatile read when off; System.nanoTime() when on
- *   ... run the item ...
- *   latency.end(cpu, Primitive.TASKLET, queuedAt, t0);    // returns at once for t0 == 0
- * }</pre>
- * With recording on, {@code end} reads the clock once and updates two histograms: no allocation, no lock, no atomic
- * read-modify-write (see {@link LatencyHistogram}).
+ * The runtime's hooks record through the recording side of this class ({@code io.kdefer.internal.Latency}, which
+ * every layer reaches): when off, one volatile read per item; when on, two clock reads and two histogram updates, no
+ * allocation, no lock, no atomic read-modify-write. {@link #start()}, {@link #end} and {@link #record} are the same
+ * operations, for benchmarks and tests.
  *
  * <h2>Switching</h2>
  * The histograms are allocated when recording is first switched on (about 16 KiB per CPU and primitive), before
@@ -64,58 +64,35 @@ public final class LatencyRecorder {
 
     private static final Primitive[] PRIMITIVES = Primitive.values();
 
-    private final int cpus;                       // I
-    private volatile Row[][] rows;                // A: written once by the first setEnabled(true), before enabled
-    private volatile boolean enabled;             // A: the hot path's switch
+    private final Latency latency;                // I: the recording side (the machine's, or a standalone one)
 
-    /** The queue and duration histograms of one CPU and primitive. */
-    private static final class Row {
-        final LatencyHistogram queue = new LatencyHistogram();      // O(the row's writer)
-        final LatencyHistogram duration = new LatencyHistogram();   // O(the row's writer)
+    /** A standalone recorder for {@code cpus} CPUs (plus the unbound row), for benchmarks and tests. */
+    public LatencyRecorder(int cpus) {
+        this(new Latency(cpus));
     }
 
-    /** A recorder for a machine of {@code cpus} CPUs (plus the unbound row); nothing is allocated until enabled. */
-    public LatencyRecorder(int cpus) {
-        if (cpus < 1) {
-            throw new IllegalArgumentException("cpus must be >= 1: " + cpus);
-        }
-        this.cpus = cpus;
+    /** The reader and switch of a machine's histograms. */
+    LatencyRecorder(Latency latency) {
+        this.latency = latency;
     }
 
     /** Switches recording on or off; the first switch on allocates the histograms. */
     public void setEnabled(boolean on) {
-        if (on && rows == null) {
-            synchronized (this) {
-                if (rows == null) {
-                    Row[][] r = new Row[cpus + 1][PRIMITIVES.length];
-                    for (Row[] perCpu : r) {
-                        for (int p = 0; p < perCpu.length; p++) {
-                            perCpu[p] = new Row();
-                        }
-                    }
-                    rows = r;                       // published before enabled (both volatile)
-                }
-            }
-        }
-        enabled = on;
+        latency.setEnabled(on);
     }
 
     public boolean isEnabled() {
-        return enabled;
+        return latency.isEnabled();
     }
 
     /** Number of CPUs (rows 0..cpus-1; -1 is the unbound row). */
     public int cpus() {
-        return cpus;
+        return latency.cpus();
     }
 
     /** The run side's start stamp: {@code System.nanoTime()} (never 0) when recording is on, else 0. */
     public long start() {
-        if (!enabled) {
-            return 0;
-        }
-        long t = System.nanoTime();
-        return t == 0 ? 1 : t;
+        return latency.start();
     }
 
     /**
@@ -124,15 +101,7 @@ public final class LatencyRecorder {
      * Called by the row's single writer.
      */
     public void end(int cpu, Primitive p, long queuedAt, long t0) {
-        if (t0 == 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        Row r = row(cpu, p);
-        if (queuedAt != 0) {
-            r.queue.record(t0 - queuedAt);
-        }
-        r.duration.record(now - t0);
+        latency.end(cpu, p.ordinal(), queuedAt, t0);
     }
 
     /**
@@ -140,31 +109,16 @@ public final class LatencyRecorder {
      * lateness); {@code queueNanos < 0} records no queue value. No effect while recording is off. Single writer.
      */
     public void record(int cpu, Primitive p, long queueNanos, long durationNanos) {
-        if (!enabled) {
-            return;
-        }
-        Row r = row(cpu, p);
-        if (queueNanos >= 0) {
-            r.queue.record(queueNanos);
-        }
-        r.duration.record(durationNanos);
-    }
-
-    private Row row(int cpu, Primitive p) {
-        return rows[cpu < 0 ? cpus : cpu][p.ordinal()];
+        latency.record(cpu, p.ordinal(), queueNanos, durationNanos);
     }
 
     /** Percentiles of one row's queue latency ({@code queue}) or duration; empty before recording was first on. */
     public LatencySnapshot snapshot(int cpu, Primitive p, boolean queue) {
-        if (cpu < -1 || cpu >= cpus) {
-            throw new IllegalArgumentException("no cpu " + cpu + " (0.." + (cpus - 1) + ", or -1 for unbound)");
-        }
-        Row[][] r = rows;
-        if (r == null) {
-            return LatencySnapshot.empty();
-        }
-        Row row = r[cpu < 0 ? cpus : cpu][p.ordinal()];
-        return (queue ? row.queue : row.duration).snapshot();
+        return snapshot(latency.histogram(cpu, p.ordinal(), queue));
+    }
+
+    private static LatencySnapshot snapshot(LatencyHistogram h) {
+        return LatencySnapshot.of(h);
     }
 
     /**
@@ -172,17 +126,15 @@ public final class LatencyRecorder {
      * allocates.
      */
     public LatencySnapshot total(Primitive p, boolean queue) {
-        Row[][] r = rows;
-        if (r == null) {
+        if (latency.histogram(0, p.ordinal(), queue) == null) {
             return LatencySnapshot.empty();
         }
         long[] merged = new long[LatencyHistogram.BUCKETS];
         long n = 0;
         long max = 0;
         long sum = 0;
-        for (Row[] perCpu : r) {
-            LatencyHistogram h = queue ? perCpu[p.ordinal()].queue : perCpu[p.ordinal()].duration;
-            LatencyHistogram.Copy c = h.copy();
+        for (int cpu = -1; cpu < latency.cpus(); cpu++) {
+            LatencyHistogram.Copy c = latency.histogram(cpu, p.ordinal(), queue).copy();
             for (int i = 0; i < merged.length; i++) {
                 merged[i] += c.counts[i];
             }
@@ -199,10 +151,10 @@ public final class LatencyRecorder {
      */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        Row[][] r = rows;
-        if (!enabled) {
+        boolean recorded = latency.histogram(0, 0, false) != null;
+        if (!latency.isEnabled()) {
             sb.append("latency recording is off");
-            if (r == null) {
+            if (!recorded) {
                 sb.append(" (switch it on with stats().latencyRecorder().setEnabled(true))\n");
                 return sb.toString();
             }
@@ -211,17 +163,19 @@ public final class LatencyRecorder {
         sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s | %-49s | %s%n", "", "", "", "queue->start (us)",
                 "duration (us)"));
         sb.append(String.format(Locale.ROOT, "%-8s %-8s %10s | %s | %s%n", "cpu", "prim", "count", HEADS, HEADS));
-        if (r == null) {
+        if (!recorded) {
             return sb.toString();
         }
+        int cpus = latency.cpus();
         for (int c = 0; c <= cpus; c++) {
+            int cpu = c == cpus ? -1 : c;
             for (Primitive p : PRIMITIVES) {
-                LatencySnapshot d = r[c][p.ordinal()].duration.snapshot();
+                LatencySnapshot d = snapshot(cpu, p, false);
                 if (d.getCount() == 0) {
                     continue;
                 }
-                LatencySnapshot q = r[c][p.ordinal()].queue.snapshot();
-                sb.append(String.format(Locale.ROOT, "%-8s %-8s %10d | %s | %s%n", c == cpus ? "unbound" : "cpu" + c,
+                LatencySnapshot q = snapshot(cpu, p, true);
+                sb.append(String.format(Locale.ROOT, "%-8s %-8s %10d | %s | %s%n", cpu < 0 ? "unbound" : "cpu" + c,
                         p.label(), d.getCount(), columns(q), columns(d)));
             }
         }
@@ -245,12 +199,11 @@ public final class LatencyRecorder {
 
     @Override
     public String toString() {
-        return "LatencyRecorder[" + cpus + " CPUs, " + (enabled ? "on" : "off") + "]";
+        return "LatencyRecorder[" + latency.cpus() + " CPUs, " + (latency.isEnabled() ? "on" : "off") + "]";
     }
 
     /** For tests: the histogram of one row. */
     LatencyHistogram histogram(int cpu, Primitive p, boolean queue) {
-        Row row = row(cpu, p);
-        return queue ? row.queue : row.duration;
+        return latency.histogram(cpu, p.ordinal(), queue);
     }
 }

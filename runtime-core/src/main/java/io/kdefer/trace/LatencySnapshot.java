@@ -3,6 +3,8 @@
  */
 package io.kdefer.trace;
 
+import io.kdefer.internal.LatencyHistogram;
+
 import javax.management.ConstructorParameters;
 
 /**
@@ -38,6 +40,15 @@ public final class LatencySnapshot {
     /** The snapshot of nothing recorded. */
     public static LatencySnapshot empty() {
         return EMPTY;
+    }
+
+    /** The percentiles of one histogram now (a copy of its counts; empty for null: nothing recorded yet). */
+    static LatencySnapshot of(LatencyHistogram h) {
+        if (h == null) {
+            return EMPTY;
+        }
+        LatencyHistogram.Copy c = h.copy();
+        return of(c.counts, c.total, c.max, c.sum);
     }
 
     /** From a copy of {@link LatencyHistogram}'s counts whose sum is {@code total}. */

@@ -6,6 +6,7 @@ package io.kdefer.trace;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.Mode;
+import io.kdefer.internal.LatencyHistogram;
 import io.kdefer.trace.LatencyRecorder.Primitive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -58,7 +59,7 @@ class LatencyRecorderTest {
             h.record(values[i]);
         }
         Arrays.sort(values);
-        LatencySnapshot s = h.snapshot();
+        LatencySnapshot s = LatencySnapshot.of(h);
         assertEquals(values.length, s.getCount());
         assertEquals(values[values.length - 1], s.getMax());
         check(values, 0.50, s.getP50());
@@ -81,18 +82,18 @@ class LatencyRecorderTest {
     @Test
     void smallAndEdgeValues() {
         LatencyHistogram h = new LatencyHistogram();
-        assertEquals(0, h.snapshot().getCount());
-        assertSame(LatencySnapshot.empty(), h.snapshot());
+        assertEquals(0, LatencySnapshot.of(h).getCount());
+        assertSame(LatencySnapshot.empty(), LatencySnapshot.of(h));
         h.record(-5);                                   // a clock step backwards counts as 0
         h.record(7);
-        LatencySnapshot s = h.snapshot();
+        LatencySnapshot s = LatencySnapshot.of(h);
         assertEquals(2, s.getCount());
         assertEquals(0, s.getP50());
         assertEquals(7, s.getP99());
         assertEquals(7, s.getMax());
         h.record(100_000_000_000L);                     // 100 s: the last bucket, max exact
-        assertEquals(100_000_000_000L, h.snapshot().getMax());
-        assertEquals(100_000_000_000L, h.snapshot().getP999());
+        assertEquals(100_000_000_000L, LatencySnapshot.of(h).getMax());
+        assertEquals(100_000_000_000L, LatencySnapshot.of(h).getP999());
     }
 
     @Test

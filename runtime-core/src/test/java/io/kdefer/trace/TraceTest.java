@@ -3,6 +3,8 @@
  */
 package io.kdefer.trace;
 
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.softirq.Softirq;
 import jdk.jfr.Category;
 import jdk.jfr.Event;
@@ -13,6 +15,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,13 +40,22 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The JFR events and their emission facade: recorded with a real {@link Recording}, dumped and parsed back, with
+ * The JFR events behind the runtime's tracepoints ({@code io.kdefer.internal.Tracepoints}): recorded with a real
+ * {@link Recording}, dumped and parsed back, with
  * every field checked; the disabled path returns no event; the {@code latencyThreshold} setting filters.
  */
 @Timeout(60)
 class TraceTest {
+    /** Queue stamps with no latency recording: non-zero only while the event is on. */
+    private static final Latency STAMPS = new Latency(1);
+
     @TempDir
     Path dir;
+
+    @BeforeAll
+    static void plugTheEventsIn() {
+        Trace.init();
+    }
 
     /** Records everything {@code emit} emits with every kdefer event on at threshold 0 (unless {@code only}). */
     private List<RecordedEvent> record(Map<String, Map<String, String>> settings, Runnable emit) throws Exception {
@@ -90,31 +102,35 @@ class TraceTest {
         Thread stuck = Thread.currentThread();
         StackTraceElement[] stack = {new StackTraceElement("a.B", "c", "B.java", 7)};
         List<RecordedEvent> ev = record(allOn(), () -> {
-            Trace.irqHandlerEnd(Trace.irqHandlerBegin(), "m", 1, 40, "eth0", Trace.RESULT_WAKE_THREAD, false);
-            Trace.irqSpurious("m", 0, 41, Trace.NO_ACTION);
-            Trace.irqReplay("m", 0, 42, Trace.MARKED, Trace.DISABLED);
-            Trace.irqThreadEnd(Trace.irqThreadBegin(), "m", 1, 40, "eth0", Trace.RESULT_HANDLED);
-            Trace.irqNobodyCared("m", 0, 43, 99_901, 100_000, "a, b", true);
-            Trace.softirqEnd(Trace.softirqBegin(), "m", 1, Softirq.NET_RX.ordinal(), -1, true);
-            Trace.softirqRaise("m", 1, Softirq.TASKLET.ordinal(), false);
-            Trace.ksoftirqd("m", 1, (1 << Softirq.NET_RX.ordinal()) | (1 << Softirq.TASKLET.ordinal()), Trace.TIME);
-            long q = Trace.irqWorkStamp(null);
+            Tracepoints.irqHandlerEnd(Tracepoints.irqHandlerBegin(), "m", 1, 40, "eth0",
+                    Tracepoints.RESULT_WAKE_THREAD, false);
+            Tracepoints.irqSpurious("m", 0, 41, Tracepoints.NO_ACTION);
+            Tracepoints.irqReplay("m", 0, 42, Tracepoints.MARKED, Tracepoints.DISABLED);
+            Tracepoints.irqThreadEnd(Tracepoints.irqThreadBegin(), "m", 1, 40, "eth0", Tracepoints.RESULT_HANDLED);
+            Tracepoints.irqNobodyCared("m", 0, 43, 99_901, 100_000, "a, b", true);
+            Tracepoints.softirqEnd(Tracepoints.softirqBegin(), "m", 1, Softirq.NET_RX.ordinal(), -1, true);
+            Tracepoints.softirqRaise("m", 1, Softirq.TASKLET.ordinal(), false);
+            Tracepoints.ksoftirqd("m", 1, (1 << Softirq.NET_RX.ordinal()) | (1 << Softirq.TASKLET.ordinal()),
+                    Tracepoints.TIME);
+            long q = STAMPS.stamp(Tracepoints.IRQ_WORK);
             assertNotEquals(0, q, "the run event is on: the queue side stamps");
-            Trace.irqWorkEnd(Trace.irqWorkBegin(q), "m", 0, true, fn);
-            Trace.ipi("m", "CALL_FUNC", true, -1, 1);
-            Trace.taskletEnd(Trace.taskletBegin(Trace.taskletStamp(null)), "m", 1, true, fn);
-            Trace.timerEnd(Trace.timerBegin(), "m", 0, 77, 3_000_000, fn);
-            long wq = Trace.workQueue(null, "m", "events", "kworker/1", 1, 1, true, fn);
-            Trace.workActivate("m", "events", "kworker/1", true, fn);
-            Trace.workExecuteEnd(Trace.workExecuteBegin(wq), "m", "events", "kworker/1", "kworker/1:0", 1234, true,
+            Tracepoints.irqWorkEnd(Tracepoints.irqWorkBegin(q), "m", 0, true, fn);
+            Tracepoints.ipi("m", "CALL_FUNC", true, -1, 1);
+            Tracepoints.taskletEnd(Tracepoints.taskletBegin(STAMPS.stamp(Tracepoints.TASKLET)), "m", 1, true, fn);
+            Tracepoints.timerEnd(Tracepoints.timerBegin(), "m", 0, 77, 3_000_000, fn);
+            Tracepoints.workQueue("m", "events", "kworker/1", 1, 1, true, fn);
+            long wq = STAMPS.stamp(Tracepoints.WORK_EXECUTE);
+            Tracepoints.workActivate("m", "events", "kworker/1", true, fn);
+            Tracepoints.workExecuteEnd(Tracepoints.workExecuteBegin(wq), "m", "events", "kworker/1", "kworker/1:0",
+                    1234, true,
                     fn);
-            Trace.workqueueStall("m", "kworker/0", 31_000_000_000L, 3, "kworker/0:1 runs x", stuck, stack);
-            Trace.workqueueMayday("m", "reclaim", "kworker/0");
-            Trace.rescuerEnd(Trace.rescuerBegin(), "m", "reclaim", "kworker/0", 2);
-            Trace.softLockup("m", 1, 21_000_000_000L, "softirq", stuck, stack);
-            Trace.hotplugEnd(Trace.hotplugBegin(), "m", 1, Trace.OFFLINE, 0);
-            Trace.machineState("m", "RUNNING", "CLOSING", 2, "MANUAL");
-            Trace.callbackFailed("m", 1, "tasklet", "Tasklet[x]", new IllegalStateException("boom"));
+            Tracepoints.workqueueStall("m", "kworker/0", 31_000_000_000L, 3, "kworker/0:1 runs x", stuck, stack);
+            Tracepoints.workqueueMayday("m", "reclaim", "kworker/0");
+            Tracepoints.rescuerEnd(Tracepoints.rescuerBegin(), "m", "reclaim", "kworker/0", 2);
+            Tracepoints.softLockup("m", 1, 21_000_000_000L, "softirq", stuck, stack);
+            Tracepoints.hotplugEnd(Tracepoints.hotplugBegin(), "m", 1, Tracepoints.OFFLINE, 0);
+            Tracepoints.machineState("m", "RUNNING", "CLOSING", 2, "MANUAL");
+            Tracepoints.callbackFailed("m", "cpu/1", "tasklet", "Tasklet[x]", new IllegalStateException("boom"));
         });
         Set<String> names = ev.stream().map(e -> e.getEventType().getName()).collect(Collectors.toSet());
         Set<String> expected = Trace.eventClasses().stream().map(c -> c.getAnnotation(Name.class).value())
@@ -187,6 +203,7 @@ class TraceTest {
         assertEquals("CLOSING", ms.getString("to"));
         assertEquals("MANUAL", ms.getString("mode"));
         RecordedEvent cf = only(ev, "kdefer.CallbackFailed");
+        assertEquals("cpu/1", cf.getString("where"));
         assertEquals("Tasklet[x]", cf.getString("source"));
         assertTrue(cf.getString("exception").contains("boom"));
     }
@@ -195,15 +212,17 @@ class TraceTest {
     @Test
     void chainComesBackInOrder() throws Exception {
         List<RecordedEvent> ev = record(allOn(), () -> {
-            IrqHandlerEvent h = Trace.irqHandlerBegin();
-            long tq = Trace.taskletStamp(null);
-            Trace.irqHandlerEnd(h, "m", 0, 40, "nic", Trace.RESULT_HANDLED, false);
-            SoftirqEvent s = Trace.softirqBegin();
-            TaskletEvent t = Trace.taskletBegin(tq);
-            long wq = Trace.workQueue(null, "m", "events", "kworker/0", -1, 0, false, this);
-            Trace.taskletEnd(t, "m", 0, false, this);
-            Trace.softirqEnd(s, "m", 0, Softirq.TASKLET.ordinal(), 1, false);
-            Trace.workExecuteEnd(Trace.workExecuteBegin(wq), "m", "events", "kworker/0", "kworker/0:1", 0, false,
+            Object h = Tracepoints.irqHandlerBegin();
+            long tq = STAMPS.stamp(Tracepoints.TASKLET);
+            Tracepoints.irqHandlerEnd(h, "m", 0, 40, "nic", Tracepoints.RESULT_HANDLED, false);
+            Object s = Tracepoints.softirqBegin();
+            Object t = Tracepoints.taskletBegin(tq);
+            Tracepoints.workQueue("m", "events", "kworker/0", -1, 0, false, this);
+            long wq = STAMPS.stamp(Tracepoints.WORK_EXECUTE);
+            Tracepoints.taskletEnd(t, "m", 0, false, this);
+            Tracepoints.softirqEnd(s, "m", 0, Softirq.TASKLET.ordinal(), 1, false);
+            Tracepoints.workExecuteEnd(Tracepoints.workExecuteBegin(wq), "m", "events", "kworker/0", "kworker/0:1",
+                    0, false,
                     this);
         });
         List<String> order = new ArrayList<>();
@@ -222,25 +241,25 @@ class TraceTest {
         settings.get("kdefer.IrqHandler").put("enabled", "false");
         settings.get("kdefer.Tasklet").put("enabled", "false");
         List<RecordedEvent> ev = record(settings, () -> {
-            assertNull(Trace.irqHandlerBegin(), "off: no event object");
-            assertEquals(0, Trace.taskletStamp(null), "off and no latency recording: no clock read");
-            assertNull(Trace.taskletBegin(0));
-            Trace.irqHandlerEnd(null, "m", 0, 40, "x", 1, false);     // a no-op for null
-            Trace.taskletEnd(null, "m", 0, false, this);
-            assertNotNull(Trace.softirqBegin(), "on: begun");
+            assertNull(Tracepoints.irqHandlerBegin(), "off: no event object");
+            assertEquals(0, STAMPS.stamp(Tracepoints.TASKLET), "off and no latency recording: no clock read");
+            assertNull(Tracepoints.taskletBegin(0));
+            Tracepoints.irqHandlerEnd(null, "m", 0, 40, "x", 1, false);     // a no-op for null
+            Tracepoints.taskletEnd(null, "m", 0, false, this);
+            assertNotNull(Tracepoints.softirqBegin(), "on: begun");
         });
         assertTrue(ev.isEmpty(), "nothing committed: " + ev);
     }
 
     @Test
     void withoutARecordingEverythingIsOff() {
-        assertNull(Trace.irqHandlerBegin());
-        assertNull(Trace.workExecuteBegin(1));
-        assertEquals(0, Trace.workQueue(null, "m", "q", "p", -1, 0, false, this));
-        LatencyRecorder lat = new LatencyRecorder(1);
-        assertEquals(0, Trace.irqWorkStamp(lat));
+        assertNull(Tracepoints.irqHandlerBegin());
+        assertNull(Tracepoints.workExecuteBegin(1));
+        assertEquals(0, STAMPS.stamp(Tracepoints.WORK_EXECUTE));
+        Latency lat = new Latency(1);
+        assertEquals(0, lat.stamp(Tracepoints.IRQ_WORK));
         lat.setEnabled(true);
-        assertNotEquals(0, Trace.irqWorkStamp(lat), "latency recording alone needs the queue stamp");
+        assertNotEquals(0, lat.stamp(Tracepoints.IRQ_WORK), "latency recording alone needs the queue stamp");
     }
 
     /**
@@ -254,19 +273,20 @@ class TraceTest {
         cpu.put("enabled", "true");
         settings.put("jdk.CPULoad", cpu);
         List<RecordedEvent> ev = record(settings, () -> {
-            assertNull(Trace.irqHandlerBegin());
-            assertNull(Trace.softirqBegin());
-            assertNull(Trace.irqWorkBegin(1));
-            assertNull(Trace.taskletBegin(1));
-            assertNull(Trace.timerBegin());
-            assertNull(Trace.irqThreadBegin());
-            assertNull(Trace.workExecuteBegin(1));
-            assertEquals(0, Trace.workQueue(null, "m", "q", "p", -1, 0, false, this), "WorkQueue off, no stamp");
-            Trace.ipi("m", "CALL_FUNC", true, 0, 1);
-            Trace.softirqRaise("m", 0, 3, false);
-            Trace.workActivate("m", "q", "p", false, this);
-            Trace.machineState("m", "BOOTING", "RUNNING", 1, "MANUAL");
-            Trace.softLockup("m", 0, 1, "hardirq", null, null);
+            assertNull(Tracepoints.irqHandlerBegin());
+            assertNull(Tracepoints.softirqBegin());
+            assertNull(Tracepoints.irqWorkBegin(1));
+            assertNull(Tracepoints.taskletBegin(1));
+            assertNull(Tracepoints.timerBegin());
+            assertNull(Tracepoints.irqThreadBegin());
+            assertNull(Tracepoints.workExecuteBegin(1));
+            Tracepoints.workQueue("m", "q", "p", -1, 0, false, this);
+            assertEquals(0, STAMPS.stamp(Tracepoints.WORK_EXECUTE), "WorkExecute off, no stamp");
+            Tracepoints.ipi("m", "CALL_FUNC", true, 0, 1);
+            Tracepoints.softirqRaise("m", 0, 3, false);
+            Tracepoints.workActivate("m", "q", "p", false, this);
+            Tracepoints.machineState("m", "BOOTING", "RUNNING", 1, "MANUAL");
+            Tracepoints.softLockup("m", 0, 1, "hardirq", null, null);
         });
         assertEquals(List.of("kdefer.MachineState", "kdefer.SoftLockup"),
                 ev.stream().map(e -> e.getEventType().getName()).sorted().collect(Collectors.toList()));
@@ -284,11 +304,12 @@ class TraceTest {
         settings.put("kdefer.TimerExpire", new HashMap<>(s));
         List<RecordedEvent> ev = record(settings, () -> {
             long late = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(50);
-            Trace.workExecuteEnd(Trace.workExecuteBegin(late), "m", "q", "p", "late", 0, false, this);
-            Trace.workExecuteEnd(Trace.workExecuteBegin(System.nanoTime()), "m", "q", "p", "prompt", 0, false, this);
-            Trace.workExecuteEnd(Trace.workExecuteBegin(0), "m", "q", "p", "unstamped", 0, false, this);
-            Trace.timerEnd(Trace.timerBegin(), "m", 0, 1, TimeUnit.MILLISECONDS.toNanos(6), this);
-            Trace.timerEnd(Trace.timerBegin(), "m", 0, 2, TimeUnit.MILLISECONDS.toNanos(1), this);
+            Tracepoints.workExecuteEnd(Tracepoints.workExecuteBegin(late), "m", "q", "p", "late", 0, false, this);
+            Tracepoints.workExecuteEnd(Tracepoints.workExecuteBegin(System.nanoTime()), "m", "q", "p", "prompt", 0,
+                    false, this);
+            Tracepoints.workExecuteEnd(Tracepoints.workExecuteBegin(0), "m", "q", "p", "unstamped", 0, false, this);
+            Tracepoints.timerEnd(Tracepoints.timerBegin(), "m", 0, 1, TimeUnit.MILLISECONDS.toNanos(6), this);
+            Tracepoints.timerEnd(Tracepoints.timerBegin(), "m", 0, 2, TimeUnit.MILLISECONDS.toNanos(1), this);
         });
         assertEquals("late", only(ev, "kdefer.WorkExecute").getString("worker"));
         assertEquals(1, only(ev, "kdefer.TimerExpire").getLong("expires"));
@@ -349,12 +370,12 @@ class TraceTest {
     @Test
     void softirqNamesFollowTheEnum() {
         for (Softirq v : Softirq.values()) {
-            assertEquals(v.name(), Trace.softirqName(v.ordinal()));
+            assertEquals(v.name(), JfrSink.softirqName(v.ordinal()));
         }
-        assertEquals("", Trace.softirqNames(0));
-        assertEquals("HI RCU", Trace.softirqNames(1 | (1 << Softirq.RCU.ordinal())));
-        assertEquals("HANDLED|WAKE_THREAD", Trace.resultName(3));
-        assertEquals("BOGUS", Trace.resultName(Trace.RESULT_BOGUS));
-        assertEquals("THREW", Trace.resultName(Trace.RESULT_THREW));
+        assertEquals("", JfrSink.softirqNames(0));
+        assertEquals("HI RCU", JfrSink.softirqNames(1 | (1 << Softirq.RCU.ordinal())));
+        assertEquals("HANDLED|WAKE_THREAD", JfrSink.resultName(3));
+        assertEquals("BOGUS", JfrSink.resultName(Tracepoints.RESULT_BOGUS));
+        assertEquals("THREW", JfrSink.resultName(Tracepoints.RESULT_THREW));
     }
 }

@@ -1,7 +1,7 @@
 /*
  * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
  */
-package io.kdefer.trace;
+package io.kdefer.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -17,7 +17,7 @@ import java.lang.invoke.VarHandle;
  *   <li>{@link #record} is allocation-free and lock-free: a bucket index from the value's leading zeros, then
  *       opaque stores of the bucket count, the total and the maximum. No atomic read-modify-write: one writer at
  *       a time (the owning CPU's thread, or writers serialized by a lock, such as a worker pool's).</li>
- *   <li>{@link #snapshot()} reads every count with getOpaque and may run concurrently with the writer. It sees
+ *   <li>{@link #copy()} reads every count with getOpaque and may run concurrently with the writer. It sees
  *       each count as of some moment, not all counts as of one moment: values recorded during the copy may be
  *       in it or not. The snapshot's total is the sum of the counts it copied, so its percentiles are
  *       consistent with themselves.</li>
@@ -28,7 +28,7 @@ import java.lang.invoke.VarHandle;
  * readers that need no lock and keep no running total, and no dependency. The figures and the reasoning are in
  * {@code docs/OBSERVABILITY-INTEGRATION.md} (section 3).
  */
-final class LatencyHistogram {
+public final class LatencyHistogram {
     /* Implementation notes
      *
      * Index: v < 64 -> v. Otherwise msb = floor(log2 v) >= 6, shift = msb - 5, and v >>> shift lies in [32, 64):
@@ -39,11 +39,11 @@ final class LatencyHistogram {
      * Memory ordering: the writer's stores are opaque so a reader never sees a torn long and sees each count
      * move forward; nothing else is promised (R: statistics). Readers use the values only for display.
      */
-    static final int SUB_BITS = 6;
-    static final int SUB_COUNT = 1 << SUB_BITS;          // 64 exact buckets
-    static final int HALF = SUB_COUNT >> 1;              // 32 buckets per octave above
-    static final int MAX_BITS = 36;                      // 2^36 ns ~ 68.7 s: larger values share the last bucket
-    static final int BUCKETS = SUB_COUNT + (MAX_BITS - SUB_BITS) * HALF;   // 1024
+    public static final int SUB_BITS = 6;
+    public static final int SUB_COUNT = 1 << SUB_BITS;          // 64 exact buckets
+    public static final int HALF = SUB_COUNT >> 1;              // 32 buckets per octave above
+    public static final int MAX_BITS = 36;                      // 2^36 ns ~ 68.7 s: larger values share the last bucket
+    public static final int BUCKETS = SUB_COUNT + (MAX_BITS - SUB_BITS) * HALF;   // 1024
 
     private final long[] counts = new long[BUCKETS];   // O(writer): opaque stores; readers getOpaque
     private long total;                                // O(writer)
@@ -67,7 +67,7 @@ final class LatencyHistogram {
     }
 
     /** Records one value in nanoseconds; negative values count as 0. Single writer (see class comment). */
-    void record(long nanos) {
+    public void record(long nanos) {
         long v = Math.max(0, nanos);
         int i = index(v);
         COUNTS.setOpaque(counts, i, counts[i] + 1);      // plain read: only this writer stores
@@ -78,7 +78,7 @@ final class LatencyHistogram {
         }
     }
 
-    static int index(long v) {
+    public static int index(long v) {
         if (v < SUB_COUNT) {
             return (int) v;
         }
@@ -91,7 +91,7 @@ final class LatencyHistogram {
     }
 
     /** The smallest value bucket {@code b} holds. */
-    static long lowest(int b) {
+    public static long lowest(int b) {
         if (b < SUB_COUNT) {
             return b;
         }
@@ -101,7 +101,7 @@ final class LatencyHistogram {
     }
 
     /** The largest value bucket {@code b} holds (the last bucket: unbounded). */
-    static long highest(int b) {
+    public static long highest(int b) {
         if (b == BUCKETS - 1) {
             return Long.MAX_VALUE;
         }
@@ -109,12 +109,12 @@ final class LatencyHistogram {
     }
 
     /** Values recorded so far (racy read). */
-    long count() {
+    public long count() {
         return (long) TOTAL.getOpaque(this);
     }
 
     /** A copy of the counts, taken while the writer may keep recording; its total is the sum of its counts. */
-    Copy copy() {
+    public Copy copy() {
         long[] c = new long[BUCKETS];
         long n = 0;
         for (int i = 0; i < BUCKETS; i++) {
@@ -125,18 +125,12 @@ final class LatencyHistogram {
         return new Copy(c, n, (long) MAX.getOpaque(this), (long) SUM.getOpaque(this));
     }
 
-    /** The percentiles of a {@link #copy()}. */
-    LatencySnapshot snapshot() {
-        Copy c = copy();
-        return LatencySnapshot.of(c.counts, c.total, c.max, c.sum);
-    }
-
     /** Counts copied by a reader. */
-    static final class Copy {
-        final long[] counts;    // I
-        final long total;       // I
-        final long max;         // I
-        final long sum;         // I
+    public static final class Copy {
+        public final long[] counts;    // I
+        public final long total;       // I
+        public final long max;         // I
+        public final long sum;         // I
 
         Copy(long[] counts, long total, long max, long sum) {
             this.counts = counts;
