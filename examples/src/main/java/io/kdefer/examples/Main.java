@@ -13,7 +13,9 @@ public final class Main {
     private static final String USAGE = String.join("\n",
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
-            "  demo [args]   boot a demo machine and print /proc-style tables",
+            "  demo [seconds] [--top] [--jfr FILE]",
+            "                boot a demo machine and print /proc-style tables; --top: a live view every second;",
+            "                --jfr FILE: record the run (and provoked anomalies) with JFR into FILE",
             "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug",
             "  help          print this message");
 
