@@ -11,6 +11,9 @@
  * path (no module path) the same classes stay package-private or live in packages nobody is told to import.
  */
 module io.kdefer {
+    requires java.management;      // the MXBeans (io.kdefer.trace.Jmx)
+    requires jdk.jfr;              // the JFR events and their settings
+
     exports io.kdefer;
     exports io.kdefer.cpu;
     exports io.kdefer.gic;

@@ -172,7 +172,8 @@ public final class Machine implements Host, AutoCloseable {
         this.kernel = new Kernel(new Config(name, config.cpus(), config.mode() == Mode.MANUAL, config.hz(),
                 config.idle().ordinal(), config.softirqMaxRestart(), config.softirqMaxTime().toNanos(),
                 config.softLockupThreshold().toNanos(), config.spuriousWindow(), config.spuriousThreshold(),
-                config.spuriousQuietTime().toNanos(), config.platform().name()));
+                config.spuriousQuietTime().toNanos(), config.platform().name(), config.latencyHistograms(),
+                config.jmx()));
         kernel.put(MachineConfig.class, config);
         kernel.put(IrqOptions.class, new IrqOptions(config.forceThreadedIrqs(), config.irqBalanceInterval().toNanos()));
         for (Class<?> subsystem : SUBSYSTEMS) {
@@ -208,6 +209,7 @@ public final class Machine implements Host, AutoCloseable {
         Objects.requireNonNull(config, "config");
         Machine m = new Machine(config);
         m.cpus.start();
+        m.lifecycle.booted();                                    // the kdefer.MachineState event BOOTING -> RUNNING
         if (config.closeOnExit()) {
             Thread hook = new Thread(m::closeFromHook, m.name + "-close-on-exit");
             m.exitHook = hook;
@@ -547,6 +549,9 @@ public final class Machine implements Host, AutoCloseable {
             lifecycle.advance(Lifecycle.TERMINATED);
             for (Lifecycle.Participant p : ps) {
                 step(p, "releaseWaiters", p::releaseWaiters);
+            }
+            for (Lifecycle.Participant p : ps) {
+                step(p, "terminated", p::terminated);
             }
             cpus.releaseHotplug();
         }

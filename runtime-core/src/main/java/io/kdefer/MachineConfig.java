@@ -31,6 +31,8 @@ import java.util.Objects;
  *   platform             ARM64_GICV3 (see {@link Platform}: X86_APIC, X86_LEGACY_PIC)
  *   forceThreadedIrqs    false: the kernel's threadirqs boot option (B-TI-12)
  *   irqBalanceInterval   0 (off): how often genirq's IRQ balancer moves busy lines off a hot CPU (B-FLOW-15)
+ *   latencyHistograms    false: per CPU x primitive latency histograms (m.stats().latency()); switchable later
+ *   jmx                  THREADED: true, MANUAL: false: the machine's MBeans (io.kdefer:type=Machine,...)
  * </pre>
  */
 public final class MachineConfig {
@@ -50,6 +52,8 @@ public final class MachineConfig {
     private final Platform platform;
     private final boolean forceThreadedIrqs;
     private final Duration irqBalanceInterval;
+    private final boolean latencyHistograms;
+    private final boolean jmx;
 
     private MachineConfig(Builder b, int cpus) {
         this.cpus = cpus;
@@ -68,6 +72,8 @@ public final class MachineConfig {
         this.platform = b.platform;
         this.forceThreadedIrqs = b.forceThreadedIrqs;
         this.irqBalanceInterval = b.irqBalanceInterval;
+        this.latencyHistograms = b.latencyHistograms;
+        this.jmx = b.jmx != null ? b.jmx : b.mode == Mode.THREADED;
     }
 
     public static Builder builder() {
@@ -147,6 +153,16 @@ public final class MachineConfig {
         return irqBalanceInterval;
     }
 
+    /** Whether the latency histograms record from boot on ({@link Builder#latencyHistograms}). */
+    public boolean latencyHistograms() {
+        return latencyHistograms;
+    }
+
+    /** Whether the machine registers its MBeans ({@link Builder#jmx}). */
+    public boolean jmx() {
+        return jmx;
+    }
+
     @Override
     public String toString() {
         return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + ", platform="
@@ -171,6 +187,8 @@ public final class MachineConfig {
         private Platform platform = Platform.ARM64_GICV3;
         private boolean forceThreadedIrqs;
         private Duration irqBalanceInterval = Duration.ZERO;
+        private boolean latencyHistograms;
+        private Boolean jmx;                   // null: by mode
 
         private Builder() {
         }
@@ -301,6 +319,16 @@ public final class MachineConfig {
         }
 
         /**
+         * Record the per CPU x primitive latency histograms from boot on ({@code m.stats().latency()}, the Latency
+         * MBeans). Off by default: recording costs two clock reads per item (about 50 ns); it can be switched at
+         * any time with {@code m.stats().latencyRecorder().setEnabled(boolean)} or the machine MBean.
+         */
+        public Builder latencyHistograms(boolean on) {
+            this.latencyHistograms = on;
+            return this;
+        }
+
+        /**
          * Turns on genirq's IRQ balancer (the idea of the irqbalance daemon, B-FLOW-15): every {@code interval} it
          * moves at most one busy shared-peripheral line from the CPU that handled the most interrupts to the one that
          * handled the fewest, within the line's affinity mask, when that lowers the busiest CPU's load. Lines with an
@@ -313,6 +341,18 @@ public final class MachineConfig {
                 throw new IllegalArgumentException("irqBalanceInterval must not be negative: " + interval);
             }
             this.irqBalanceInterval = interval;
+            return this;
+        }
+
+        /**
+         * Register the machine's platform MBeans at boot ({@code io.kdefer:type=Machine,name=<name>} and a child
+         * per IRQ line, softirq vector, workqueue and latency primitive) and unregister them at close. Default: on
+         * for THREADED machines (a running machine is alive until closed anyway, and its first registration costs a
+         * few milliseconds), off for MANUAL ones (test fixtures: many, often never closed, and an MBean would keep
+         * an unclosed machine reachable).
+         */
+        public Builder jmx(boolean on) {
+            this.jmx = on;
             return this;
         }
 

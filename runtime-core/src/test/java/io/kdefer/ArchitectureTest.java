@@ -23,7 +23,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *   io.kdefer            wiring: Machine builds the kernel and installs every subsystem; nothing depends on it.
  *                        Device (devm_*) lives here too: it creates IRQ actions, tasklets, timers, work items and
  *                        irq_work, so it sits above all of them; the rules need no change for it
- *   trace                /proc tables and tracepoints: reads every subsystem below
+ *   trace                /proc tables, JFR events, MBeans, latency tables: reads every subsystem below
  *   workqueue            CMWQ: pools, workers, delayed work (its timers come from time)
  *   irqwork tasklet time the deferral primitives, each on the CPU, softirq and smp layers
  *   sync                 kernel-style locks and waits, on the CPU's context
@@ -33,9 +33,15 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *   softirq              the pending words, the drain, the vectors
  *   cpu                  the virtual CPUs, their contexts, tick, hotplug, the wake-up protocol
  *   gic x86              the hardware models: registers and state machines, nothing of the kernel
- *   internal             the runtime's shared idioms (lists, backoff, await, lifecycle, faults, kernel registry)
+ *   internal             the runtime's shared idioms (lists, backoff, await, lifecycle, faults, kernel registry), and
+ *                        the tracepoint seam (Tracepoints, Latency, Inventory) that trace plugs its events into
  * </pre>
  * A layer may use the layers below it and never one above; no two subsystems depend on each other both ways.
+ *
+ * <p>Tracepoints sit in every layer (a CPU's hotplug, genirq's flows, the workers), but trace is the top subsystem
+ * layer: the hooks call {@code io.kdefer.internal.Tracepoints} and record into {@code internal.Latency}, and trace
+ * implements the seam ({@code Tracepoints.Sink}: the JFR events) and listens to {@code internal.Inventory} (the
+ * MBeans). {@link #onlyTraceKnowsJfrAndJmx} keeps it that way: no hook reaches for JFR or JMX itself.
  */
 @DisplayName("architecture: the layers of DESIGN §3, over every package")
 class ArchitectureTest {
@@ -101,6 +107,20 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("io.kdefer.irq..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.kdefer.gic..", "io.kdefer.x86..",
                         "io.kdefer.irqchip..")
+                .check(classes);
+    }
+
+    @Test
+    @DisplayName("only trace knows JFR and JMX; the layers below emit through the tracepoint seam")
+    void onlyTraceKnowsJfrAndJmx() {
+        noClasses().that().resideOutsideOfPackage("io.kdefer.trace..")
+                .and().doNotHaveFullyQualifiedName("io.kdefer.internal.Tracepoints")
+                .should().dependOnClassesThat().resideInAnyPackage("jdk.jfr..")
+                .because("a hook asks Tracepoints whether its event is on; the events live in io.kdefer.trace")
+                .check(classes);
+        noClasses().that().resideOutsideOfPackage("io.kdefer.trace..")
+                .should().dependOnClassesThat().resideInAnyPackage("javax.management..", "java.lang.management..")
+                .because("the MBeans are trace's; lines and workqueues announce themselves through Inventory")
                 .check(classes);
     }
 

@@ -13,7 +13,9 @@ public final class Main {
     private static final String USAGE = String.join("\n",
             "usage: java -jar examples/target/examples.jar <command> [args]   (or: ./kdefer <command> [args])",
             "commands:",
-            "  demo [seconds] [--platform arm64|x86]   boot a demo machine and print /proc-style tables",
+            "  demo [seconds] [--platform arm64|x86] [--top] [--jfr FILE]",
+            "                boot a demo machine and print /proc-style tables; --top: a live view every second;",
+            "                --jfr FILE: record the run (and provoked anomalies) with JFR into FILE (arm64)",
             "  example NAME  run a lesson: irqwork, smp, softirq, tasklet, timer, threaded, workqueue, hotplug,",
             "                driver, x86",
             "  help          print this message");

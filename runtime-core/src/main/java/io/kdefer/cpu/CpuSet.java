@@ -10,6 +10,7 @@ import io.kdefer.cpu.internal.ThreadState;
 import io.kdefer.internal.Config;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.Kernel;
+import io.kdefer.internal.Latency;
 import io.kdefer.internal.Lifecycle;
 
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ final class CpuSet implements Cpus {
     private final IdlePolicy idle;              // I
     private final Lifecycle lifecycle;          // I
     private final Faults faults;                // I
+    private final Latency latency;              // I
     private final Cpu[] cpus;                   // I
     final Tick tick;                            // I
     final Hotplug hotplug;                      // I
@@ -52,11 +54,11 @@ final class CpuSet implements Cpus {
     static void install(Kernel k) {
         Config c = k.config();
         k.put(Cpus.class, new CpuSet(c.cpus(), c.manual(), c.hz(), IdlePolicy.values()[c.idlePolicy()],
-                c.softLockupNanos(), k.lifecycle(), k.faults()));
+                c.softLockupNanos(), k.lifecycle(), k.faults(), k.latency()));
     }
 
     CpuSet(int cpus, boolean manual, int hz, IdlePolicy idle, long softLockupNanos, Lifecycle lifecycle,
-           Faults faults) {
+           Faults faults, Latency latency) {
         if (cpus < 1 || cpus > MAX_CPUS) {
             throw new IllegalArgumentException("cpus must be 1.." + MAX_CPUS + ": " + cpus);
         }
@@ -68,6 +70,7 @@ final class CpuSet implements Cpus {
         this.idle = Objects.requireNonNull(idle, "idle");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
         this.faults = Objects.requireNonNull(faults, "faults");
+        this.latency = Objects.requireNonNull(latency, "latency");
         this.tick = new Tick(tickNanos, manual);
         this.cpus = new Cpu[cpus];
         for (int i = 0; i < cpus; i++) {
@@ -361,6 +364,11 @@ final class CpuSet implements Cpus {
     @Override
     public Faults faults() {
         return faults;
+    }
+
+    @Override
+    public Latency latency() {
+        return latency;
     }
 
     @Override

@@ -6,6 +6,7 @@ package io.kdefer.cpu;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Lifecycle;
+import io.kdefer.internal.Tracepoints;
 
 import java.util.List;
 import java.util.Objects;
@@ -58,12 +59,14 @@ final class Hotplug {
         CpuContext.mightSleep("cpu offline");
         lifecycle.checkOpen("cpu offline");
         lock.lock();
+        Object ev = null;
+        Cpu target = null;
         try {
             lifecycle.checkOpen("cpu offline");
             if (cpu.hotplugState() == Cpu.HotplugState.OFFLINE) {
                 return;
             }
-            Cpu target = null;
+            ev = Tracepoints.hotplugBegin();                 // cpuhp_enter
             for (int i = 0; i < cpus.count(); i++) {
                 Cpu c = cpus.cpu(i);
                 if (c != cpu && c.acceptsWork()) {
@@ -96,6 +99,8 @@ final class Hotplug {
                 h.dead(cpu, target);
             }
         } finally {
+            Tracepoints.hotplugEnd(ev, lifecycle.owner(), cpu.id(), Tracepoints.OFFLINE,
+                    target != null ? target.id() : -1);                           // cpuhp_exit
             lock.unlock();
         }
     }
@@ -110,11 +115,13 @@ final class Hotplug {
         CpuContext.mightSleep("cpu online");
         lifecycle.checkOpen("cpu online");
         lock.lock();
+        Object ev = null;
         try {
             lifecycle.checkOpen("cpu online");
             if (cpu.hotplugState() != Cpu.HotplugState.OFFLINE) {
                 return;
             }
+            ev = Tracepoints.hotplugBegin();                 // cpuhp_enter
             long tickNanos = cpus.tickNanos;
             cpu.runOnCpu(() -> {
                 cpu.setHotplugState(Cpu.HotplugState.COMING_UP);
@@ -127,6 +134,7 @@ final class Hotplug {
             cpu.setHotplugState(Cpu.HotplugState.ONLINE);
             cpu.kick();
         } finally {
+            Tracepoints.hotplugEnd(ev, lifecycle.owner(), cpu.id(), Tracepoints.ONLINE, -1);   // cpuhp_exit
             lock.unlock();
         }
     }

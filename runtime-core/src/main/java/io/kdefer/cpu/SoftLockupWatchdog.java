@@ -5,6 +5,7 @@ package io.kdefer.cpu;
 
 import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Tracepoints;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
@@ -102,12 +103,14 @@ final class SoftLockupWatchdog {
                 softLockups++;
                 Thread t = c.thread;
                 Throwable where = new Throwable(c + " stack");
-                if (t != null) {
-                    where.setStackTrace(t.getStackTrace());
+                StackTraceElement[] stack = t != null ? t.getStackTrace() : null;   // once: the log and the event
+                if (stack != null) {
+                    where.setStackTrace(stack);
                 }
+                String context = CpuContext.describe(c.atomic.countOpaque(), false);
                 LOG.log(Level.ERROR, String.format("watchdog: BUG: soft lockup - CPU#%d stuck for %ds in %s",
-                        i, TimeUnit.NANOSECONDS.toSeconds(now - since),
-                        CpuContext.describe(c.atomic.countOpaque(), false)), where);
+                        i, TimeUnit.NANOSECONDS.toSeconds(now - since), context), where);
+                Tracepoints.softLockup(cpus.lifecycle().owner(), i, now - since, context, t, stack);
             }
         }
     }

@@ -19,8 +19,18 @@ package io.kdefer.internal;
  * @param spuriousThreshold   unhandled interrupts per window that disable a line
  * @param spuriousQuietNanos  an unhandled interrupt this long after the previous one restarts the count
  * @param platform            the interrupt platform, as the name of {@code io.kdefer.Platform}
+ * @param latencyHistograms   record the latency histograms from boot on (io.kdefer.trace; switchable later)
+ * @param jmx                 register the machine's MBeans (io.kdefer.trace) at boot, unregister them at close
  */
 public record Config(String name, int cpus, boolean manual, int hz, int idlePolicy, int softirqMaxRestart,
                      long softirqMaxNanos, long softLockupNanos, int spuriousWindow, int spuriousThreshold,
-                     long spuriousQuietNanos, String platform) {
+                     long spuriousQuietNanos, String platform, boolean latencyHistograms, boolean jmx) {
+
+    /** A configuration without the observability options (histograms off, no MBeans): bare kernels, tests. */
+    public Config(String name, int cpus, boolean manual, int hz, int idlePolicy, int softirqMaxRestart,
+                  long softirqMaxNanos, long softLockupNanos, int spuriousWindow, int spuriousThreshold,
+                  long spuriousQuietNanos, String platform) {
+        this(name, cpus, manual, hz, idlePolicy, softirqMaxRestart, softirqMaxNanos, softLockupNanos, spuriousWindow,
+                spuriousThreshold, spuriousQuietNanos, platform, false, false);
+    }
 }

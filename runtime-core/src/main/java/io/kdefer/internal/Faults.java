@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>A callback that throws is contained: the CPU or thread that ran it keeps running. {@link #threw} counts it
  *       (per machine) and logs the first throw of each source with its stack trace; the caller keeps any per-object
  *       count its API exposes ({@code Tasklet.failures()}, ...). "Contain, count, report once" is this one
- *       method.</li>
+ *       method; it also emits the {@code kdefer.CallbackFailed} event for every throw.</li>
  *   <li>A runtime thread ends only when its machine stops it. Stopping is never signalled by an interrupt (Agrona's
  *       {@code AgentRunner} treats an interrupt as "stop": the CPU loop is the runtime's own for that reason).</li>
  * </ul>
@@ -100,6 +100,9 @@ public final class Faults {
     public boolean threw(System.Logger log, Object source, String what, Object where, Throwable t,
                          String consequence) {
         failures.increment();
+        if (Tracepoints.on(Tracepoints.CALLBACK_FAILED)) {
+            Tracepoints.callbackFailed(machine, String.valueOf(where), primitive(log), source, t);   // every throw
+        }
         boolean first;
         synchronized (threwBefore) {
             first = threwBefore.add(source);
@@ -109,6 +112,12 @@ public final class Faults {
                     + (consequence != null ? ", " + consequence : "") + " (reported once)", t);
         }
         return first;
+    }
+
+    /** The subsystem a logger belongs to: "io.kdefer.tasklet" -&gt; "tasklet" (the event's primitive). */
+    private static String primitive(System.Logger log) {
+        String n = log.getName();
+        return n.substring(n.lastIndexOf('.') + 1);
     }
 
     /** Callbacks that threw (contained), over the machine's life. */

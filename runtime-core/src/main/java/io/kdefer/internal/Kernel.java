@@ -21,12 +21,15 @@ public final class Kernel {
     private final Config config;                                      // I
     private final Lifecycle lifecycle;                                // I
     private final Faults faults;                                      // I
+    private final Latency latency;                                    // I
+    private final Inventory inventory = new Inventory();              // I
     private final Map<Class<?>, Object> objects = new HashMap<>();    // I after boot
 
     public Kernel(Config config) {
         this.config = Objects.requireNonNull(config, "config");
-        this.lifecycle = new Lifecycle(config.name());
+        this.lifecycle = new Lifecycle(config.name(), config.cpus(), config.manual() ? "MANUAL" : "THREADED");
         this.faults = new Faults(config.name());
+        this.latency = new Latency(config.cpus());
     }
 
     public Config config() {
@@ -43,6 +46,16 @@ public final class Kernel {
 
     public Faults faults() {
         return faults;
+    }
+
+    /** The machine's latency histograms (recording side; off until switched on). */
+    public Latency latency() {
+        return latency;
+    }
+
+    /** Where lines and workqueues announce themselves to the JMX registration (if any). */
+    public Inventory inventory() {
+        return inventory;
     }
 
     /** Registers {@code object} as this machine's {@code type} (boot time only; each type once). */

@@ -85,6 +85,10 @@ public final class Lifecycle {
         /** TERMINATED: wake threads blocked in this subsystem's waits, so they see the state and return. */
         default void releaseWaiters() {
         }
+
+        /** TERMINATED, after every participant released its waiters: drop what outlives no machine (MBeans). */
+        default void terminated() {
+        }
     }
 
     /**
@@ -102,9 +106,23 @@ public final class Lifecycle {
     private final ConcurrentLinkedQueue<String> leftoverExamples = new ConcurrentLinkedQueue<>();
     private final AtomicLong examples = new AtomicLong();
     private final String owner;                                            // I: for messages ("machine-1")
+    private final int cpus;                                                // I: for the kdefer.MachineState event
+    private final String mode;                                             // I: for the kdefer.MachineState event
 
     public Lifecycle(String owner) {
+        this(owner, 0, "");
+    }
+
+    /** A machine's lifecycle; {@code cpus} and {@code mode} describe the machine in its state events. */
+    public Lifecycle(String owner, int cpus, String mode) {
         this.owner = Objects.requireNonNull(owner, "owner");
+        this.cpus = cpus;
+        this.mode = Objects.requireNonNull(mode, "mode");
+    }
+
+    /** The machine finished booting: the kdefer.MachineState event BOOTING -&gt; RUNNING (nothing else changes). */
+    public void booted() {
+        Tracepoints.machineState(owner, "BOOTING", NAMES[RUNNING], cpus, mode);
     }
 
     public String owner() {
@@ -145,20 +163,24 @@ public final class Lifecycle {
             }
             state = CLOSING;
             notifyAll();
-            return true;
         }
+        Tracepoints.machineState(owner, NAMES[RUNNING], NAMES[CLOSING], cpus, mode);
+        return true;
     }
 
     /** The closer advances the state (forward only) and wakes {@link #awaitState} waiters. */
     public void advance(int next) {
+        int from;
         synchronized (this) {
-            if (next <= state) {
-                throw new IllegalStateException("lifecycle of " + owner + " cannot go from " + name(state) + " to "
+            from = state;
+            if (next <= from) {
+                throw new IllegalStateException("lifecycle of " + owner + " cannot go from " + name(from) + " to "
                         + name(next));
             }
             state = next;
             notifyAll();
         }
+        Tracepoints.machineState(owner, NAMES[from], NAMES[next], cpus, mode);
     }
 
     /**

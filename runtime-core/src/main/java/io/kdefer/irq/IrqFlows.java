@@ -8,6 +8,8 @@ import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.irq.internal.PercpuHandler;
 
 import java.lang.System.Logger.Level;
@@ -43,6 +45,8 @@ final class IrqFlows {
     private final IrqSpurious spurious;       // I
     private final Cpus cpus;                  // I
     private final Faults faults;              // I
+    private final Latency latency;            // I
+    private final String machine;             // I: for the events
     private final AtomicInteger badReports = new AtomicInteger();
 
     IrqFlows(IrqTable table, IrqSpurious spurious, Cpus cpus) {
@@ -50,6 +54,8 @@ final class IrqFlows {
         this.spurious = spurious;
         this.cpus = cpus;
         this.faults = cpus.faults();
+        this.latency = cpus.latency();
+        this.machine = cpus.lifecycle().owner();
     }
 
     /** generic_handle_irq_desc: runs {@code d}'s flow handler on {@code cpu}. */
@@ -86,6 +92,8 @@ final class IrqFlows {
             if (d.actions.length == 0 || d.has(IrqDesc.DISABLED)) {
                 if (d.actions.length == 0) {
                     noteUnexpected(cpu, d);
+                } else {
+                    Tracepoints.irqReplay(machine, cpu.id(), d.irq, Tracepoints.MARKED, Tracepoints.DISABLED);
                 }
                 d.set(IrqDesc.PENDING);
                 d.mask();
@@ -120,6 +128,8 @@ final class IrqFlows {
             if (d.actions.length == 0 || d.has(IrqDesc.DISABLED)) {
                 if (d.actions.length == 0) {
                     noteUnexpected(cpu, d);
+                } else {
+                    Tracepoints.irqReplay(machine, cpu.id(), d.irq, Tracepoints.MARKED, Tracepoints.DISABLED);
                 }
                 d.set(IrqDesc.PENDING);
                 return;
@@ -137,9 +147,13 @@ final class IrqFlows {
         d.lock.lock();
         try {
             d.clear(IrqDesc.REPLAY);
-            if (!mayRun(cpu, d) || d.has(IrqDesc.DISABLED) || d.actions.length == 0) {
+            boolean may = mayRun(cpu, d);
+            if (!may || d.has(IrqDesc.DISABLED) || d.actions.length == 0) {
                 if (d.actions.length == 0) {
                     noteUnexpected(cpu, d);
+                } else {
+                    Tracepoints.irqReplay(machine, cpu.id(), d.irq, Tracepoints.MARKED,
+                            may ? Tracepoints.DISABLED : Tracepoints.IN_PROGRESS);
                 }
                 d.set(IrqDesc.PENDING);
                 d.mask();
@@ -305,6 +319,9 @@ final class IrqFlows {
      */
     private int runAction(Cpu cpu, IrqDesc d, IrqAction a) {
         IrqReturn r;
+        boolean threw = false;
+        long t0 = latency.start();
+        Object ev = Tracepoints.irqHandlerBegin();              // irq_handler_entry
         try {
             PercpuHandler h = a.cpuHandler;
             if (h != null) {
@@ -318,13 +335,20 @@ final class IrqFlows {
             faults.threw(LOG, a, "irq " + d.irq + ": handler " + a.name, cpu, t,
                     "counted as unhandled");
             r = IrqReturn.NONE;
+            threw = true;
         }
+        if (ev != null) {                                       // irq_handler_exit
+            Tracepoints.irqHandlerEnd(ev, machine, cpu.id(), d.irq, a.name, threw ? Tracepoints.RESULT_THREW
+                    : r == null ? Tracepoints.RESULT_BOGUS : r.ordinal(), cpu.context().inNmi());
+        }
+        latency.end(cpu.id(), Latency.IRQ, 0, t0);
         faults.afterCallback(a, cpu);
         if (!cpu.context().irqsDisabled()) {
             LOG.log(Level.WARNING, "irq " + d.irq + " handler " + a.name + " enabled interrupts (B-FLOW-1)");
             cpu.localIrqSave();
         }
         if (r == null) {
+            Tracepoints.irqSpurious(machine, cpu.id(), d.irq, Tracepoints.BOGUS);
             if (badReports.getAndIncrement() < BAD_IRQ_REPORTS) {
                 LOG.log(Level.ERROR, "irq " + d.irq + ": bogus return value null from " + a.name
                         + " (this interrupt is left out of the spurious accounting; B-FLOW-2)");
@@ -346,6 +370,7 @@ final class IrqFlows {
 
     private void noteUnexpected(Cpu cpu, IrqDesc d) {
         table.noteBad();
+        Tracepoints.irqSpurious(machine, cpu.id(), d.irq, Tracepoints.NO_ACTION);   // every time; logged once
         if (!d.unexpectedReported) {
             d.unexpectedReported = true;
             LOG.log(Level.WARNING, cpu + ": unexpected IRQ trap at " + d.describe() + " (" + d.chipName()

@@ -8,6 +8,7 @@ import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Lifecycle;
+import io.kdefer.internal.Inventory;
 import io.kdefer.irq.internal.IrqChip;
 import io.kdefer.irq.internal.PercpuHandler;
 
@@ -92,8 +93,11 @@ final class IrqManage {
     private final IrqResend resend;          // I
     private final IrqThreads threads;        // I
     private final boolean forceThreading;    // I: threadirqs (B-TI-12)
+    private final Inventory inventory;       // I: a line with actions is announced (the JMX registration)
 
-    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads, boolean forceThreading) {
+    IrqManage(Cpus cpus, IrqTable table, IrqResend resend, IrqThreads threads, boolean forceThreading,
+              Inventory inventory) {
+        this.inventory = inventory;
         this.cpus = cpus;
         this.lifecycle = cpus.lifecycle();
         this.table = table;
@@ -281,6 +285,7 @@ final class IrqManage {
                 a = forceThread(a);
             }
             IrqAction[] old = d.actions;
+            boolean first = old.length == 0;
             IrqAction toAdd = a;
             if (old.length > 0) {
                 toAdd = checkSharing(d, old, a, nmi, wanted);
@@ -314,6 +319,9 @@ final class IrqManage {
                 d.actions = next;
             } finally {
                 d.lock.unlock();
+            }
+            if (first) {
+                inventory.added(d);           // under requestLock (before a free's removed), not the descriptor lock
             }
         } finally {
             d.requestLock.unlock();
@@ -528,6 +536,9 @@ final class IrqManage {
             if (s != null && s.thread != null) {
                 s.thread.requestStop();
                 s.thread.awaitEnd(lifecycle);
+            }
+            if (next.length == 0) {
+                inventory.removed(d);         // under requestLock: ordered with the next request's added
             }
         } finally {
             d.requestLock.unlock();

@@ -3,7 +3,9 @@
  */
 package io.kdefer.irq;
 
+import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Tracepoints;
 
 /**
  * Replaying an edge that arrived while its line could not take it (kernel: kernel/irq/resend.c, check_irq_resend):
@@ -35,6 +37,8 @@ final class IrqResend {
         }
         d.clear(IrqDesc.PENDING);
         d.set(IrqDesc.REPLAY);
-        d.chip().retrigger(d.data, d.percpu ? cpus.thisCpu() : cpus.cpu(d.target));
+        Cpu target = d.percpu ? cpus.thisCpu() : cpus.cpu(d.target);
+        Tracepoints.irqReplay(cpus.lifecycle().owner(), target.id(), d.irq, Tracepoints.RESENT, Tracepoints.ENABLE);
+        d.chip().retrigger(d.data, target);
     }
 }

@@ -5,6 +5,7 @@ package io.kdefer.irq;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Tracepoints;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.TimeUnit;
@@ -134,6 +135,8 @@ final class IrqSpurious {
             sb.append("it is not shared, so it is not polled: it stays off until it is freed (B-SPUR-5)");
         }
         LOG.log(Level.ERROR, sb.toString());
+        Tracepoints.irqNobodyCared(cpus.lifecycle().owner(), cpu.id(), d.irq, d.irqsUnhandled, window,
+                String.join(", ", d.names()), acts.length > 0 && acts[0].isShared());
     }
 
     /** Tick hook: every HZ/10 on CPU 0, run the handlers of spurious-disabled shared lines (B-SPUR-5). */

@@ -8,6 +8,7 @@ import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.internal.Backoff;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.Parker;
 
@@ -98,6 +99,7 @@ final class IrqThread extends KernelThread {
     private final IrqManage manage;       // I
     private final Cpus cpus;              // I
     private final Faults faults;          // I
+    private final String machine;         // I: for the kdefer.IrqThread event
     final IrqDesc desc;                   // I
     final IrqAction action;               // I
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -116,6 +118,7 @@ final class IrqThread extends KernelThread {
         this.manage = manage;
         this.cpus = cpus;
         this.faults = cpus.faults();
+        this.machine = cpus.lifecycle().owner();
         this.desc = desc;
         this.action = action;
         this.parker = new Parker();
@@ -306,9 +309,12 @@ final class IrqThread extends KernelThread {
             forcedOn.localBhDisable();
             forcedOn.localIrqDisable();
         }
+        boolean threw = false;
+        Object ev = Tracepoints.irqThreadBegin();
         try {
             r = a.threadFn.handle(d.irq, a.devId);
         } catch (Throwable t) {
+            threw = true;
             a.countThreadFailure();
             if (self != null) {
                 self.faults.threw(LOG, self, "irq " + d.irq + ": thread function of " + a.name, self.getName(), t,
@@ -321,6 +327,10 @@ final class IrqThread extends KernelThread {
             if (forcedOn != null) {
                 endForced(d, a, self);
             }
+        }
+        if (ev != null) {
+            Tracepoints.irqThreadEnd(ev, self != null ? self.machine : null, d.affinity(), d.irq, a.name,
+                    threw ? Tracepoints.RESULT_THREW : r == null ? Tracepoints.RESULT_BOGUS : r.ordinal());
         }
         a.countThreadRun();
         boolean wakeSecondary = false;

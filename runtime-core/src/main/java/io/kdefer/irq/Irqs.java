@@ -7,6 +7,7 @@ import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Config;
+import io.kdefer.internal.Inventory;
 import io.kdefer.internal.Kernel;
 import io.kdefer.irq.internal.GenIrq;
 import io.kdefer.irq.internal.IrqOptions;
@@ -144,19 +145,20 @@ public final class Irqs {
     static void install(Kernel k) {
         Config c = k.config();
         Irqs irqs = new Irqs(k.get(Cpus.class), c.spuriousWindow(), c.spuriousThreshold(), c.spuriousQuietNanos(),
-                k.getOrDefault(IrqOptions.class, IrqOptions.DEFAULTS));
+                k.getOrDefault(IrqOptions.class, IrqOptions.DEFAULTS), k.inventory());
         k.put(Irqs.class, irqs);
         k.put(GenIrq.class, irqs.table);
     }
 
-    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos, IrqOptions options) {
+    private Irqs(Cpus cpus, int spuriousWindow, int spuriousThreshold, long spuriousQuietNanos, IrqOptions options,
+                 Inventory inventory) {
         this.cpus = cpus;
         this.table = new IrqTable(cpus.count());
         this.spurious = new IrqSpurious(cpus, table, spuriousWindow, spuriousThreshold, spuriousQuietNanos);
         IrqFlows flows = new IrqFlows(table, spurious, cpus);
         this.flows = flows;
         IrqThreads threads = new IrqThreads(table, cpus.lifecycle());
-        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads, options.forceThreading());
+        this.manage = new IrqManage(cpus, table, new IrqResend(cpus), threads, options.forceThreading(), inventory);
         table.wire(flows, manage);
         cpus.addTickHook(cpu -> spurious.poll(cpu, flows));
         cpus.addHotplugHook(new IrqMigration(table, cpus));

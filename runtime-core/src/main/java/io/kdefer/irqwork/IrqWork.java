@@ -10,6 +10,8 @@ import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Kernel;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.smp.internal.CallEntry;
 import io.kdefer.smp.internal.CallQueues;
 import io.kdefer.smp.internal.Ipis;
@@ -93,6 +95,13 @@ public final class IrqWork {
      *
      * Linearization points: queue() at its getAndBitwiseOr; the start of a run at the PENDING clear; the end of
      * a run at the final CAS.
+     *
+     * queuedAt (the kdefer.IrqWork event's and the latency histograms' queue->start stamp, io.kdefer.internal.
+     * Tracepoints): written by the thread whose claim made the item pending, after the claim and before the push
+     * that publishes the item (the push releases it, the CPU's popAll acquires it: MO-IW-5); read by the run before
+     * its PENDING clear. After that clear a new queue() may claim and overwrite it, and the clear is a full fence, so
+     * the run's read happens before that write: the read sees this period's stamp, never the next one. A plain
+     * store of 0 when nothing records (no branch, one store to a line the claim just wrote).
      */
     static final int PENDING = 0x1;
     static final int BUSY = 0x2;
@@ -109,6 +118,7 @@ public final class IrqWork {
     private final Runnable fn;                                   // I
     final Entry node = new Entry(this);                          // I: link in a raised, lazy or call-single list
     private volatile int flags;                                  // A: see States
+    private long queuedAt;                                       // O(claim owner): see implementation notes
     private long runs;                                           // O(running CPU): R for readers
     private volatile long failures;                              // A
 
@@ -147,7 +157,7 @@ public final class IrqWork {
 
         @Override
         public Throwable run(Cpu cpu) {
-            work.run();                      // contains and reports its callback's failure itself
+            work.run(cpu);                   // contains and reports its callback's failure itself
             return null;
         }
 
@@ -179,6 +189,7 @@ public final class IrqWork {
         if (core.refusesNewWork() || !claim()) {
             return false;
         }
+        queuedAt = core.latency.stamp(Tracepoints.IRQ_WORK);
         core.enqueueLocal(core.cpus.thisCpu(), this);
         return true;
     }
@@ -207,6 +218,7 @@ public final class IrqWork {
         if (!claim()) {
             return false;
         }
+        queuedAt = core.latency.stamp(Tracepoints.IRQ_WORK);
         core.enqueueRemote(target, this);
         return true;
     }
@@ -267,16 +279,24 @@ public final class IrqWork {
         return (old & PENDING) == 0;
     }
 
-    /** irq_work_single: PENDING -&gt; BUSY, the callback, then BUSY -&gt; FREE unless re-claimed meanwhile. */
-    void run() {
+    /**
+     * irq_work_single on {@code cpu}: PENDING -&gt; BUSY, the callback, then BUSY -&gt; FREE unless re-claimed
+     * meanwhile.
+     */
+    void run(Cpu cpu) {
+        long q = queuedAt;                                                   // before the clear (see notes)
         int flags = (int) FLAGS.getAndBitwiseAnd(this, ~PENDING) & ~PENDING;   // fully ordered (§13.2)
         RUNS.setOpaque(this, (long) RUNS.getOpaque(this) + 1);
+        long t0 = core.latency.start();
+        Object ev = Tracepoints.irqWorkBegin(q);                             // irq_work_entry
         try {
             fn.run();
         } catch (Throwable t) {
             FAILURES.getAndAdd(this, 1L);
             core.reportFailure(this, t);
         }
+        Tracepoints.irqWorkEnd(ev, core.machine, cpu.id(), (flags & LAZY) != 0, fn);   // irq_work_exit
+        core.latency.end(cpu.id(), Latency.IRQ_WORK, q, t0);
         FLAGS.compareAndExchange(this, flags, flags & ~BUSY);
     }
 

@@ -7,6 +7,7 @@ import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.WorkMigration;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Latency;
 import io.kdefer.internal.LList;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.smp.Ipi;
@@ -62,6 +63,8 @@ final class IrqWorkCore {
     private final CallQueues callQueues;  // I
     final Lifecycle lifecycle;            // I
     private final Faults faults;          // I
+    final Latency latency;                // I
+    final String machine;                 // I: for the events
     private final Lists[] lists;          // I
     private final AtomicLong raises = new AtomicLong();
     private volatile boolean closing;     // A: set once by the close DRAIN step
@@ -73,6 +76,8 @@ final class IrqWorkCore {
         this.callQueues = Objects.requireNonNull(callQueues, "callQueues");
         this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
+        this.latency = cpus.latency();
+        this.machine = lifecycle.owner();
         this.lists = new Lists[cpus.count()];
         for (int i = 0; i < lists.length; i++) {
             lists[i] = new Lists();
@@ -242,7 +247,7 @@ final class IrqWorkCore {
         for (LList.Node<CallEntry> n = list.popAll(); n != null; ) {
             LList.Node<CallEntry> next = n.next();       // before run(): the item may be pushed again at once
             IrqWork w = ((IrqWork.Entry) n.item()).work;
-            w.run();
+            w.run(cpu);
             faults.afterCallback(w, cpu);
             n = next;
             cpus.checkpoint(cpu);                        // pseudo-NMIs between items

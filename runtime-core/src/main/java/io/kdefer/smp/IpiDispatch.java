@@ -4,6 +4,8 @@
 package io.kdefer.smp;
 
 import io.kdefer.cpu.Cpu;
+import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.irq.internal.GenIrq;
 import io.kdefer.smp.internal.Ipis;
 
@@ -26,13 +28,17 @@ final class IpiDispatch implements Ipis, GenIrq.ProcRows {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final int cpuCount;                               // I
+    private final Cpus cpus;                                  // I: "this CPU" of a sender, for kdefer.Ipi
+    private final String machine;                             // I: for kdefer.Ipi
     private final Handler[] handlers = new Handler[KINDS];    // I after boot
     private Sender sender;                                    // I after boot; null: a bare kernel
     private boolean rowsByPlatform;                           // I after boot
     private final long[] counts;                              // O(each CPU its own slots)
 
-    IpiDispatch(int cpuCount) {
-        this.cpuCount = cpuCount;
+    IpiDispatch(Cpus cpus) {
+        this.cpus = cpus;
+        this.machine = cpus.lifecycle().owner();
+        this.cpuCount = cpus.count();
         this.counts = new long[cpuCount * KINDS];
     }
 
@@ -54,6 +60,10 @@ final class IpiDispatch implements Ipis, GenIrq.ProcRows {
 
     @Override
     public void send(Ipi ipi, Cpu target) {
+        if (Tracepoints.on(Tracepoints.IPI)) {                    // ipi_send_cpu
+            Cpu from = cpus.executingCpu();
+            Tracepoints.ipi(machine, ipi.name(), true, from != null ? from.id() : -1, target.id());
+        }
         Sender s = sender;
         if (s != null) {
             s.send(ipi, target);
@@ -64,6 +74,7 @@ final class IpiDispatch implements Ipis, GenIrq.ProcRows {
     public void handle(Cpu cpu, Ipi ipi) {
         int i = cpu.id() * KINDS + ipi.ordinal();
         LONGS.setOpaque(counts, i, (long) LONGS.getOpaque(counts, i) + 1);
+        Tracepoints.ipi(machine, ipi.name(), false, -1, cpu.id());   // ipi_entry: the SGI does not name its sender
         Handler h = handlers[ipi.ordinal()];
         if (h != null) {
             h.handle(cpu);

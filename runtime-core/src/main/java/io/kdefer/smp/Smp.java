@@ -62,7 +62,7 @@ public final class Smp {
      */
     static void install(Kernel k) {
         Cpus cpus = k.get(Cpus.class);
-        IpiDispatch ipis = new IpiDispatch(cpus.count());
+        IpiDispatch ipis = new IpiDispatch(cpus);
         SmpCore core = new SmpCore(cpus, ipis);
         k.put(Ipis.class, ipis);
         k.put(CallQueues.class, core);

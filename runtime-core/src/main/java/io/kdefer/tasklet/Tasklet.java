@@ -10,6 +10,8 @@ import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Await;
 import io.kdefer.internal.Kernel;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.softirq.internal.SoftirqEngine;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.LList;
@@ -124,6 +126,14 @@ public final class Tasklet {
      *
      * Linearization points: schedule() at its getAndBitwiseOr; a run starts at the SCHED clear and ends at the RUN
      * clear; disableNosync() at its getAndAdd; enable() at its successful compare-and-set.
+     *
+     * queuedAt (the kdefer.Tasklet event's and the latency histograms' queue->start stamp, io.kdefer.internal.
+     * Tracepoints): written by the schedule() that set SCHED, once no kill owns the tasklet, before the push that
+     * publishes it (published to the CPU like the caller's own stores, Tasklet_01); read by the run before its SCHED
+     * clear, which is fully ordered: a schedule() after that clear writes the next stamp only after the read. A run
+     * that finds the tasklet BUSY or disabled leaves SCHED and the stamp alone, so the latency of a requeued
+     * tasklet counts from its schedule(). A plain store of 0 when nothing records. A wrong value could only skew a
+     * statistic.
      */
     static final int SCHED = 0x1;
     static final int RUN = 0x2;
@@ -140,6 +150,7 @@ public final class Tasklet {
     Tasklet next;                                                 // C: link in the owning CPU's FIFO list
     private volatile int state;                                   // A: SCHED | RUN | kills * KILL_UNIT
     private volatile int count;                                   // A: disable depth
+    private long queuedAt;                                        // O(SCHED owner): see implementation notes
     private long runs;                                            // O(RUN holder): R for readers
     private volatile long failures;                               // A
 
@@ -304,6 +315,7 @@ public final class Tasklet {
             STATE.getAndBitwiseAnd(this, ~SCHED);             // a kill owns the tasklet (B-TL-8 iii)
             return false;
         }
+        queuedAt = core.latency.stamp(Tracepoints.TASKLET);
         core.enqueue(cpu, prio, this);
         return true;
     }
@@ -313,7 +325,7 @@ public final class Tasklet {
      *
      * @return RAN (the runtime no longer touches the tasklet), BUSY or DISABLED (the caller requeues it)
      */
-    int run() {
+    int run(Cpu cpu, boolean hi) {
         int old = (int) STATE.getAndBitwiseOr(this, RUN);     // tasklet_trylock
         if ((old & RUN) != 0) {
             return BUSY;                                      // running on another CPU (B-TL-5)
@@ -322,17 +334,22 @@ public final class Tasklet {
             STATE.getAndBitwiseAnd(this, ~RUN);
             return DISABLED;
         }
+        long q = queuedAt;                                    // before the SCHED clear (see notes)
         old = (int) STATE.getAndBitwiseAnd(this, ~SCHED);     // before the callback, fully ordered (§13.2)
         if ((old & SCHED) == 0) {
             core.schedNotSet(this);
         }
         RUNS.setOpaque(this, (long) RUNS.getOpaque(this) + 1);
+        long t0 = core.latency.start();
+        Object ev = Tracepoints.taskletBegin(q);              // tasklet_entry
         try {
             fn.run();
         } catch (Throwable t) {
             FAILURES.getAndAdd(this, 1L);
             core.failed(this, t);
         }
+        Tracepoints.taskletEnd(ev, core.machine, cpu.id(), hi, fn);   // tasklet_exit
+        core.latency.end(cpu.id(), Latency.TASKLET, q, t0);
         STATE.getAndBitwiseAnd(this, ~RUN);                   // tasklet_unlock: release; the last touch (§13.3)
         return RAN;
     }

@@ -8,6 +8,7 @@ import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.WorkMigration;
 import io.kdefer.internal.Faults;
 import io.kdefer.internal.Handles;
+import io.kdefer.internal.Latency;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.internal.LList;
 import io.kdefer.softirq.Softirq;
@@ -109,6 +110,8 @@ public final class TaskletCore {
     private final SoftirqEngine softirqs;     // I
     final Lifecycle lifecycle;                // I
     private final Faults faults;              // I
+    final Latency latency;                    // I
+    final String machine;                     // I: for the events
     private final Lists[][] lists;            // I: [cpu][HI or NORMAL]
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean schedWarned;     // A: "SCHED not set" reported once
@@ -119,6 +122,8 @@ public final class TaskletCore {
         this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
         this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
+        this.latency = cpus.latency();
+        this.machine = lifecycle.owner();
         this.lists = newLists(cpus.count());
         this.rescue = new Rescue();
         softirqs.open(Softirq.HI, named(cpu -> action(cpu, HI), "tasklet_hi_action"));
@@ -251,11 +256,13 @@ public final class TaskletCore {
         Tasklet t = l.head;
         l.head = null;
         l.tail = null;
+        int ran = 0;
         while (t != null) {
             Tasklet following = t.next;              // before run(): afterwards the runtime never touches t
             t.next = null;
-            int r = t.run();
+            int r = t.run(cpu, prio == HI);
             if (r == Tasklet.RAN) {
+                ran++;
                 faults.afterCallback(t, cpu);
                 Lists.RUNS.setOpaque(l, l.runs + 1);     // per CPU: no shared counter on the run path
             } else {
@@ -270,6 +277,7 @@ public final class TaskletCore {
             t = following;
             cpus.checkpoint(cpu);                    // hardirqs between tasklets (DESIGN §2)
         }
+        softirqs.noteItems(cpu, ran);                // the kdefer.Softirq event's items
     }
 
     void failed(Tasklet t, Throwable x) {

@@ -9,6 +9,8 @@ import io.kdefer.internal.Backoff;
 import io.kdefer.softirq.Softirq;
 import io.kdefer.softirq.internal.SoftirqEngine;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.internal.Handles;
 import io.kdefer.internal.Lifecycle;
 
@@ -159,6 +161,8 @@ final class TimerCore {
     private final SoftirqEngine softirqs;   // I
     final Lifecycle lifecycle;        // I
     private final Faults faults;      // I
+    private final Latency latency;    // I
+    private final String machine;     // I: for the events
     private final Base[] bases;       // I
     private final AtomicLong fired = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -168,6 +172,8 @@ final class TimerCore {
         this.softirqs = Objects.requireNonNull(softirqs, "softirqs");
         this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
+        this.latency = cpus.latency();
+        this.machine = lifecycle.owner();
         this.bases = new Base[cpus.count()];
         long now = jiffiesNow();
         for (int i = 0; i < bases.length; i++) {
@@ -286,22 +292,38 @@ final class TimerCore {
                 b.appendExpiring(t);
             });
             TimerList t;
+            int n = 0;
             while ((t = b.expiringHead) != null) {
                 b.unlinkExpiring(t);
                 t.pending = t.entry.isArmed();
                 b.running = t;
                 b.updateNext();
+                long expires = t.entry.expires();          // under the lock: the callback may re-arm it
                 b.lock.unlock();
+                n++;
                 try {
-                    fire(t, b.cpu);
+                    fireTraced(t, cpu, expires);
                 } finally {
                     b.lock.lock();
                     b.running = null;
                 }
             }
             b.updateNext();
+            softirqs.noteItems(cpu, n);                     // the kdefer.Softirq event's items
         } finally {
             b.lock.unlock();
+        }
+    }
+
+    /** {@link #fire} in the TIMER softirq, with its tracepoint (timer_expire_entry/exit) and latency row. */
+    private void fireTraced(TimerList t, Cpu cpu, long expires) {
+        long t0 = latency.start();
+        Object ev = Tracepoints.timerBegin();
+        long late = t0 != 0 || ev != null ? Math.max(0, cpus.clockNanos() - expires * cpus.tickNanos()) : 0;
+        fire(t, cpu);
+        Tracepoints.timerEnd(ev, machine, cpu.id(), expires, late, t.callback());
+        if (t0 != 0) {
+            latency.record(cpu.id(), Latency.TIMER, late, System.nanoTime() - t0);
         }
     }
 

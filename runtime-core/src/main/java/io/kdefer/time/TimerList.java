@@ -326,6 +326,11 @@ public final class TimerList {
         fn.run();
     }
 
+    /** The callback (named in the kdefer.TimerExpire event). */
+    Runnable callback() {
+        return fn;
+    }
+
     /** Close fires this timer early instead of counting it (delayed work). */
     boolean firesEarlyOnClose() {
         return fn instanceof Lifecycle.EarlyFire;

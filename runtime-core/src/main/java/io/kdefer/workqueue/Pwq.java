@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.internal.Tracepoints;
+
 /**
  * The link between one workqueue and one pool (kernel: pool_workqueue): max_active accounting, the inactive list
  * and the flush-colour counters. Every field is guarded by {@code pool.lock}.
@@ -40,6 +42,9 @@ final class Pwq {
             Work w = inactive.removeFirst();
             w.markActive();
             pool.addToWorklist(w);
+            if (Tracepoints.on(Tracepoints.WORK_ACTIVATE)) {        // workqueue_activate_work
+                Tracepoints.workActivate(pool.wqs.machineName(), wq.name(), pool.name(), true, w.fn);
+            }
         }
     }
 

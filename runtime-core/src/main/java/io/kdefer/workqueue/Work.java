@@ -115,6 +115,7 @@ public final class Work {
     volatile long seqQueued;            // L(pool holding it): instances inserted
     volatile long seqDone;              // L(pool holding it): newest instance finished or cancelled
     int flushWaiters;                   // L(pool.lock)
+    long queuedAt;                      // L(pool.lock): the queue->start stamp (Workqueue.insertClaimed, processOne)
     Work prev;                          // L(pool.lock): list links
     Work next;                          // L(pool.lock)
     WorkList list;                      // L(pool.lock): the list it is on, or null

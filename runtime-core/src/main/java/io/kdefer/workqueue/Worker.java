@@ -4,6 +4,8 @@
 package io.kdefer.workqueue;
 
 import io.kdefer.cpu.internal.SleepAwareThread;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 
 import java.util.concurrent.locks.Condition;
 
@@ -326,12 +328,14 @@ final class Worker extends SleepAwareThread {
         p.kick();                                      // chains execution for uncounted workers
         long t0 = System.nanoTime();                   // the item's only clock reads: here and at its end
         p.watchdogTs = t0;
+        long queuedAt = w.queuedAt;                    // under the lock, before PENDING is given up
         w.pwq = null;
         w.clearPendingForRun(p.id);                    // last update to the item, then a full fence (MO-WQ-2)
         sleepDepth = 0;
         sleptNanos = 0;
         runStartNanos = t0;
         p.lock.unlock();
+        Object ev = Tracepoints.workExecuteBegin(queuedAt);   // workqueue_execute_start
         try {
             w.fn.run();
         } catch (Throwable t) {
@@ -339,8 +343,16 @@ final class Worker extends SleepAwareThread {
             w.reportFailure(wq, t);
         } finally {
             wqs.faults.afterCallback(w, this);         // an interrupt aimed at this item does not leak to the next
-            long ran = Math.max(0, System.nanoTime() - t0 - sleptNanos);
+            long end = System.nanoTime();
+            long ran = Math.max(0, end - t0 - sleptNanos);
+            if (ev != null) {                          // workqueue_execute_end
+                Tracepoints.workExecuteEnd(ev, wqs.machineName(), wq.name(), p.name(), getName(), sleptNanos,
+                        rescuer, w.fn);
+            }
             p.lock.lock();
+            // the pool lock serializes the row's writers (every worker of p; the unbound pools have a row each)
+            wqs.latency.record(p.cpu, p.highpri ? Latency.WORK_HIGHPRI : Latency.WORK,
+                    queuedAt != 0 ? t0 - queuedAt : -1, end - t0);
             pwq.executed++;                            // per pwq under the pool lock: no shared atomic per item
             pwq.runNanos += ran;
             if (rescuer) {
@@ -376,6 +388,8 @@ final class Worker extends SleepAwareThread {
             }
             wqs.faults.beforeIdle(this);                // an interrupt while it waited: cleared, not carried into items
             WorkerPool p = pwq.pool;
+            Object ev = Tracepoints.rescuerBegin();             // rescuer_thread's one mayday
+            int rescued = 0;
             p.lock.lock();
             try {
                 pool = p;                                       // attach
@@ -393,6 +407,7 @@ final class Worker extends SleepAwareThread {
                     if (n == 0) {
                         break;
                     }
+                    rescued += n;
                     processScheduled();
                     if (!p.needToCreateWorker() && !p.managerActive) {
                         break;
@@ -412,6 +427,7 @@ final class Worker extends SleepAwareThread {
             } finally {
                 pool = null;                                    // detach
                 p.lock.unlock();
+                Tracepoints.rescuerEnd(ev, wqs.machineName(), wq.name(), p.name(), rescued);
             }
         }
     }

@@ -3,6 +3,8 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.internal.Tracepoints;
+
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -234,6 +236,7 @@ final class WorkerPool {
             stalls++;
             StringBuilder sb = new StringBuilder();
             Throwable where = null;
+            Worker stuck = null;
             for (Worker w : workers) {
                 Work cur = w.currentWork;
                 if (cur != null) {
@@ -246,9 +249,13 @@ final class WorkerPool {
                     if (where == null) {
                         where = new Throwable(w.getName() + " stack");
                         where.setStackTrace(stack);
+                        stuck = w;
                     }
                 }
             }
+            Tracepoints.workqueueStall(wqs.machineName(), name(), now - watchdogTs, worklist.size(),
+                    sb.length() == 0 ? "none" : sb.toString().trim(), stuck,
+                    where != null ? where.getStackTrace() : null);
             LOG.log(Level.ERROR, "BUG: workqueue lockup - " + name() + " stuck for "
                     + TimeUnit.NANOSECONDS.toSeconds(now - watchdogTs) + "s, " + worklist.size()
                     + " item(s) pending; busy workers:" + (sb.length() == 0 ? " none" : sb.toString()), where);

@@ -6,6 +6,7 @@ package io.kdefer.workqueue;
 import io.kdefer.cpu.CpuContext;
 import io.kdefer.cpu.internal.SleepAwareThread;
 import io.kdefer.internal.Await;
+import io.kdefer.internal.Tracepoints;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -420,10 +421,18 @@ public final class Workqueue {
             int color = p.workColor;
             p.nrInFlight[color]++;
             w.pwq = p;
-            if (p.inactive.isEmpty() && p.tryGetActive()) {
+            w.queuedAt = wqs.latency.stamp(Tracepoints.WORK_EXECUTE);
+            boolean active = p.inactive.isEmpty() && p.tryGetActive();
+            if (Tracepoints.on(Tracepoints.WORK_QUEUE)) {          // workqueue_queue_work
+                Tracepoints.workQueue(wqs.machineName(), name, pool.name(), cpu, pool.cpu, !active, w.fn);
+            }
+            if (active) {
                 w.markQueued(color, false);
                 pool.addToWorklist(w);
                 pool.kick();
+                if (Tracepoints.on(Tracepoints.WORK_ACTIVATE)) {   // workqueue_activate_work
+                    Tracepoints.workActivate(wqs.machineName(), name, pool.name(), false, w.fn);
+                }
             } else {
                 w.markQueued(color, true);
                 p.inactive.addLast(w);
@@ -673,6 +682,7 @@ public final class Workqueue {
                 p.onMayday = true;
                 maydays.addLast(p);
                 stats.mayday.incrementAndGet();
+                Tracepoints.workqueueMayday(wqs.machineName(), name, p.pool.name());   // send_mayday
                 maydayCond.signal();
             }
         } finally {
@@ -755,8 +765,34 @@ public final class Workqueue {
 
     // ------------------------------------------------------------------------------------------ stats
 
-    int inFlight() {
+    /** Items queued or running now (the wq_monitor {@code infl}). */
+    public int inFlight() {
         return (int) sumOverPwqs(Pwq::inFlight);
+    }
+
+    /** {@link #runNanos()}: the wq_monitor {@code CPUtime}, in nanoseconds. */
+    public long cpuTimeNanos() {
+        return runNanos();
+    }
+
+    /** Items the sampler marked CPU-intensive (the wq_monitor {@code CPUhog}). */
+    public long cpuHog() {
+        return stats.cpuHog.get();
+    }
+
+    /** Concurrency-management wake-ups: a worker blocked and another was woken (the wq_monitor {@code CMW}). */
+    public long cmWakeups() {
+        return stats.cmWakeups.get();
+    }
+
+    /** Mayday requests to this queue's rescuer (the wq_monitor {@code mayday}); -1 without MEM_RECLAIM. */
+    public long maydays() {
+        return rescuer != null ? stats.mayday.get() : -1;
+    }
+
+    /** Items this queue's rescuer ran (the wq_monitor {@code rescued}); -1 without MEM_RECLAIM. */
+    public long rescued() {
+        return rescuer != null ? stats.rescued.get() : -1;
     }
 
     /** Sums a per-pwq counter, reading each under its pool's lock (the counters are L(pool.lock)). */

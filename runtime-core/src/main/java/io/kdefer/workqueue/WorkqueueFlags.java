@@ -32,7 +32,8 @@ public final class WorkqueueFlags {
     private WorkqueueFlags() {
     }
 
-    static String describe(int flags) {
+    /** The flags in words, as the kernel names them: "UNBOUND|MEM_RECLAIM"; "0" for none. */
+    public static String describe(int flags) {
         StringBuilder sb = new StringBuilder();
         String[] names = {"BH", "UNBOUND", "FREEZABLE", "MEM_RECLAIM", "HIGHPRI", "CPU_INTENSIVE", "SYSFS",
                 "POWER_EFFICIENT"};

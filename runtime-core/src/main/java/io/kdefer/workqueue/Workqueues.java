@@ -10,7 +10,9 @@ import io.kdefer.cpu.internal.KernelThread;
 import io.kdefer.cpu.internal.SleepAwareThread;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Inventory;
 import io.kdefer.internal.Kernel;
+import io.kdefer.internal.Latency;
 import io.kdefer.internal.Lifecycle;
 import io.kdefer.time.internal.Timers;
 
@@ -93,6 +95,8 @@ public final class Workqueues {
     static final int RESCUER_BATCH = 16;
 
     private final String machineName;           // I
+    final Latency latency;                      // I: the WORK rows (written under each pool's lock)
+    private final Inventory inventory;          // I: announces queues to the JMX registration
     private final Cpus cpus;                    // I
     final Lifecycle lifecycle;                  // I
     final Faults faults;                        // I
@@ -143,6 +147,8 @@ public final class Workqueues {
 
     private Workqueues(Kernel k, boolean threadless) {
         this.machineName = k.name();
+        this.latency = k.latency();
+        this.inventory = k.inventory();
         this.cpus = k.get(Cpus.class);
         this.lifecycle = cpus.lifecycle();
         this.faults = cpus.faults();
@@ -351,6 +357,7 @@ public final class Workqueues {
             wq.setFrozen(true);
         }
         queues.add(wq);
+        inventory.added(wq);
         return wq;
     }
 
@@ -431,6 +438,22 @@ public final class Workqueues {
         return new ArrayList<>(queues);
     }
 
+    /**
+     * kernel: the {@code workqueue.watchdog_thresh} parameter (30 s, writable at run time): how long a pool's worklist
+     * may make no progress before the watchdog reports "BUG: workqueue lockup" (B-WQ-37) and emits
+     * {@code kdefer.WorkqueueStall}. The machine's watchdog thread checks at its own cadence (a quarter of the soft
+     * lockup threshold, THREADED mode with soft lockup detection on).
+     *
+     * @throws IllegalArgumentException if {@code d} is not positive
+     */
+    public void setWatchdogThreshold(Duration d) {
+        Objects.requireNonNull(d, "threshold");
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("-EINVAL: workqueue watchdog threshold must be positive: " + d);
+        }
+        stallNanos = d.toNanos();
+    }
+
     /** Stalls the watchdog reported (B-WQ-37). */
     public long stalls() {
         long n = 0;
@@ -501,6 +524,7 @@ public final class Workqueues {
 
     void remove(Workqueue wq) {
         queues.remove(wq);
+        inventory.removed(wq);
     }
 
     /** The stop phase of close began: pools are dying and take nothing more (internal insertions included). */

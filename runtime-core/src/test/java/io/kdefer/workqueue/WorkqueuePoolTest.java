@@ -3,11 +3,13 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.JfrCapture;
 import io.kdefer.LogCapture;
 import io.kdefer.Machine;
 import io.kdefer.Machines;
 import io.kdefer.sync.Completion;
 import io.kdefer.sync.Delay;
+import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -483,6 +485,13 @@ class WorkqueuePoolTest {
      */
     @Test
     void rescuerRunsAMemReclaimQueueWhenWorkerCreationFails() throws Exception {
+        try (JfrCapture jfr = new JfrCapture()) {
+            rescuerRunsAMemReclaimQueueWhenWorkerCreationFails(jfr);
+        }
+    }
+
+    /** ... and the kdefer.WorkqueueMayday, kdefer.WorkqueueRescuer and rescued kdefer.WorkExecute events say so. */
+    private void rescuerRunsAMemReclaimQueueWhenWorkerCreationFails(JfrCapture jfr) throws Exception {
         Workqueue reclaim = wqs.alloc("reclaim", WorkqueueFlags.MEM_RECLAIM, 0);
         wqs.failWorkerCreation(() -> true);
         int n = 3;
@@ -502,6 +511,19 @@ class WorkqueuePoolTest {
         }
         assertTrue(reclaim.stats.mayday.get() >= 1);
         assertEquals(n, reclaim.stats.rescued.get());
+        List<RecordedEvent> maydays = jfr.events("kdefer.WorkqueueMayday");
+        assertFalse(maydays.isEmpty());
+        assertEquals("reclaim", maydays.get(0).getString("workqueue"));
+        assertEquals(wqs.cpuPool(0, false).name(), maydays.get(0).getString("pool"));
+        List<RecordedEvent> rescues = jfr.events("kdefer.WorkqueueRescuer");
+        assertEquals(n, rescues.stream().mapToInt(e -> e.getInt("items")).sum(), "the rescuer's runs add up");
+        List<RecordedEvent> rescued = jfr.events("kdefer.WorkExecute").stream()
+                .filter(e -> e.getString("workqueue").equals("reclaim")).collect(java.util.stream.Collectors.toList());
+        assertEquals(n, rescued.size());
+        for (RecordedEvent e : rescued) {
+            assertTrue(e.getBoolean("rescued"));
+            assertEquals("kworker/R-reclaim", e.getString("worker"));
+        }
         CountDownLatch normal = new CountDownLatch(1);
         assertTrue(wqs.system().queueOn(0, new Work(normal::countDown)));
         assertEquals(1, normal.getCount(), "not MEM_RECLAIM: waits for a worker");
@@ -565,7 +587,7 @@ class WorkqueuePoolTest {
         AtomicBoolean release = flag();
         CountDownLatch aIn = new CountDownLatch(1);
         Work a = new Work(() -> stuckInThisMethod(aIn, release));
-        try (LogCapture log = LogCapture.of("io.kdefer.workqueue")) {
+        try (LogCapture log = LogCapture.of("io.kdefer.workqueue"); JfrCapture jfr = new JfrCapture()) {
             assertTrue(wq.queueOn(0, a));
             await(aIn);
             assertTrue(wq.queueOn(0, new Work(() -> { })));   // waits behind a: the worklist does not move
@@ -576,6 +598,12 @@ class WorkqueuePoolTest {
             assertEquals(1, log.count("workqueue lockup"), log.messages().toString());
             assertTrue(log.contains("stuckInThisMethod"), "the report names where the worker is stuck: "
                     + log.messages());
+            List<RecordedEvent> stall = jfr.events("kdefer.WorkqueueStall");
+            assertEquals(1, stall.size(), "one event per stall, as one report");
+            assertEquals(wqs.cpuPool(0, false).name(), stall.get(0).getString("pool"));
+            assertEquals(1, stall.get(0).getInt("pending"));
+            assertTrue(stall.get(0).getString("stack").contains("stuckInThisMethod"), stall.get(0).getString("stack"));
+            assertTrue(stall.get(0).getThread("stuckThread").getJavaName().startsWith("kworker/0:"));
             wqs.stallNanos = TimeUnit.SECONDS.toNanos(30);
             release.set(true);
             wq.flush();

@@ -5,6 +5,7 @@ package io.kdefer.cpu.internal;
 
 import io.kdefer.cpu.Cpu;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Latency;
 import io.kdefer.internal.Lifecycle;
 
 import java.util.List;
@@ -207,6 +208,9 @@ public interface Cpus {
     Lifecycle lifecycle();
 
     Faults faults();
+
+    /** The machine's latency histograms (every subsystem's run hooks record into them). */
+    Latency latency();
 
     /** Whether the machine is closing (subsystems stop re-raising work that can only wait, such as a disabled tasklet). */
     boolean isStopping();

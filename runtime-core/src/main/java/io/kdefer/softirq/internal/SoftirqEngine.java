@@ -6,6 +6,8 @@ package io.kdefer.softirq.internal;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.internal.Faults;
+import io.kdefer.internal.Latency;
+import io.kdefer.internal.Tracepoints;
 import io.kdefer.softirq.Softirq;
 
 import java.lang.System.Logger.Level;
@@ -52,6 +54,13 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
      * different CPUs write different cache lines, and a raise is one array element RMW with no per-CPU object to
      * load first (the raise path is the hot one: SoftirqBench.raisePending). Each CPU's counters live in their own
      * object, written only by that CPU.
+     *
+     * Tracepoints and latency (io.kdefer.internal.Tracepoints, Latency): raise emits kdefer.SoftirqRaise (off by
+     * default) after its read-modify-write; a drain wraps each action in kdefer.Softirq. With latency recording on, the
+     * raise that sets a vector's bit (0 -> 1) stamps raisedAt[cpu][vector] with an opaque store after its RMW, and the
+     * action's start reads and clears it. raisedAt is racy by design (R): a drain that took the word before the
+     * raiser's stamp landed records no queue value for that run (or, if an older stamp was left by such a race, a
+     * larger one); the duration is always recorded. No stamp is taken while recording is off.
      */
     public static final int NR_SOFTIRQS = Softirq.values().length;
     private static final Softirq[] VECTORS = Softirq.values();
@@ -68,6 +77,7 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         long deferrals;                                     // O(the CPU)
         long ksoftirqdRuns;                                 // O(the CPU)
         boolean noActionReported;                           // C
+        int items = -1;                                     // C: what the running action reported (noteItems)
     }
 
     /** ints between two CPUs' pending words: 64 bytes, a cache line. */
@@ -77,6 +87,9 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
 
     private final Cpus cpus;                                         // I
     private final Faults faults;                                     // I
+    private final Latency latency;                                   // I
+    private final String machine;                                    // I: for the events
+    private final long[] raisedAt;                                   // R (elements): see implementation notes
     private final int maxRestart;                                    // I
     private final long maxNanos;                                     // I
     private final int[] pending;                                     // A (elements): CPU n's word at n * STRIDE
@@ -104,6 +117,9 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         }
         this.cpus = Objects.requireNonNull(cpus, "cpus");
         this.faults = cpus.faults();
+        this.latency = cpus.latency();
+        this.machine = cpus.lifecycle().owner();
+        this.raisedAt = new long[cpus.count() * NR_SOFTIRQS];
         this.maxRestart = maxRestart;
         this.maxNanos = maxNanos;
         this.pending = new int[cpus.count() * PENDING_STRIDE];
@@ -130,10 +146,23 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
      * parked (MO-SIRQ-1). Lock-free, allocation-free.
      */
     public void raise(Cpu cpu, Softirq vector) {
-        int old = (int) INTS.getAndBitwiseOr(pending, cpu.id() * PENDING_STRIDE, 1 << vector.ordinal());
+        int bit = 1 << vector.ordinal();
+        int old = (int) INTS.getAndBitwiseOr(pending, cpu.id() * PENDING_STRIDE, bit);
+        if ((old & bit) == 0 && latency.isEnabled()) {
+            LONGS.setOpaque(raisedAt, cpu.id() * NR_SOFTIRQS + vector.ordinal(), System.nanoTime());
+        }
         if (old == 0) {
             cpus.kick(cpu);
         }
+        Tracepoints.softirqRaise(machine, cpu.id(), vector.ordinal(), (old & bit) != 0);   // softirq_raise
+    }
+
+    /**
+     * Called by a runtime action (tasklets, timers) before it returns: how many items it ran, for the
+     * {@code kdefer.Softirq} event's {@code items} field. Executing CPU only.
+     */
+    public void noteItems(Cpu cpu, int items) {
+        perCpu[cpu.id()].items = items;
     }
 
     // ---------------------------------------------------------------------------------------------- the CPU's hook
@@ -157,13 +186,18 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
             int taken;
             while ((taken = (int) INTS.getAndSet(pending, word, 0)) != 0) {
                 cpus.setIrqsDisabled(cpu, false);
-                runVectors(cpu, s, taken);
+                runVectors(cpu, s, taken, ksoftirqd);
                 cpus.setIrqsDisabled(cpu, true);
                 if ((int) INTS.getVolatile(pending, word) == 0) {
                     break;
                 }
-                if (--restart <= 0 || cpus.clockNanos() - end >= 0) {
+                boolean restarts = --restart <= 0;
+                if (restarts || cpus.clockNanos() - end >= 0) {
                     s.deferrals++;                       // the rest runs in the ksoftirqd phase (B-SIRQ-5, "squeeze")
+                    if (Tracepoints.on(Tracepoints.KSOFTIRQD)) {
+                        Tracepoints.ksoftirqd(machine, cpu.id(), (int) INTS.getVolatile(pending, word),
+                                restarts ? Tracepoints.RESTARTS : Tracepoints.TIME);   // wakeup_softirqd
+                    }
                     break;
                 }
             }
@@ -172,13 +206,22 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
         }
     }
 
-    private void runVectors(Cpu cpu, PerCpu s, int pending) {
+    private void runVectors(Cpu cpu, PerCpu s, int pending, boolean ksoftirqd) {
         for (int bits = pending; bits != 0; bits &= bits - 1) {
             int nr = Integer.numberOfTrailingZeros(bits);
             Action action = actions.get(nr);
             LONGS.setOpaque(s.runs, nr, s.runs[nr] + 1);
             int before = cpus.preemptCount(cpu);
             if (action != null) {
+                long raised = 0;
+                long t0 = latency.start();
+                if (t0 != 0) {
+                    int i = cpu.id() * NR_SOFTIRQS + nr;
+                    raised = (long) LONGS.getOpaque(raisedAt, i);
+                    LONGS.setOpaque(raisedAt, i, 0L);
+                }
+                s.items = -1;
+                Object ev = Tracepoints.softirqBegin();                  // softirq_entry
                 try {
                     action.run(cpu);
                 } catch (Throwable t) {
@@ -186,6 +229,8 @@ public final class SoftirqEngine implements Cpus.SoftirqEntry {
                     faults.threw(LOG, LABELS[nr], "softirq " + VECTORS[nr] + " action", cpu, t,
                             "the CPU keeps running");
                 }
+                Tracepoints.softirqEnd(ev, machine, cpu.id(), nr, s.items, ksoftirqd);   // softirq_exit
+                latency.end(cpu.id(), Latency.SOFTIRQ, raised, t0);
                 faults.afterCallback(LABELS[nr], cpu);
             } else if (!s.noActionReported) {
                 s.noActionReported = true;
