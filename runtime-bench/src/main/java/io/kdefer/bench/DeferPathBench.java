@@ -5,7 +5,6 @@ package io.kdefer.bench;
 
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
-import io.kdefer.Mode;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.irqwork.IrqWork;
 import io.kdefer.softirq.Softirq;
@@ -84,7 +83,7 @@ public class DeferPathBench {
             recording.setToDisk(false);              // memory ring buffer: the commit, not the disk
             recording.start();
         }
-        machine = Machine.boot(MachineConfig.builder().cpus(2).mode(Mode.MANUAL).build());
+        machine = Machine.boot(MachineConfig.builder().cpus(2).mode(io.kdefer.Mode.MANUAL).build());
         machine.bindCurrentThread(0);
         cpu = machine.cpu(0);
         irqWork = new IrqWork(machine, () -> runs++);
