@@ -59,8 +59,8 @@ import java.util.concurrent.TimeUnit;
  * 0 B/op with {@code none} holds (at most 0.01). "Within noise of before" does not: the disabled paths were 5 to
  * 30 ns slower, with much noisier iterations in the after run (errors +-26 to +-56 ns against +-1 to +-5); the
  * gates alone cost under 1 ns (TraceBench), so the gap is unexplained (suspects: inlining budgets of the grown run
- * methods, the latency switch's volatile read). -XX:+PrintInlining then showed IrqFlows.runAction (363 bytes) and
- * SoftirqEngine.runVectors (356) past FreqInlineSize (325), "hot method too big"; both were split (292 and 195
+ * methods, the latency switch's volatile read). -XX:+PrintInlining then showed IrqFlows.runAction (356 bytes) and
+ * SoftirqEngine.runVectors (363) past FreqInlineSize (325), "hot method too big"; both were split (292 and 195
  * bytes, inlined again) after this run, and that is not yet measured: repeat with more forks. Enabled: about 100 ns per event (softirq: two events, +198 ns),
  * 170 ns and 56 B for the one kdefer.WorkQueue event of the work path. Before, {@code on} equals {@code none}
  * (a recording of event names that do not exist costs nothing).
