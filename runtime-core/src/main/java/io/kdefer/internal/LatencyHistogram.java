@@ -25,8 +25,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Chosen over HdrHistogram (2.2.2): about the same record cost (HistogramBench), a twelfth of the memory of a
  * {@code SingleWriterRecorder} reader at comparable precision (three 31 KiB histograms against one 8 KiB array),
- * readers that need no lock and keep no running total, and no dependency. The figures and the reasoning are in
- * {@code docs/OBSERVABILITY-INTEGRATION.md} (section 3).
+ * readers that need no lock and keep no running total, and no dependency (DESIGN §6; the figures are in the
+ * README's "Observing a machine").
  */
 public final class LatencyHistogram {
     /* Implementation notes

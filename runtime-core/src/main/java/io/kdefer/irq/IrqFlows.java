@@ -313,6 +313,18 @@ final class IrqFlows {
         d.clear(IrqDesc.INPROGRESS);
     }
 
+    // handlerThrew and traceHandlerEnd: out of runAction so that it stays under the JIT's hot-method inlining limit
+    // (FreqInlineSize, 325 bytes of bytecode); neither is on the common path.
+    private void handlerThrew(Cpu cpu, IrqDesc d, IrqAction a, Throwable t) {
+        a.countFailure();
+        faults.threw(LOG, a, "irq " + d.irq + ": handler " + a.name, cpu, t, "counted as unhandled");
+    }
+
+    private void traceHandlerEnd(Object ev, Cpu cpu, IrqDesc d, IrqAction a, boolean threw, IrqReturn r) {
+        Tracepoints.irqHandlerEnd(ev, machine, cpu.id(), d.irq, a.name, threw ? Tracepoints.RESULT_THREW
+                : r == null ? Tracepoints.RESULT_BOGUS : r.ordinal(), cpu.context().inNmi());
+    }
+
     /**
      * Runs one action's primary handler, contained, and wakes its thread on WAKE_THREAD. Returns the kernel value
      * of its result: NONE 0, HANDLED 1, WAKE_THREAD 2, bogus {@link #BOGUS}.
@@ -331,15 +343,12 @@ final class IrqFlows {
                 r = a.handler.handle(d.irq, a.devId);
             }
         } catch (Throwable t) {
-            a.countFailure();
-            faults.threw(LOG, a, "irq " + d.irq + ": handler " + a.name, cpu, t,
-                    "counted as unhandled");
+            handlerThrew(cpu, d, a, t);
             r = IrqReturn.NONE;
             threw = true;
         }
         if (ev != null) {                                       // irq_handler_exit
-            Tracepoints.irqHandlerEnd(ev, machine, cpu.id(), d.irq, a.name, threw ? Tracepoints.RESULT_THREW
-                    : r == null ? Tracepoints.RESULT_BOGUS : r.ordinal(), cpu.context().inNmi());
+            traceHandlerEnd(ev, cpu, d, a, threw, r);
         }
         latency.end(cpu.id(), Latency.IRQ, 0, t0);
         faults.afterCallback(a, cpu);
