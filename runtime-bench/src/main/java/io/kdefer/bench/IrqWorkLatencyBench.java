@@ -34,7 +34,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code pingPong}: two hops between two consumers: {@code irqWork} = {@code queueOn(0)} whose callback does
  *       {@code queueOn(1)} of a second item; the JDK version chains two single-thread executors.</li>
  * </ul>
- * {@code -prof gc}: the irq_work variants allocate nothing on the benchmark thread.
+ * {@code -prof gc}: the irq_work variants allocate nothing on the benchmark thread. The idiom a latency-minded JVM user
+ * picks beside these (a JCTools MPSC queue drained by an Agrona {@code AgentRunner}), with each consumer's idle
+ * policy paired like with like, is {@link AgentLatencyBench}.
  *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar IrqWorkLatencyBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */

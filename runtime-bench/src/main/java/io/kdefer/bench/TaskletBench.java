@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * </ul>
  * The benchmark thread is bound to cpu/1, so tasklets go through that CPU's lock-free hand-over list, as from
  * any application thread. {@code -prof gc}: the tasklet variants allocate nothing per operation; the executor
- * allocates a queue node per execute.
+ * allocates a queue node per execute. Tasklet against a JCTools MPSC queue drained by an Agrona {@code AgentRunner},
+ * idle policies paired: {@link AgentLatencyBench}.
  *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar TaskletBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */
