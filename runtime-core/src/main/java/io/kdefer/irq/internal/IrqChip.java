@@ -29,19 +29,19 @@ import java.util.BitSet;
  *
  * <h2>Affinity: who decides what</h2>
  * genirq owns a line's <em>requested</em> affinity, a set of CPUs (the kernel's irq_common_data.affinity, shown as
- * /proc/irq/N/smp_affinity): it validates it (not empty, CPUs that exist, at least one online, else -EINVAL) and
- * keeps it. The chip owns the choice of the CPU that actually receives the line, the <em>effective</em> affinity:
- * genirq asks {@link #effectiveCpu} for one CPU of the mask that is online, then routes the line there with
- * {@link #setAffinity}, and records that CPU as the effective affinity. Every controller modelled here delivers a
- * line to exactly one CPU (the GICv3's SPIs with IRM=0; an x86 IO-APIC entry or MSI in physical destination mode),
- * so the effective affinity is always one CPU; a chip that delivers one line to several CPUs at once (logical or
- * lowest-priority destination modes) is not modelled. The default choice is the GICv3 driver's (gic_set_affinity:
- * the first online CPU of the mask); a chip with a better rule (x86's vector allocator picks the CPU with the most
- * free vectors) overrides {@link #effectiveCpu}. Two callers route a line without asking the chip: CPU hotplug
- * (a line whose effective CPU goes offline gets the chip's choice among the mask's remaining online CPUs, or, if
- * none is left, among all online CPUs, and the mask becomes those: the kernel's "broken affinity"), and genirq's
- * optional balancer, which moves a busy line to another online CPU <em>of its mask</em>. Per-CPU lines have no
- * affinity: genirq never calls either method for them.
+ * /proc/irq/N/smp_affinity): it validates it (not empty, CPUs that exist, at least one online, else -EINVAL) and keeps
+ * it. The chip owns the choice of the CPU that actually receives the line, the <em>effective</em> affinity: genirq asks
+ * {@link #effectiveCpu} for one CPU of the mask that is online, then routes the line there with {@link #setAffinity},
+ * and records that CPU as the effective affinity. Every controller modelled here delivers a line to exactly one CPU
+ * (the GICv3's SPIs with IRM=0; an x86 IO-APIC entry or MSI in physical destination mode), so the effective affinity is
+ * always one CPU; a chip that delivers one line to several CPUs at once (logical or lowest-priority destination modes)
+ * is not modelled. The default choice is the GICv3 driver's (gic_set_affinity: the first online CPU of the mask); a
+ * chip with a rule of its own overrides {@link #effectiveCpu} (the kernel's x86 vector allocator prefers the CPU of the
+ * mask with the most free vectors). Two callers route a line without asking the chip: CPU hotplug (a line whose
+ * effective CPU goes offline gets the chip's choice among the mask's remaining online CPUs, or, if none is left, among
+ * all online CPUs, and the mask becomes those: the kernel's "broken affinity"), and genirq's optional balancer, which
+ * moves a busy line to another online CPU <em>of its mask</em>. Per-CPU lines have no affinity: genirq never calls
+ * either method for them.
  */
 public interface IrqChip {
     /** The chip's name as /proc/interrupts shows it ("GICv3", "IO-APIC", "XT-PIC", "PCI-MSI"). */
