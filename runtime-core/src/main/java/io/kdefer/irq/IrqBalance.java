@@ -144,7 +144,8 @@ final class IrqBalance {
             try {
                 if (d.target == hot) {
                     for (int c = d.affinityMask.nextSetBit(0); c >= 0; c = d.affinityMask.nextSetBit(c + 1)) {
-                        if (c != hot && online.get(c) && (target < 0 || cpuLoad[c] < cpuLoad[target])) {
+                        if (c != hot && online.get(c) && (target < 0 || cpuLoad[c] < cpuLoad[target])
+                                && d.chip().checkAffinity(d.data, cpus.cpu(c)) == null) {   // the 8259A: CPU 0 only
                             target = c;
                         }
                     }
