@@ -5,9 +5,11 @@ package io.kdefer.irq;
 
 import io.kdefer.Machine;
 import io.kdefer.Machines;
+import io.kdefer.Platform;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.gic.Gic;
 import io.kdefer.gic.Trigger;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -19,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -194,5 +197,25 @@ class IrqBalanceTest {
         m.runUntilIdle();
         assertTrue(ran[0].await(5, TimeUnit.SECONDS));
         assertEquals(m.cpu(1), where.get(), "the IRQ thread re-bound before its next run (B-TI-9)");
+    }
+
+    @Test
+    @DisplayName("an XT-PIC line stays on CPU 0: the balancer skips a CPU the chip refuses, a mask without 0 is -EINVAL")
+    void anXtPicLineNeverLeavesCpu0() {
+        m = machines.boot(b -> b.cpus(2).platform(Platform.X86_LEGACY_PIC).irqBalanceInterval(PERIOD));
+        irqs = m.irqs();
+        int kbd = 1;                                        // ISA IRQ 1 on the master 8259A
+        int com1 = 4;
+        request(kbd, 0);
+        request(com1, 0);
+        load(kbd, 100);
+        load(com1, 50);
+        m.advance(PERIOD);
+        assertEquals(0, irqs.balancerMoves(), "150 vs 0 would move IRQ 1, but the 8259A delivers to CPU 0 only");
+        assertEquals(cpus(0), irqs.effectiveAffinity(kbd));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> irqs.setAffinity(kbd, cpus(1)));
+        assertTrue(e.getMessage().startsWith("-EINVAL"), e.getMessage());
+        assertEquals(cpus(0), irqs.effectiveAffinity(kbd), "a refused mask changes nothing");
     }
 }
