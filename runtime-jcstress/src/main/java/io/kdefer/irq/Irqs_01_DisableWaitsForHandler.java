@@ -51,6 +51,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * </pre>
  * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
  * 0, 0: 37,840; 1, 1: 26,055; forbidden: 0.
+ * Mutant {@code MO-FLOW-1-inprogress-cleared-early} is caught: 60 forbidden samples (runtime-jcstress/mutants, JDK 17,
+ * quick).
  */
 @JCStressTest
 @Description("MO-FLOW-1: disable_irq returns only after a running handler finished, and sees its stores")

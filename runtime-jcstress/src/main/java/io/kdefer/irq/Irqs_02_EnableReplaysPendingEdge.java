@@ -58,6 +58,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
  * 1, 1, 1: 58,601; 0, 1, 1: 15; forbidden: 0. The replay outcome is rare (the CPU actor usually takes the edge
  * after the enable), yet both mutants of MO-FLOW-2 in the catalogue land in it and are caught.
+ * ({@code MO-FLOW-2-disabled-read-unlocked}: 67 forbidden samples, {@code MO-FLOW-2-enable-no-resend}: 11; JDK 17,
+ * quick).
  */
 @JCStressTest
 @Description("MO-FLOW-2: an edge recorded while disabled is replayed by enable, never lost, and sees the producer")

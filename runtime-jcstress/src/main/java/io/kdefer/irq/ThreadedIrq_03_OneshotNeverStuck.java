@@ -60,13 +60,8 @@ public class ThreadedIrq_03_OneshotNeverStuck {
      * primary returns WAKE_THREAD, with the GIC left out (the chip records MASKED only); wake, condUnmask and the
      * thread's step are the runtime's own methods.
      *
-     * <p>Observed (2 cores, JDK 17.0.15, {@code -m quick -sc false}, results across all configurations; each of the
-     * six forbidden outcomes had 0 samples):
-     * <pre>
-     *    RESULT    SAMPLES     FREQ      EXPECT  DESCRIPTION
-     *   0, 0, 0  8,301,377   93.30%  Acceptable  the wake coalesced into the run that finished: unmasked, idle
-     *   1, 1, 1    596,171    6.70%  Acceptable  masked; the hardirq woke the thread again: a run is owed
-     * </pre>
+     * <p>Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+     * 0, 0, 0: 19,396,415; 1, 1, 1: 859,341; forbidden: 0 (each of the six forbidden outcomes had 0 samples).
      * The test has teeth: with finalizeOneshot's wait for INPROGRESS removed (mutant
      * {@code MO-TI-3-finalize-ignores-inprogress}) the thread unmasks between the hardirq's mask and its wake, and
      * the same run reported, in one JVM configuration, {@code 0, 1, 0} 27 times and {@code 0, 1, 1} 241 times.
@@ -147,6 +142,10 @@ public class ThreadedIrq_03_OneshotNeverStuck {
      *   1, 1, 1, 0, 0  Acceptable  the edge waited at the masked GIC; the arbiter's step took it after the unmask
      *   other          Forbidden   a dead or storming line, a lost edge, or MASKED disagreeing with the GIC
      * </pre>
+     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+     * 1, 1, 1, 0, 1: 22,350; 1, 1, 1, 0, 0: 37,542; forbidden: 0.
+     * Mutant {@code MO-TI-3-gic-mask-noop} (the chip's mask does not reach the GIC) is caught here: 61,886 forbidden
+     * samples, every sample (runtime-jcstress/mutants, JDK 17, quick); {@code Core} has no GIC, so it cannot see it.
      */
     @JCStressTest
     @Description("MO-TI-3 through the GIC: the thread's unmask racing the next edge leaves the line consistent")

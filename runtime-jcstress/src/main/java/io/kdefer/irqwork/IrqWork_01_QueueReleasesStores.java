@@ -112,6 +112,8 @@ public class IrqWork_01_QueueReleasesStores {
      * </pre>
      * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
      * 1, 1, 1: 59,892; forbidden: 0 (the CPU actor waits for the signal, so it always takes the IWI itself).
+     * Mutant {@code MO-IW-1-iwi-before-push} (the IWI sent before the push) is caught here: 5 forbidden samples
+     * (runtime-jcstress/mutants, JDK 17, quick); {@code Core} sends no interrupt, so it cannot see that weakening.
      */
     @JCStressTest
     @Description("MO-IW-1 through the IWI: the CPU that takes the self-IPI runs the item and sees the caller's stores")

@@ -35,6 +35,8 @@ import org.openjdk.jcstress.infra.results.I_Result;
  *   1       Acceptable  sync returned after the run and saw its store
  *   0       Forbidden   sync returned but the run's store was not visible
  * </pre>
+ * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+ * 1: 968,549; forbidden: 0.
  */
 @JCStressTest
 @Description("MO-IW-4: sync() returns only after the run, with acquire: the run's stores are visible")

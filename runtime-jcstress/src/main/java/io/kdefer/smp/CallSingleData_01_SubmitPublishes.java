@@ -110,6 +110,8 @@ public class CallSingleData_01_SubmitPublishes {
      * </pre>
      * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
      * 1, 7, 1: 59,496; forbidden: 0.
+     * Mutant {@code MO-CSD-1-ipi-before-push} (the IPI sent before the push) is caught here: 3 forbidden samples
+     * (runtime-jcstress/mutants, JDK 17, quick); {@code Core} sends no IPI, so it cannot see that weakening.
      */
     @JCStressTest
     @Description("MO-CSD-1/4 through CALL_FUNC: the CPU that takes the IPI runs the call with the caller's stores")

@@ -33,6 +33,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   1, 2    Acceptable  each call saw its own submission's info
  *   2, *    Forbidden   the first call saw the resubmission's info
  * </pre>
+ * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+ * 1, 2: 7,569,139; forbidden: 0.
  */
 @JCStressTest
 @Description("MO-CSD-3: resubmitting an unlocked async csd never changes the info of the call already taken")

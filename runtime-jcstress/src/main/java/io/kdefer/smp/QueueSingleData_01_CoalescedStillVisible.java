@@ -33,6 +33,8 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  *   true, 1   Acceptable  the call had started and saw the store anyway; queued again
  *   false, 0  Forbidden   coalesced, yet the pending call missed the store
  * </pre>
+ * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+ * false, 1: 3,743,366; true, 0: 481,288; true, 1: 7,951; forbidden: 0.
  */
 @JCStressTest
 @Description("queueFunctionSingle == false (already pending) still publishes prior stores to the pending call")

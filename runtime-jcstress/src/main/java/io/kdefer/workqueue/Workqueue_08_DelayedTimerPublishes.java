@@ -52,8 +52,8 @@ public class Workqueue_08_DelayedTimerPublishes {
      *   true, -1  Acceptable  the timer side looked before the arming (the timer stays armed)
      *   others    Forbidden
      * </pre>
-     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-11-23):
-     * true, 1: 1,909,514; true, -1: 544,724; forbidden: 0.
+     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
+     * true, 1: 1,267,573; true, -1: 522,132; forbidden: 0.
      */
     @JCStressTest
     @Description("MO-WQ-8: queueDelayed publishes the caller's prior stores to the run the timer queues")
@@ -97,8 +97,8 @@ public class Workqueue_08_DelayedTimerPublishes {
      *   1, 0, 1, 0  Acceptable, interesting  the timer side found no armed timer (mid-mod); the arbiter fired it
      *   others      Forbidden
      * </pre>
-     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-11-23):
-     * 1, 1, 1, 0: 2,551,535; 1, 0, 1, 0: 3,490; forbidden: 0.
+     * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03, after the
+     * arbiter learned to report a corrupted worklist): 1, 1, 1, 0: 2,199,007; 1, 0, 1, 0: 1,992; forbidden: 0.
      */
     @JCStressTest
     @Description("MO-WQ-8: modDelayed racing the timer firing never loses, duplicates or wedges the item")

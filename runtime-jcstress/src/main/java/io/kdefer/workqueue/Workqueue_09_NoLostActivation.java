@@ -42,6 +42,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * </pre>
  * Observed (OpenJDK 17.0.15, 2 shared cores, {@code -m quick}, all 8 JVM configurations, 2026-12-03):
  * 1, 0, 1: 2,012,340; 0, 0, 1: 1,067,981; forbidden: 0.
+ * Mutants {@code MO-WQ-9-release-no-activate} (1,948,584 forbidden samples) and {@code MO-WQ-9-slot-check-unlocked}
+ * (7,614) are caught (runtime-jcstress/mutants, JDK 17, quick).
  */
 @JCStressTest
 @Description("MO-WQ-9: an item waiting for a max_active slot is activated when the slot is released, never stranded")
