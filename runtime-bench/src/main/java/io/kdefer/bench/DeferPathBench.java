@@ -46,24 +46,24 @@ import java.util.concurrent.TimeUnit;
  * threshold 0, in memory: the enabled cost of the whole path; in a "before" jar it records nothing, since there are
  * no events). Expected with {@code -prof gc}: 0 B/op with {@code none}.
  *
- * <p>Measured 2026-12-03 (JDK 17.0.15, 2 cores, {@code -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc}, the 853ccab jar then
- * the observe jar; medians of 5 iterations, ns/op; in {@code runtime-bench/results/}:
- * {@code 2026-12-03-observe-jdk17-deferpath-before.json} and {@code ...-after.json}):
+ * <p>Measured 2026-12-03 (JDK 17.0.15, 2 cores, idle box, {@code -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc}, the 853ccab
+ * jar and main's jar alternately, three runs each; per run the median of its 5 iterations, ns/op; in
+ * {@code runtime-bench/results/}: {@code 2026-12-03-dev2core-jdk17-deferpath-*}, irq_work after its run was split:
+ * {@code 2026-12-03-dev2core-jdk17-irqwork-*}):
  * <pre>
- *   path                     before   after none   after/before   after on   B/op on
- *   irqWorkQueueAndRun        110.0        150.8           1.37      669.0        96
- *   taskletScheduleAndRun      75.9        101.3           1.33      471.2         0
- *   softirqRaiseAndRun         41.0         71.5           1.74      269.7         0
- *   workQueueAndCancel         50.1         55.6           1.11      225.0        56
+ *   path                     before (3 runs)      after none (3 runs)   after/before   after on   B/op on
+ *   irqWorkQueueAndRun       137.7 149.7 117.0    159.6 149.0 124.0             1.08      734.5       112
+ *   taskletScheduleAndRun     92.1 108.4  92.0     90.4 105.4  93.5             1.02      421.8         0
+ *   softirqRaiseAndRun        48.0  56.7  55.9     49.0  63.9  45.5             0.88      280.8         0
+ *   workQueueAndCancel        53.3  46.4  51.9     50.1  56.7  53.1             1.02      224.9        56
  * </pre>
- * 0 B/op with {@code none} holds (at most 0.01). "Within noise of before" does not: the disabled paths were 5 to
- * 30 ns slower, with much noisier iterations in the after run (errors +-26 to +-56 ns against +-1 to +-5); the
- * gates alone cost under 1 ns (TraceBench), so the gap is unexplained (suspects: inlining budgets of the grown run
- * methods, the latency switch's volatile read). -XX:+PrintInlining then showed IrqFlows.runAction (356 bytes) and
- * SoftirqEngine.runVectors (363) past FreqInlineSize (325), "hot method too big"; both were split (292 and 195
- * bytes, inlined again) after this run, and that is not yet measured: repeat with more forks. Enabled: about 100 ns per event (softirq: two events, +198 ns),
- * 170 ns and 56 B for the one kdefer.WorkQueue event of the work path. Before, {@code on} equals {@code none}
- * (a recording of event names that do not exist costs nothing).
+ * 0 B/op with {@code none} holds (at most 0.01); tasklet, softirq and workqueue are within the run-to-run spread;
+ * irq_work 1.08x, inside the spread but never below its "before" run. A first run (one each, loaded box) had the
+ * paths 1.11-1.74x slower: IrqFlows.runAction and SoftirqEngine.runVectors had grown past FreqInlineSize (325
+ * bytes; -XX:+PrintInlining "hot method too big") and were split; IrqWork.run keeps its recording branch out of
+ * line. Enabled: about 100-170 ns per event; the irq_work path allocates 112 B and the work path 56 B per item while
+ * their events record. Before, {@code on} equals {@code none} (a recording of event names that do not exist costs
+ * nothing).
  *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar DeferPathBench -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc}
  */

@@ -287,17 +287,30 @@ public final class IrqWork {
         long q = queuedAt;                                                   // before the clear (see notes)
         int flags = (int) FLAGS.getAndBitwiseAnd(this, ~PENDING) & ~PENDING;   // fully ordered (§13.2)
         RUNS.setOpaque(this, (long) RUNS.getOpaque(this) + 1);
+        if (q == 0 && !core.latency.isEnabled() && !Tracepoints.on(Tracepoints.IRQ_WORK)) {
+            callback();                         // nothing records: the run stays small enough to inline
+        } else {
+            runRecorded(cpu, q, flags);
+        }
+        FLAGS.compareAndExchange(this, flags, flags & ~BUSY);
+    }
+
+    /** The callback between irq_work_entry and irq_work_exit, timed for the latency histograms. */
+    private void runRecorded(Cpu cpu, long q, int flags) {
         long t0 = core.latency.start();
         Object ev = Tracepoints.irqWorkBegin(q);                             // irq_work_entry
+        callback();
+        Tracepoints.irqWorkEnd(ev, core.machine, cpu.id(), (flags & LAZY) != 0, fn);   // irq_work_exit
+        core.latency.end(cpu.id(), Latency.IRQ_WORK, q, t0);
+    }
+
+    private void callback() {
         try {
             fn.run();
         } catch (Throwable t) {
             FAILURES.getAndAdd(this, 1L);
             core.reportFailure(this, t);
         }
-        Tracepoints.irqWorkEnd(ev, core.machine, cpu.id(), (flags & LAZY) != 0, fn);   // irq_work_exit
-        core.latency.end(cpu.id(), Latency.IRQ_WORK, q, t0);
-        FLAGS.compareAndExchange(this, flags, flags & ~BUSY);
     }
 
     int flags() {
