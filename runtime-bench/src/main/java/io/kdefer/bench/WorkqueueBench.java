@@ -39,8 +39,10 @@ import org.openjdk.jmh.annotations.TearDown;
  *       <ul>
  *         <li>{@code workqueue}: {@code system().queue(work)} of {@value #BATCH} distinct pre-built {@link Work}s
  *             (the submitter's CPU pool; concurrency management keeps one worker running them).</li>
- *         <li>{@code wqExecutor}: {@code system().asExecutor().execute(runnable)}: the drop-in view, one new
- *             {@code Work} per task.</li>
+ *         <li>{@code unbound}: the same on {@code systemUnbound()} (no concurrency management: every pending
+ *             item may wake a worker, B-WQ-32).</li>
+ *         <li>{@code wqExecutor}: {@code system().asExecutor().execute(runnable)}: the drop-in view, each task on a
+ *             recycled {@code Work} (allocation-free once as many are pooled as tasks are in flight).</li>
  *         <li>{@code threadPool}: {@code ThreadPoolExecutor} with N threads and an unbounded
  *             {@code LinkedBlockingQueue} ({@code Executors.newFixedThreadPool(N)}).</li>
  *         <li>{@code forkJoin}: {@code new ForkJoinPool(N).execute(runnable)} (external submissions).</li>
@@ -68,7 +70,7 @@ public class WorkqueueBench {
 
     @State(Scope.Benchmark)
     public static class Batch {
-        @Param({"workqueue", "wqExecutor", "threadPool", "forkJoin", "completableFuture"})
+        @Param({"workqueue", "unbound", "wqExecutor", "threadPool", "forkJoin", "completableFuture"})
         public String impl;
 
         Machine machine;
@@ -85,9 +87,10 @@ public class WorkqueueBench {
             task = latch::arrive;
             switch (impl) {
                 case "workqueue":
+                case "unbound":
                 case "wqExecutor":
                     machine = Machine.boot(MachineConfig.builder().cpus(N).build());
-                    wq = machine.workqueues().system();
+                    wq = impl.equals("unbound") ? machine.workqueues().systemUnbound() : machine.workqueues().system();
                     executor = wq.asExecutor();
                     for (int i = 0; i < BATCH; i++) {
                         works[i] = new Work(task);
@@ -188,6 +191,7 @@ public class WorkqueueBench {
         long t = s.latch.expect(BATCH);
         switch (s.impl) {
             case "workqueue":
+            case "unbound":
                 for (Work w : s.works) {
                     if (!s.wq.queue(w)) {
                         throw new IllegalStateException("queue() returned false for an idle item: " + w);

@@ -27,9 +27,10 @@ import java.util.function.BooleanSupplier;
  * <pre>
  *   state             data bits             lists                  -&gt; next
  *   IDLE              0 (+ last pool id)    none                   -&gt; CLAIMED          queue*(): getAndBitwiseOr(PENDING)
- *   CLAIMED           PENDING               none (in transit, or   -&gt; QUEUED_ACTIVE    inserted, an active slot free
- *                                           owned by a canceller)  -&gt; QUEUED_INACTIVE  over max_active / frozen
- *                                                                  -&gt; IDLE             disabled, refused, or cancel done
+ *   CLAIMED           PENDING               none (in transit, or   -&gt; INBOUND          pushed on its pool's inbound list
+ *                                           owned by a canceller)  -&gt; IDLE             disabled, refused, or cancel done
+ *   INBOUND           PENDING               pool inbound list;     -&gt; QUEUED_ACTIVE    absorbed, an active slot free
+ *                                           target != null         -&gt; QUEUED_INACTIVE  absorbed, over max_active / frozen
  *   TIMER_ARMED       PENDING               none, timer pending    -&gt; CLAIMED          timer fired / grabbed by cancel
  *   QUEUED_ACTIVE     PENDING|PWQ           pool worklist or a     -&gt; RUNNING          a worker took it: PENDING cleared
  *                                           worker's scheduled                         (last store, then a full fence)
@@ -92,6 +93,12 @@ public final class Work {
      * the pool it runs in. seqQueued counts queue insertions, seqDone is the newest instance that finished or was
      * cancelled: flush() waits for seqDone >= the seqQueued it saw, on the condition of the pool that holds the
      * instance (the same lock that guards the completion, hence MO-WQ-5).
+     *
+     * INBOUND: queue() does not take the pool lock; it pushes the item on the pool's lock-free inbound list with
+     * target = the chosen pwq (WorkerPool, "Inbound list"). Whoever next holds that pool's lock absorbs the list and
+     * does the locked half of the insertion (pwq, colour, max_active), in push order; it sets pwq before it clears
+     * target. So an unlocked reader that reads target, then pwq, and finds both null knows the item is in neither
+     * state; one that finds target set locks target.pool, which absorbs the item, and looks again.
      */
     static final long PENDING = 1L;
     static final long INACTIVE = 1L << 1;
@@ -115,7 +122,10 @@ public final class Work {
     volatile long seqQueued;            // L(pool holding it): instances inserted
     volatile long seqDone;              // L(pool holding it): newest instance finished or cancelled
     int flushWaiters;                   // L(pool.lock)
-    long queuedAt;                      // L(pool.lock): the queue->start stamp (Workqueue.insertClaimed, processOne)
+    long queuedAt;                      // O(claimer) until pushed, then L(pool.lock): the queue->start stamp
+    volatile Pwq target;                // WO(claimer / absorber): the pwq while INBOUND, else null (see notes)
+    int queuedCpu;                      // O(claimer) until pushed, then L(pool.lock): the CPU queue_work_on asked for
+    Work inboundNext;                   // O(claimer), published by the push CAS: the next item on the inbound list
     Work prev;                          // L(pool.lock): list links
     Work next;                          // L(pool.lock)
     WorkList list;                      // L(pool.lock): the list it is on, or null
@@ -124,6 +134,14 @@ public final class Work {
     private static final VarHandle DATA = Handles.field(MethodHandles.lookup(), Work.class, "data", long.class);
     private static final VarHandle HOME = Handles.field(MethodHandles.lookup(), Work.class, "home",
             Workqueues.class);
+    // Release-mode writers of volatile fields whose every reader locks the pool and re-checks (or reads them right
+    // after a full fence of the writer): the worker's per-item path pays no StoreLoad fence for them.
+    static final VarHandle RUNNER = Handles.field(MethodHandles.lookup(), Work.class, "runner", Worker.class);
+    static final VarHandle PWQ_FIELD = Handles.field(MethodHandles.lookup(), Work.class, "pwq", Pwq.class);
+    static final VarHandle TARGET = Handles.field(MethodHandles.lookup(), Work.class, "target", Pwq.class);
+    static final VarHandle SEQ_DONE = Handles.field(MethodHandles.lookup(), Work.class, "seqDone", long.class);
+    static final VarHandle SEQ_QUEUED = Handles.field(MethodHandles.lookup(), Work.class, "seqQueued",
+            long.class);
 
     /** @throws NullPointerException if {@code fn} is null */
     public Work(Runnable fn) {
@@ -328,12 +346,13 @@ public final class Work {
         VarHandle.fullFence();   // pairs with the claim's getAndBitwiseOr; nothing the function reads moves above
     }
 
+    /** Pool lock held, PENDING kept: a release store (claimers RMW the word and read the newest value anyway). */
     void markQueued(int color, boolean inactive) {
-        setData(PENDING | PWQ | ((long) color << COLOR_SHIFT) | (inactive ? INACTIVE : 0));
+        DATA.setRelease(this, PENDING | PWQ | ((long) color << COLOR_SHIFT) | (inactive ? INACTIVE : 0));
     }
 
     void markActive() {
-        setData(data & ~INACTIVE);
+        DATA.setRelease(this, data & ~INACTIVE);
     }
 
     // ------------------------------------------------------------------------------------------ grab pending
@@ -364,8 +383,13 @@ public final class Work {
         if ((old & PENDING) == 0) {
             return old | PENDING;
         }
+        Pwq t = target;                                     // target, then pwq: see Implementation notes
         Pwq p = pwq;
         if (p == null) {
+            if (t != null) {
+                t.pool.lock.lock();                         // INBOUND: taking its pool's lock absorbs it
+                t.pool.lock.unlock();
+            }
             return -1;                                      // claimed by someone else / timer mid-queue: retry
         }
         WorkerPool pool = p.pool;
@@ -438,10 +462,14 @@ public final class Work {
     boolean flushInternal() {
         Worker self = Worker.current();
         WorkerPool pool;
-        long target;
+        long seqTarget;
         while (true) {
+            Pwq t = this.target;                                 // target, then pwq: see Implementation notes
             Pwq p = pwq;
             Worker r = runner;
+            if (p == null) {
+                p = t;                                      // INBOUND: locking its pool absorbs it
+            }
             pool = p != null ? p.pool : r != null ? r.pool : null;
             if (pool == null) {
                 return false;                               // idle (or claimed in transit): nothing to wait for
@@ -452,7 +480,7 @@ public final class Work {
                 boolean queuedHere = q != null && q.pool == pool;
                 boolean runningHere = runner != null && runner.pool == pool;
                 if (!queuedHere && !runningHere) {
-                    if (pwq == null && runner == null) {
+                    if (this.target == null && pwq == null && runner == null) {
                         return false;
                     }
                     continue;                               // moved meanwhile: look again
@@ -471,8 +499,8 @@ public final class Work {
                                 + " would deadlock (B-WQ-42)");
                     }
                 }
-                target = seqQueued;
-                if (seqDone >= target) {
+                seqTarget = seqQueued;
+                if (seqDone >= seqTarget) {
                     return false;
                 }
             } finally {
@@ -480,7 +508,7 @@ public final class Work {
             }
             break;
         }
-        long until = target;
+        long until = seqTarget;
         awaitOnPool(pool, () -> seqDone >= until);
         return true;
     }

@@ -32,7 +32,7 @@ final class Worker extends SleepAwareThread {
     volatile WorkerPool pool;                   // O(this thread) for rescuers (attach); I for pool workers
     private final Condition wakeCond;           // I: of pool.lock (pool workers only)
     final WorkList scheduled = new WorkList();  // L(pool.lock)
-    volatile Work currentWork;                  // WO(pool.lock): racy reads by the sampler and the watchdog
+    Work currentWork;                           // L(pool.lock); describeWork() reads it racily (a snapshot)
     Pwq currentPwq;                             // L(pool.lock)
     boolean woken;                              // L(pool.lock)
     boolean prep = true;                        // L(pool.lock)
@@ -41,6 +41,9 @@ final class Worker extends SleepAwareThread {
     boolean sleeping;                           // L(pool.lock)
     boolean sampledSleeping;                    // L(pool.lock)
     long runStartNanos;                         // L(pool.lock)
+    private boolean busyCounted;                // O(this thread): counted in pool.nrBusy while in its work loop
+    private long chainNanos;                    // O(this thread): the previous item's end, while items run back to
+                                                //   back under one lock hold (its start stamp); 0 otherwise
     long idleSinceNanos;                        // L(pool.lock)
     private int sleepDepth;                     // O(this thread)
     private long sleepStartNanos;               // O(this thread): start of the outermost recorded sleep
@@ -85,7 +88,8 @@ final class Worker extends SleepAwareThread {
     private void adjust(boolean before) {
         boolean after = counted();
         if (before != after) {
-            pool.nrRunning += after ? 1 : -1;
+            WorkerPool p = pool;
+            p.setNrRunning(p.nrRunning + (after ? 1 : -1));
         }
     }
 
@@ -237,12 +241,19 @@ final class Worker extends SleepAwareThread {
         WorkerPool p = pool;
         setPrep(false);
         do {
-            Work w = p.worklist.first();
-            if (assignWork(w)) {
-                processScheduled();
-            }
+            takeAndProcess(p.worklist.first());
         } while (p.keepWorking());
+        leaveBusy();
         setPrep(true);
+    }
+
+    /** Out of the work loop (lock held): no longer counted in nrBusy, and the next item reads the clock anew. */
+    private void leaveBusy() {
+        chainNanos = 0;
+        if (busyCounted) {
+            busyCounted = false;
+            pool.nrBusy--;
+        }
     }
 
     // ------------------------------------------------------------------------------------------ the proofs' core
@@ -301,35 +312,56 @@ final class Worker extends SleepAwareThread {
         return true;
     }
 
+    /**
+     * As {@link #assignWork} then {@link #processScheduled}, the common case without the detour: an item no other
+     * worker of the pool runs goes from the worklist straight to processOne (no barrier items ride along here).
+     */
+    private void takeAndProcess(Work w) {
+        Worker r = w.runner;
+        if ((r == null || r == this || r.pool != pool) && scheduled.isEmpty()) {
+            w.list.remove(w);
+            processOne(w);
+            processScheduled();     // collisions other workers handed over meanwhile
+        } else if (assignWork(w)) {
+            processScheduled();
+        }
+    }
+
     void processScheduled() {
         Work w;
-        while ((w = scheduled.first()) != null) {
+        while ((w = scheduled.removeFirst()) != null) {
             processOne(w);
         }
     }
 
-    /** B-WQ-29 process_one_work. Lock held on entry and exit; dropped around the function. */
+    /** B-WQ-29 process_one_work, for an item already off every list. Lock held on entry and exit; dropped around the
+     *  function. */
     private void processOne(Work w) {
         WorkerPool p = pool;
         Pwq pwq = w.pwq;
         int color = Work.color(w.data());
-        scheduled.remove(w);
         currentWork = w;
         currentPwq = pwq;
-        if (p.nrBusy++ == 0) {
-            wqs.itemStarted(p);                        // the sampler needs the CPU's tick (NOHZ)
+        if (!busyCounted) {                            // once per work loop, not per item
+            busyCounted = true;
+            if (p.nrBusy++ == 0) {
+                wqs.itemStarted(p);                    // the sampler needs the CPU's tick (NOHZ)
+            }
         }
-        w.runner = this;
+        Work.RUNNER.setRelease(w, this);               // before the PENDING clear (a full fence) publishes it
         long seq = w.seqQueued;
         Workqueue wq = pwq.wq;
         if ((wq.flags & WorkqueueFlags.CPU_INTENSIVE) != 0) {
             setCpuIntensive(true);
         }
         p.kick();                                      // chains execution for uncounted workers
-        long t0 = System.nanoTime();                   // the item's only clock reads: here and at its end
+        long t0 = chainNanos;                          // back to back: the previous item's end is this one's start
+        if (t0 == 0) {
+            t0 = System.nanoTime();
+        }
         p.watchdogTs = t0;
         long queuedAt = w.queuedAt;                    // under the lock, before PENDING is given up
-        w.pwq = null;
+        Work.PWQ_FIELD.setRelease(w, (Pwq) null);      // idem
         w.clearPendingForRun(p.id);                    // last update to the item, then a full fence (MO-WQ-2)
         sleepDepth = 0;
         sleptNanos = 0;
@@ -349,7 +381,7 @@ final class Worker extends SleepAwareThread {
                 Tracepoints.workExecuteEnd(ev, wqs.machineName(), wq.name(), p.name(), getName(), sleptNanos,
                         rescuer, w.fn);
             }
-            p.lock.lock();
+            p.lock.acquire();                          // absorbs later, in keepWorking (batches)
             // the pool lock serializes the row's writers (every worker of p; the unbound pools have a row each)
             wqs.latency.record(p.cpu, p.highpri ? Latency.WORK_HIGHPRI : Latency.WORK,
                     queuedAt != 0 ? t0 - queuedAt : -1, end - t0);
@@ -358,16 +390,18 @@ final class Worker extends SleepAwareThread {
             if (rescuer) {
                 wq.stats.rescued.incrementAndGet();
             }
-            setCpuIntensive(false);
+            if (cpuIntensive || sampledSleeping || sleeping) {
+                setCpuIntensive(false);
+                setSampledSleeping(false);
+                setSleeping(false);
+            }
             autoIntensive = false;
-            setSampledSleeping(false);
-            setSleeping(false);
             currentWork = null;
             currentPwq = null;
-            p.nrBusy--;
-            w.runner = null;
+            chainNanos = end;
+            Work.RUNNER.setRelease(w, (Worker) null);  // under the lock every waiter re-checks it under
             if (w.seqDone < seq) {
-                w.seqDone = seq;
+                Work.SEQ_DONE.setRelease(w, seq);      // idem
             }
             if (w.flushWaiters > 0) {
                 p.flushCond.signalAll();
@@ -409,6 +443,7 @@ final class Worker extends SleepAwareThread {
                     }
                     rescued += n;
                     processScheduled();
+                    leaveBusy();
                     if (!p.needToCreateWorker() && !p.managerActive) {
                         break;
                     }

@@ -52,6 +52,28 @@ final class WorkerPool {
      * leaves idle as the last idle one becomes the manager and creates a spare with the lock dropped. Creation can
      * be made to fail (Workqueues.failWorkerCreation) for the mayday tests; then the manager sends maydays at
      * MAYDAY_INITIAL_TIMEOUT and every MAYDAY_INTERVAL, and retries every CREATE_COOLDOWN (B-WQ-34).
+     *
+     * Inbound list. queue() does not take the pool lock: it pushes the claimed item on `inbound`, a Treiber stack
+     * linked through Work.inboundNext (CAS; the item's fields, written before, are published by it), and the locked
+     * half of the insertion (Workqueue.insertLocked: colour, in-flight count, max_active, kick) is done by whoever
+     * next holds the lock: absorbInbound() takes the whole stack with one getAndSet and inserts it oldest first, so
+     * the worklist order is the push order (a linearization of the queue() calls, as the lock's order was). The lock
+     * absorbs (a) on every first acquisition (PoolLock.lock: so flush, cancel, drain and the watchdog see every
+     * completed push), except the worker's re-acquisition at its item's end (PoolLock.acquire), (b) in
+     * keepWorking() once the worklist is empty (a running worker takes what came in meanwhile in one batch: one
+     * lock per item for the worker, none for the queuer), and (c) whenever nrRunning drops to 0.
+     *
+     * Who absorbs a pushed item: the pusher that found the stack empty is responsible for everything pushed on top
+     * of it until the next getAndSet. After its CAS it reads nrRunning; if 0 it takes the lock itself (which
+     * absorbs and kicks, exactly the old locked insertion). If nrRunning > 0, a counted worker exists: it absorbs at
+     * its next lock (its item's end), or nrRunning drops to 0 first, and (c) absorbs right after that volatile
+     * write. The pusher's CAS-then-read and (c)'s write-then-read are the two sides of a Dekker pair on volatiles:
+     * at least one sees the other, so no push is stranded. Unbound pools never count workers, so there every
+     * responsible pusher takes the lock (B-WQ-32: each pending item may wake a worker).
+     *
+     * Close: stopWorkers() swaps in CLOSED under the lock that sets dying, inserting what it swapped out; a push
+     * that finds CLOSED fails, and the queuer refuses the item. So an accepted item is on the worklist before the
+     * workers drain it, and none is left on a closed list. Pinned by Workqueue_10_InboundNeverStrands.
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
     private static final int STALL_STACK_DEPTH = 24;      // frames of each busy worker printed in a stall report
@@ -60,13 +82,14 @@ final class WorkerPool {
     final int id;                               // I: index in wqs.pools
     final int cpu;                              // I: -1 for unbound pools
     final boolean highpri;                      // I
-    final ReentrantLock lock = new PoolLock();              // I
+    final PoolLock lock = new PoolLock(this);              // I
     final Condition flushCond = lock.newCondition();       // I
     final Condition managerCond = lock.newCondition();     // I
     final WorkList worklist = new WorkList();              // L(lock)
     final ArrayDeque<Worker> idle = new ArrayDeque<>();    // L(lock): first = most recently idled
     final List<Worker> workers = new ArrayList<>();        // L(lock): every live worker
-    int nrRunning;                              // L(lock)
+    volatile int nrRunning;                     // WO(lock): queuers read it after a push (Inbound list)
+    private volatile Work inbound;              // A: the inbound list's newest item, null, or CLOSED
     volatile int nrBusy;                        // WO(lock): the tick reads it unlocked (hint: skip idle pools)
     boolean managerActive;                      // L(lock)
     int flushWaiters;                           // L(lock)
@@ -110,6 +133,9 @@ final class WorkerPool {
     }
 
     boolean keepWorking() {
+        if (worklist.isEmpty()) {
+            absorbInbound();                           // in batches: the worklist first, then what came in
+        }
         return !worklist.isEmpty() && nrRunning <= 1;
     }
 
@@ -121,6 +147,71 @@ final class WorkerPool {
         int nrIdle = idle.size() + (managerActive ? 1 : 0);
         int busy = workers.size() - nrIdle;
         return nrIdle > 2 && (nrIdle - 2) * 4 >= busy;
+    }
+
+    // ------------------------------------------------------------------------------------------ inbound list
+
+    /** The CLOSED mark of a dying pool's inbound list. */
+    private static final Work CLOSED = new Work(() -> { });
+    private static final java.lang.invoke.VarHandle INBOUND = io.kdefer.internal.Handles.field(
+            java.lang.invoke.MethodHandles.lookup(), WorkerPool.class, "inbound", Work.class);
+
+    /**
+     * The queuer's half of __queue_work: pushes the claimed item for {@code p} on the inbound list, and takes the
+     * lock only if no counted worker will absorb it (see Implementation notes).
+     *
+     * @return false if the pool is dying (the list is CLOSED): the item was not pushed
+     */
+    boolean push(Work w, Pwq p) {
+        w.target = p;
+        Work h;
+        do {
+            h = inbound;
+            if (h == CLOSED) {
+                w.target = null;
+                return false;
+            }
+            w.inboundNext = h;
+        } while (!INBOUND.compareAndSet(this, h, w));
+        if (h == null && nrRunning == 0) {
+            lock.lock();                               // absorbs, and the insertion kicks a worker
+            lock.unlock();
+        }
+        return true;
+    }
+
+    /** Inserts everything pushed so far, oldest first. Lock held. */
+    void absorbInbound() {
+        Work h = inbound;
+        if (h == null || h == CLOSED) {
+            return;
+        }
+        insertInbound((Work) INBOUND.getAndSet(this, null));
+    }
+
+    private void insertInbound(Work h) {
+        Work rev = null;
+        while (h != null) {                            // newest first -> oldest first
+            Work n = h.inboundNext;
+            h.inboundNext = rev;
+            rev = h;
+            h = n;
+        }
+        while (rev != null) {
+            Work n = rev.inboundNext;
+            rev.inboundNext = null;
+            Pwq p = rev.target;
+            p.wq.insertLocked(rev, p);
+            rev = n;
+        }
+    }
+
+    /** nrRunning changed (lock held): the write is volatile; when it reached 0, absorb after it (Dekker pair). */
+    void setNrRunning(int n) {
+        nrRunning = n;
+        if (n == 0) {
+            absorbInbound();
+        }
     }
 
     // ------------------------------------------------------------------------------------------ transitions
@@ -346,6 +437,10 @@ final class WorkerPool {
     void stopWorkers() {
         lock.lock();
         try {
+            Work h = (Work) INBOUND.getAndSet(this, CLOSED);   // pushes from here on fail; the earlier ones insert
+            if (h != CLOSED) {
+                insertInbound(h);
+            }
             dying = true;
             for (Worker w : workers) {
                 w.wake();
@@ -396,7 +491,7 @@ final class WorkerPool {
                 n++;
             }
         }
-        nrRunning = n;
+        setNrRunning(n);
     }
 
     /**
@@ -447,8 +542,26 @@ final class WorkerPool {
         private static final long serialVersionUID = 1L;
         static final int SPINS = 64;
 
+        private final transient WorkerPool pool;
+
+        PoolLock(WorkerPool pool) {
+            this.pool = pool;
+        }
+
+        /** Acquires, then (first acquisition only) absorbs the inbound list: the holder sees every completed push. */
         @Override
         public void lock() {
+            acquire();
+            if (pool.inbound != null && getHoldCount() == 1) {
+                pool.absorbInbound();
+            }
+        }
+
+        /**
+         * Acquires without absorbing: only for the worker re-taking the lock at its item's end, which absorbs in
+         * keepWorking() once the worklist is empty (the inbound items are newer than all of the worklist's).
+         */
+        void acquire() {
             if (tryLock()) {
                 return;
             }

@@ -102,6 +102,7 @@ public final class Workqueue {
     private final ArrayDeque<Pwq> maydays = new ArrayDeque<>();        // L(maydayLock)
     private boolean rescuerStop;                                       // L(maydayLock)
     final Stats stats = new Stats();           // A: counters
+    private volatile ExecutorSlots slots;      // A: asExecutor()'s recycled items, made on first use
 
     /** wq_monitor counters. */
     static final class Stats {
@@ -372,7 +373,8 @@ public final class Workqueue {
 
     /**
      * __queue_work: the caller owns PENDING. Picks the pwq (B-WQ-2), redirects to the pool still running the item
-     * (B-WQ-3), and inserts it active or inactive (B-WQ-5).
+     * (B-WQ-3), and pushes it on that pool's lock-free inbound list; the pool's next lock holder inserts it active
+     * or inactive ({@link #insertLocked}, B-WQ-5). Takes no pool lock unless the pool has no running worker.
      */
     boolean insertClaimed(Work w, int cpu) {
         return insertClaimed(w, cpu, false);
@@ -407,40 +409,44 @@ public final class Workqueue {
                 }
             }
         }
-        WorkerPool pool = p.pool;
-        pool.lock.lock();
-        try {
-            if (pool.dying) {
-                // close stopped this pool's workers after refuses() passed: re-checked under the lock that set
-                // dying, so an accepted item is always on the worklist before the workers drain it and exit
-                warnRefused("closed machine's");
-                refused(w, accepted);
-                return false;
-            }
-            w.seqQueued = w.seqQueued + 1;
-            int color = p.workColor;
-            p.nrInFlight[color]++;
-            w.pwq = p;
-            w.queuedAt = wqs.latency.stamp(Tracepoints.WORK_EXECUTE);
-            boolean active = p.inactive.isEmpty() && p.tryGetActive();
-            if (Tracepoints.on(Tracepoints.WORK_QUEUE)) {          // workqueue_queue_work
-                Tracepoints.workQueue(wqs.machineName(), name, pool.name(), cpu, pool.cpu, !active, w.fn);
-            }
-            if (active) {
-                w.markQueued(color, false);
-                pool.addToWorklist(w);
-                pool.kick();
-                if (Tracepoints.on(Tracepoints.WORK_ACTIVATE)) {   // workqueue_activate_work
-                    Tracepoints.workActivate(wqs.machineName(), name, pool.name(), false, w.fn);
-                }
-            } else {
-                w.markQueued(color, true);
-                p.inactive.addLast(w);
-            }
-        } finally {
-            pool.lock.unlock();
+        w.queuedCpu = cpu;
+        w.queuedAt = wqs.latency.stamp(Tracepoints.WORK_EXECUTE);
+        if (!p.pool.push(w, p)) {
+            // close stopped this pool's workers after refuses() passed: its inbound list is closed under the lock
+            // that set dying, so an accepted item is always absorbed before the workers drain it and exit
+            warnRefused("closed machine's");
+            refused(w, accepted);
+            return false;
         }
         return true;
+    }
+
+    /**
+     * The locked half of __queue_work, for one item the pool took off its inbound list (WorkerPool.absorbInbound),
+     * in push order: colour, in-flight count, an active slot or the inactive list (B-WQ-5), kick. Pool lock held.
+     */
+    void insertLocked(Work w, Pwq p) {
+        WorkerPool pool = p.pool;
+        Work.SEQ_QUEUED.setRelease(w, w.seqQueued + 1);   // read under this lock only
+        int color = p.workColor;
+        p.nrInFlight[color]++;
+        Work.PWQ_FIELD.setRelease(w, p);
+        Work.TARGET.setRelease(w, (Pwq) null);             // after pwq: unlocked readers read target, then pwq
+        boolean active = p.inactive.isEmpty() && p.tryGetActive();
+        if (Tracepoints.on(Tracepoints.WORK_QUEUE)) {          // workqueue_queue_work
+            Tracepoints.workQueue(wqs.machineName(), name, pool.name(), w.queuedCpu, pool.cpu, !active, w.fn);
+        }
+        if (active) {
+            w.markQueued(color, false);
+            pool.addToWorklist(w);
+            pool.kick();
+            if (Tracepoints.on(Tracepoints.WORK_ACTIVATE)) {   // workqueue_activate_work
+                Tracepoints.workActivate(wqs.machineName(), name, pool.name(), false, w.fn);
+            }
+        } else {
+            w.markQueued(color, true);
+            p.inactive.addLast(w);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ flush, drain
@@ -736,18 +742,42 @@ public final class Workqueue {
     // ------------------------------------------------------------------------------------------ executors
 
     /**
-     * A drop-in {@link Executor}: each task runs as a fresh work item on this queue.
+     * A drop-in {@link Executor}: each task runs as a work item of its own on this queue (queued on the calling
+     * thread's CPU, as {@link #queue}). The items are recycled: once as many are pooled as tasks are in flight
+     * (up to 4096 per queue), {@code execute} allocates nothing. Every call returns a view of the same pool.
      *
-     * @throws RejectedExecutionException (from execute) when the queue refuses work (draining, destroyed)
+     * <p>Ordering: the task's construction and the caller's prior stores happen-before its run (MO-WQ-1, as
+     * {@link #queue}; the slot hand-off: {@code ExecutorSlots_01_RingPublishes}).
+     *
+     * @throws RejectedExecutionException (from execute) when the queue refuses work (draining, destroyed, or the
+     *         machine is closed)
      */
     public Executor asExecutor() {
+        ExecutorSlots slots = executorSlots();
         return task -> {
             Objects.requireNonNull(task, "task");
-            if (!queue(new Work(task))) {
+            ExecutorSlots.Slot s = slots.take();
+            s.task = task;
+            if (!queue(s.work)) {
+                s.task = null;
+                slots.offer(s);
                 throw new RejectedExecutionException("workqueue " + name + " refused the task (draining or "
                         + "destroyed)");
             }
         };
+    }
+
+    private ExecutorSlots executorSlots() {
+        ExecutorSlots s = slots;
+        if (s == null) {
+            synchronized (this) {
+                s = slots;
+                if (s == null) {
+                    slots = s = new ExecutorSlots(this);
+                }
+            }
+        }
+        return s;
     }
 
     /**
