@@ -47,15 +47,27 @@ final class ExecutorSlots {
      */
     static final int CAPACITY = 4096;           // slots kept per workqueue: tasks in flight beyond it allocate
 
-    private final Workqueue wq;                                        // I
-    private final AtomicReferenceArray<Slot> cells = new AtomicReferenceArray<>(CAPACITY);   // A: see notes
-    private final AtomicLongArray seq = new AtomicLongArray(CAPACITY);                       // A
+    private final Workqueue wq;                 // I: named in Slot.toString (null in the jcstress proof)
+    private final int mask;                     // I: capacity - 1 (a power of two)
+    private final AtomicReferenceArray<Slot> cells;                    // A: see notes
+    private final AtomicLongArray seq;                                 // A
     private final AtomicLong offers = new AtomicLong();                // A: next offer position
     private final AtomicLong polls = new AtomicLong();                 // A: next poll position
 
     ExecutorSlots(Workqueue wq) {
+        this(wq, CAPACITY);
+    }
+
+    /** @param capacity a power of two */
+    ExecutorSlots(Workqueue wq, int capacity) {
+        if (capacity <= 0 || (capacity & (capacity - 1)) != 0) {
+            throw new IllegalArgumentException("capacity must be a power of two: " + capacity);
+        }
         this.wq = wq;
-        for (int i = 0; i < CAPACITY; i++) {
+        this.mask = capacity - 1;
+        this.cells = new AtomicReferenceArray<>(capacity);
+        this.seq = new AtomicLongArray(capacity);
+        for (int i = 0; i < capacity; i++) {
             seq.set(i, i);
         }
     }
@@ -69,7 +81,7 @@ final class ExecutorSlots {
     boolean offer(Slot s) {
         long pos = offers.get();
         while (true) {
-            int i = (int) pos & (CAPACITY - 1);
+            int i = (int) pos & mask;
             long d = seq.get(i) - pos;
             if (d == 0) {
                 if (offers.compareAndSet(pos, pos + 1)) {
@@ -89,13 +101,13 @@ final class ExecutorSlots {
     Slot poll() {
         long pos = polls.get();
         while (true) {
-            int i = (int) pos & (CAPACITY - 1);
+            int i = (int) pos & mask;
             long d = seq.get(i) - (pos + 1);
             if (d == 0) {
                 if (polls.compareAndSet(pos, pos + 1)) {
                     Slot s = cells.get(i);
                     cells.lazySet(i, null);
-                    seq.set(i, pos + CAPACITY);            // the cell is free for the offer one lap later
+                    seq.set(i, pos + mask + 1);            // the cell is free for the offer one lap later
                     return s;
                 }
                 pos = polls.get();
@@ -131,7 +143,8 @@ final class ExecutorSlots {
         @Override
         public String toString() {
             Runnable t = task;
-            return (t != null ? "executor task " + t : "recycled executor task") + " of workqueue " + home.wq.name();
+            return (t != null ? "executor task " + t : "recycled executor task")
+                    + (home.wq != null ? " of workqueue " + home.wq.name() : "");
         }
     }
 }

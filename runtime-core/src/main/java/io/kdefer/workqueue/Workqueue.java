@@ -767,7 +767,7 @@ public final class Workqueue {
         };
     }
 
-    private ExecutorSlots executorSlots() {
+    ExecutorSlots executorSlots() {
         ExecutorSlots s = slots;
         if (s == null) {
             synchronized (this) {

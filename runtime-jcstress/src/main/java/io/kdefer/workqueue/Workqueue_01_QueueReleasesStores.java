@@ -18,8 +18,10 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 /**
  * MO-WQ-1 (in {@link Work}'s and {@link Workqueue#queue(Work)}'s javadoc): a {@code queue()} that returns
  * {@code true} publishes the caller's prior stores to the run it requested. Message passing: the claim
- * ({@code getAndBitwiseOr(PENDING)}) and the insertion under the pool lock are the release; the worker's
- * {@code assignWork}/{@code processOne} under the same lock, then the PENDING clear, are the acquire.
+ * ({@code getAndBitwiseOr(PENDING)}) and the push on the pool's inbound list (a CAS) are the release; the
+ * absorption ({@code getAndSet} of the list, here by the queuer itself under the pool lock: the pool is idle, no
+ * worker counts), the worker's {@code processOne} under the same lock, then the PENDING clear, are the acquire.
+ * {@code Workqueue_10_InboundNeverStrands} covers the push a counted worker absorbs.
  *
  * <pre>
  *   (w idle; proofs' core, 1 CPU; the worker is the real assign/process path played on the actor thread)

@@ -1,0 +1,64 @@
+/*
+ * Copyright 2026 the kdefer authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.kdefer.workqueue;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/**
+ * The slot hand-off in {@link ExecutorSlots}' javadoc: the worker clears a slot's task and offers the slot back;
+ * an {@code execute()} that polls it must see the clear (else it could see a finished task where it writes its
+ * own, and a failure report would name the wrong task). Message passing through the ring cell's sequence number:
+ * the offer's volatile store of seq publishes the cell and everything before it; the poll's volatile load of seq
+ * acquires them.
+ *
+ * <pre>
+ *   (a slot whose task is set, an empty ring)
+ *   worker: slot.task = null; r1 = ring.offer(slot)         caller: s = ring.poll(); r2 = s == null ? -1 : s.task == null ? 0 : 1
+ *   Forbids: r2 == 1 (polled the slot, saw the stale task)
+ * </pre>
+ * On x86-TSO the stale read needs a compiler reordering (stores stay in order, loads too); ARM or POWER could show
+ * it with a plain seq store.
+ *
+ * <p>Run: {@code java -jar runtime-jcstress/target/jcstress.jar -m quick -t ExecutorSlots_01}.
+ * <pre>
+ *   RESULT   EXPECT      DESCRIPTION
+ *   1, 0     Acceptable  polled after the offer; saw the cleared task
+ *   1, -1    Acceptable  polled before the offer: empty
+ *   *, 1     Forbidden   polled the slot and saw its stale task
+ * </pre>
+ */
+@JCStressTest
+@Description("ExecutorSlots: a polled slot shows the clear its worker made before offering it")
+@Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "polled after the offer; saw the cleared task")
+@Outcome(id = "1, -1", expect = ACCEPTABLE, desc = "polled before the offer: empty")
+@Outcome(expect = FORBIDDEN, desc = "saw the stale task, or the offer to an empty ring failed")
+@State
+public class ExecutorSlots_01_RingPublishes {
+    final ExecutorSlots ring = new ExecutorSlots(null, 2);
+    final ExecutorSlots.Slot slot = new ExecutorSlots.Slot(ring);
+
+    {
+        slot.task = () -> { };
+    }
+
+    @Actor
+    public void worker(II_Result r) {
+        slot.task = null;
+        r.r1 = ring.offer(slot) ? 1 : 0;
+    }
+
+    @Actor
+    public void caller(II_Result r) {
+        ExecutorSlots.Slot s = ring.poll();
+        r.r2 = s == null ? -1 : s.task == null ? 0 : 1;
+    }
+}
