@@ -58,6 +58,15 @@ public final class Await {
     }
 
     /**
+     * As {@link #untilWoken(Object, BooleanSupplier, Lifecycle, String)}, naming the wait {@code a + b + c}, built
+     * only if the machine terminates during it (a hot path's waits allocate nothing).
+     */
+    public static void untilWoken(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String a, Object b,
+                                  String c) {
+        await(blocker, done, lifecycle, a, b, c, Backoff.MAX_PARK_NANOS);
+    }
+
+    /**
      * Takes {@code lock}, waiting until {@code deadlineNanos} ({@code System.nanoTime()}), uninterruptibly (an
      * interrupt is kept for the caller). Returns whether the caller holds the lock.
      */
@@ -80,6 +89,11 @@ public final class Await {
 
     private static void await(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String what,
                               long firstPark) {
+        await(blocker, done, lifecycle, what, "", "", firstPark);
+    }
+
+    private static void await(Object blocker, BooleanSupplier done, Lifecycle lifecycle, String a, Object b,
+                              String c, long firstPark) {
         if (done.getAsBoolean()) {
             return;
         }
@@ -92,7 +106,7 @@ public final class Await {
                     if (done.getAsBoolean()) {
                         return;
                     }
-                    throw lifecycle.closedException(what);
+                    throw lifecycle.closedException(a + b + c);
                 }
                 if (spins < Backoff.SPINS) {
                     spins++;

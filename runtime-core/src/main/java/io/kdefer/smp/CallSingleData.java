@@ -10,6 +10,7 @@ import io.kdefer.smp.internal.CallEntry;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -60,6 +61,7 @@ public final class CallSingleData {
     // For synchronous calls made by Smp.callFunctionSingle: the waiter and the callback's failure.
     volatile Thread waiter;                                    // A
     Throwable failure;                                         // published by the unlock release
+    final BooleanSupplier unlocked = () -> !lockedAcquire();   // I: the synchronous waiter's condition, made once
 
     private static final VarHandle FLAGS = Handles.field(MethodHandles.lookup(), CallSingleData.class, "flags",
             int.class);

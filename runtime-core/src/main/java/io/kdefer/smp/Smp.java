@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -100,19 +101,41 @@ public final class Smp {
         refuseIfClosed("smp_call_function_single");
         Cpu target = target(cpu);
         if (wait) {
-            refuseAtomic("callFunctionSingle(cpu/" + cpu + ", wait=true)");
+            refuseAtomic("callFunctionSingle(cpu/", cpu, ", wait=true)");
         }
         Cpu self = cpus.executingCpu();
         if (self == target) {
             runInline(target, fn);
             return;
         }
-        CallSingleData csd = new CallSingleData(fn);
-        send(target, csd, wait);
-        if (wait) {
+        if (!wait) {
+            send(target, new CallSingleData(fn), false);
+            return;
+        }
+        // The kernel's on-stack csd: a waiting caller has one call in flight at a time, so each thread reuses its own
+        // (allocation-free). One left locked by a machine that closed with the call in flight is replaced.
+        CallSingleData csd = SYNC_CSD.get();
+        if (csd.isLocked()) {
+            csd = new CallSingleData(RUN_INFO);
+            SYNC_CSD.set(csd);
+        }
+        csd.failure = null;
+        csd.setInfo(fn);
+        try {
+            send(target, csd, true);
             await(target, csd);
+        } finally {
+            if (!csd.isLocked()) {
+                csd.setInfo(null);                 // keep no reference to the caller's function or its failure
+                csd.failure = null;
+            }
         }
     }
+
+    /** The function of every thread's reusable synchronous csd: runs the Runnable passed as its info. */
+    private static final Consumer<Object> RUN_INFO = info -> ((Runnable) info).run();
+    private static final ThreadLocal<CallSingleData> SYNC_CSD = ThreadLocal.withInitial(
+            () -> new CallSingleData(RUN_INFO));
 
     /**
      * smp_call_function_single_async: submits {@code csd} to {@code cpu} without waiting, callable from any
@@ -279,8 +302,7 @@ public final class Smp {
         } else {
             // csd_lock_wait: the target unparks the waiter after it unlocked (CallSingleData.runSync); the park is
             // timed only so that a call whose CPU stopped (close) is noticed when the machine terminates.
-            Await.untilWoken(csd, () -> !csd.lockedAcquire(), core.lifecycle,
-                    "smp_call_function_single(" + target + ", wait)");
+            Await.untilWoken(csd, csd.unlocked, core.lifecycle, "smp_call_function_single(", target, ", wait)");
         }
         if (csd.failure != null) {
             throw new CompletionException("the cross-CPU call on " + target + " threw", csd.failure);
@@ -312,8 +334,14 @@ public final class Smp {
     }
 
     private static void refuseAtomic(String what) {
+        refuseAtomic(what, "", "");
+    }
+
+    /** As {@link #refuseAtomic(String)}, the message {@code a + b + c} built only when it throws. */
+    private static void refuseAtomic(String a, Object b, String c) {
         CpuContext x = CpuContext.current();
         if (!x.preemptible() || x.cpu() != null) {
+            String what = a + b + c;
             throw new IllegalStateException(what + " from " + (x.cpu() != null && x.preemptible()
                     ? "the idle loop" : x.describe()) + (x.cpu() != null ? " on " + x.cpu() : "")
                     + " could deadlock: the target may be waiting for this CPU (B-CSD-2)");
