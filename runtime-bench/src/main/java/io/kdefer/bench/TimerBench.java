@@ -46,7 +46,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class TimerBench {
     private static final int DELAYS = 1024;
 
-    @Param({"100000", "1000000"})
+    @Param({"1000", "10000", "100000", "1000000"})
     public int pending;
 
     @Param({"timerList", "stpe", "stpeRemoveOnCancel"})

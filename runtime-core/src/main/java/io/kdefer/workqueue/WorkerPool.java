@@ -214,6 +214,14 @@ final class WorkerPool {
         }
     }
 
+    /**
+     * Racy hint for the blocked-worker sampler: a counted worker runs and items wait behind it (on the worklist or
+     * the inbound list), the only case in which finding that worker blocked lets another one start.
+     */
+    boolean hasWaitingItems() {
+        return nrRunning > 0 && (!worklist.isEmpty() || inbound != null);
+    }
+
     // ------------------------------------------------------------------------------------------ transitions
 
     void addToWorklist(Work w) {

@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -83,6 +84,15 @@ public final class Workqueues {
      * check ever ran on an idle CPU (BlockingMixBench, WorkqueueSamplerTest).
      * On the proofs' core (Workqueues.forProofs: no hooks) tests call sample() and checkStalls() themselves.
      *
+     * The blocked-worker sampler (THREADED machines): the tick's sampler sees a worker blocked in foreign code up
+     * to a tick late, when a 1 ms sleep is nearly over. A thread of the machine's own (kworker-sampler) repeats the
+     * blocked-thread half of the sample every SAMPLER_PERIOD_NANOS while some bound pool runs an item and has items
+     * waiting behind a counted worker (the only case where marking a blocked worker helps: it wakes another), and
+     * parks while no pool is busy. itemStarted unparks it: nrBusy is written before `samplerIdle` is read, and the
+     * sampler writes samplerIdle before it re-reads every nrBusy (a Dekker pair on volatiles), so it never sleeps
+     * through a pool's first item. Not on MANUAL machines (their tests decide when sampling happens) nor on the
+     * proofs' core. The CPU-intensive check stays on the tick (it needs a clock, not speed).
+     *
      * Tunables are fields so tests can shorten them; the defaults are the kernel's constants (K-WQ). A worker reads
      * idleTimeoutNanos when it starts an idle wait, so a change applies to waits started afterwards.
      *
@@ -93,6 +103,7 @@ public final class Workqueues {
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
 
     static final int RESCUER_BATCH = 16;
+    static final long SAMPLER_PERIOD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);   // the blocked-worker sampler
 
     private final String machineName;           // I
     final Latency latency;                      // I: the WORK rows (written under each pool's lock)
@@ -119,6 +130,8 @@ public final class Workqueues {
     // list before its thread ends, so the pools' lists cannot tell close which threads to wait for. Dead threads are
     // pruned when the next one starts (creation is rare: idle workers live 5 minutes).
     private final Set<Thread> started = ConcurrentHashMap.newKeySet();     // A
+    private final Thread sampler;               // I: the blocked-worker sampler; null on MANUAL machines, proofs' core
+    private volatile boolean samplerIdle;       // A: the sampler parks (no pool busy); see Implementation notes
 
     volatile long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(300);        // IDLE_WORKER_TIMEOUT
     volatile long maydayInitialNanos = TimeUnit.MILLISECONDS.toNanos(10);  // MAYDAY_INITIAL_TIMEOUT
@@ -163,7 +176,21 @@ public final class Workqueues {
         pools[2 * n] = new WorkerPool(this, 2 * n, -1, false);
         pools[2 * n + 1] = new WorkerPool(this, 2 * n + 1, -1, true);
         if (threadless) {
+            this.sampler = null;
             return;
+        }
+        if (cpus.isManual()) {
+            this.sampler = null;
+        } else {
+            this.sampler = new KernelThread(threadOwner(), this::samplerLoop, "kworker-sampler", false) {
+                @Override
+                public String describeWork() {
+                    return samplerIdle ? "idle" : "sampling busy pools";
+                }
+            };
+            sampler.setDaemon(true);
+            started.add(sampler);
+            sampler.start();
         }
         system();
         systemHighpri();
@@ -576,7 +603,56 @@ public final class Workqueues {
             if (cpus.tickStopped(c)) {
                 cpus.kick(c);
             }
+            if (samplerIdle) {
+                LockSupport.unpark(sampler);
+            }
         }
+    }
+
+    /** The blocked-worker sampler's loop (see Implementation notes); ends when close stops the pools. */
+    private void samplerLoop() {
+        while (!closed) {
+            if (sampleBusyPools()) {
+                LockSupport.parkNanos(this, SAMPLER_PERIOD_NANOS);
+            } else {
+                samplerIdle = true;
+                if (!anyPoolBusy() && !closed) {
+                    LockSupport.park(this);
+                }
+                samplerIdle = false;
+            }
+            if (Thread.interrupted()) {
+                faults.interruptCleared(Thread.currentThread(), "sampler");   // our threads ignore interrupts
+            }
+        }
+    }
+
+    /** One pass over the bound pools; whether any was busy. */
+    private boolean sampleBusyPools() {
+        boolean busy = false;
+        long now = 0;
+        for (int i = 0; i < 2 * nCpus; i++) {
+            WorkerPool p = pools[i];
+            if (p.nrBusy > 0) {
+                busy = true;
+                if (p.hasWaitingItems()) {
+                    if (now == 0) {
+                        now = System.nanoTime();
+                    }
+                    p.sample(now, Long.MAX_VALUE);         // blocked workers only: never the CPU-intensive mark
+                }
+            }
+        }
+        return busy;
+    }
+
+    private boolean anyPoolBusy() {
+        for (int i = 0; i < 2 * nCpus; i++) {
+            if (pools[i].nrBusy > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The CPU of bound pool {@code p}'s workers, or null (unbound pool, or CPU offline). */
@@ -654,6 +730,9 @@ public final class Workqueues {
     /** Close, stop: pools take nothing more; idle workers exit, busy ones after their items; rescuers stop. */
     private void stopForClose() {
         closed = true;
+        if (sampler != null) {
+            LockSupport.unpark(sampler);                   // it sees closed and ends; close joins it
+        }
         for (Workqueue wq : queues) {
             wq.requestRescuerStop();
         }
