@@ -95,6 +95,11 @@ if $table; then
             fi
         done
     done
+    for p in "${patches[@]}"; do                               # then the ones of no MO- claim (LIFECYCLE-, EXEC-)
+        if [[ $(basename "$p") != MO-* ]]; then
+            ordered+=("$p")
+        fi
+    done
     for p in "${ordered[@]}"; do
         n=$(basename "$p" .patch)
         printf '| %s | `%s` | `%s` |' "$(field Claim "$p")" "$n" "$(field Test "$p")"
