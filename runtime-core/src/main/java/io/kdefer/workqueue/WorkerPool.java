@@ -3,9 +3,12 @@
  */
 package io.kdefer.workqueue;
 
+import io.kdefer.internal.Handles;
 import io.kdefer.internal.Tracepoints;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -65,15 +68,16 @@ final class WorkerPool {
      *
      * Who absorbs a pushed item: the pusher that found the stack empty is responsible for everything pushed on top
      * of it until the next getAndSet. After its CAS it reads nrRunning; if 0 it takes the lock itself (which
-     * absorbs and kicks, exactly the old locked insertion). If nrRunning > 0, a counted worker exists: it absorbs at
-     * its next lock (its item's end), or nrRunning drops to 0 first, and (c) absorbs right after that volatile
-     * write. The pusher's CAS-then-read and (c)'s write-then-read are the two sides of a Dekker pair on volatiles:
+     * absorbs and kicks, exactly the old locked insertion). If nrRunning > 0, a counted worker exists: it absorbs in
+     * keepWorking() once its worklist runs dry, or nrRunning drops to 0 first, and (c) absorbs right after that
+     * volatile write. The pusher's CAS-then-read and (c)'s write-then-read are the two sides of a Dekker pair on volatiles:
      * at least one sees the other, so no push is stranded. Unbound pools never count workers, so there every
      * responsible pusher takes the lock (B-WQ-32: each pending item may wake a worker).
      *
      * Close: stopWorkers() swaps in CLOSED under the lock that sets dying, inserting what it swapped out; a push
      * that finds CLOSED fails, and the queuer refuses the item. So an accepted item is on the worklist before the
-     * workers drain it, and none is left on a closed list. Pinned by Workqueue_10_InboundNeverStrands.
+     * workers drain it, and none is left on a closed list. Pinned by Workqueue_10_InboundNeverStrands (the Dekker pair)
+     * and Workqueue_11_InboundClosed (the close).
      */
     private static final System.Logger LOG = System.getLogger("io.kdefer.workqueue");
     private static final int STALL_STACK_DEPTH = 24;      // frames of each busy worker printed in a stall report
@@ -90,7 +94,8 @@ final class WorkerPool {
     final List<Worker> workers = new ArrayList<>();        // L(lock): every live worker
     volatile int nrRunning;                     // WO(lock): queuers read it after a push (Inbound list)
     private volatile Work inbound;              // A: the inbound list's newest item, null, or CLOSED
-    volatile int nrBusy;                        // WO(lock): the tick reads it unlocked (hint: skip idle pools)
+    volatile int nrBusy;                        // WO(lock): workers in their work loop; the tick and the sampler
+                                                //   read it unlocked (hint: skip idle pools)
     boolean managerActive;                      // L(lock)
     int flushWaiters;                           // L(lock)
     boolean dying;                              // L(lock): close: workers exit when idle
@@ -153,8 +158,8 @@ final class WorkerPool {
 
     /** The CLOSED mark of a dying pool's inbound list. */
     private static final Work CLOSED = new Work(() -> { });
-    private static final java.lang.invoke.VarHandle INBOUND = io.kdefer.internal.Handles.field(
-            java.lang.invoke.MethodHandles.lookup(), WorkerPool.class, "inbound", Work.class);
+    private static final VarHandle INBOUND = Handles.field(MethodHandles.lookup(), WorkerPool.class, "inbound",
+            Work.class);
 
     /**
      * The queuer's half of __queue_work: pushes the claimed item for {@code p} on the inbound list, and takes the
