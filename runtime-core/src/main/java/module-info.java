@@ -13,6 +13,7 @@
 module io.kdefer {
     requires java.management;      // the MXBeans (io.kdefer.trace.Jmx)
     requires jdk.jfr;              // the JFR events and their settings
+    requires static com.sun.jna;   // OS pinning only (MachineConfig.Builder.pinCpus): optional, never loaded when off
 
     exports io.kdefer;
     exports io.kdefer.cpu;

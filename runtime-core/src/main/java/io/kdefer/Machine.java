@@ -6,7 +6,9 @@ package io.kdefer;
 import io.kdefer.cpu.Cpu;
 import io.kdefer.cpu.Host;
 import io.kdefer.cpu.internal.Cpus;
+import io.kdefer.cpu.internal.HostAffinity;
 import io.kdefer.cpu.internal.KernelThread;
+import io.kdefer.cpu.internal.Pinning;
 import io.kdefer.gic.Gic;
 import io.kdefer.internal.Access;
 import io.kdefer.internal.Config;
@@ -176,6 +178,9 @@ public final class Machine implements Host, AutoCloseable {
                 config.jmx()));
         kernel.put(MachineConfig.class, config);
         kernel.put(IrqOptions.class, new IrqOptions(config.forceThreadedIrqs(), config.irqBalanceInterval().toNanos()));
+        if (config.pinCpus() && config.mode() == Mode.THREADED) {
+            kernel.put(Pinning.class, Pinning.plan(HostAffinity.linux(), config.cpus()));    // throws: no boot
+        }
         for (Class<?> subsystem : SUBSYSTEMS) {
             Access.install(subsystem == Platform.class ? platformDriver(config.platform()) : subsystem, kernel);
         }

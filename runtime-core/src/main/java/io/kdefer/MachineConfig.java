@@ -33,6 +33,7 @@ import java.util.Objects;
  *   irqBalanceInterval   0 (off): how often genirq's IRQ balancer moves busy lines off a hot CPU (B-FLOW-15)
  *   latencyHistograms    false: per CPU x primitive latency histograms (m.stats().latency()); switchable later
  *   jmx                  THREADED: true, MANUAL: false: the machine's MBeans (io.kdefer:type=Machine,...)
+ *   pinCpus              false: OS pinning of the CPU threads (Linux, JNA on the class path)
  * </pre>
  */
 public final class MachineConfig {
@@ -54,6 +55,7 @@ public final class MachineConfig {
     private final Duration irqBalanceInterval;
     private final boolean latencyHistograms;
     private final boolean jmx;
+    private final boolean pinCpus;
 
     private MachineConfig(Builder b, int cpus) {
         this.cpus = cpus;
@@ -74,6 +76,7 @@ public final class MachineConfig {
         this.irqBalanceInterval = b.irqBalanceInterval;
         this.latencyHistograms = b.latencyHistograms;
         this.jmx = b.jmx != null ? b.jmx : b.mode == Mode.THREADED;
+        this.pinCpus = b.pinCpus;
     }
 
     public static Builder builder() {
@@ -163,10 +166,15 @@ public final class MachineConfig {
         return jmx;
     }
 
+    /** Whether the CPU threads are pinned to host CPUs ({@link Builder#pinCpus}). */
+    public boolean pinCpus() {
+        return pinCpus;
+    }
+
     @Override
     public String toString() {
         return "MachineConfig[cpus=" + cpus + ", hz=" + hz + ", idle=" + idle + ", mode=" + mode + ", platform="
-                + platform + "]";
+                + platform + (pinCpus ? ", pinCpus" : "") + "]";
     }
 
     public static final class Builder {
@@ -189,6 +197,7 @@ public final class MachineConfig {
         private Duration irqBalanceInterval = Duration.ZERO;
         private boolean latencyHistograms;
         private Boolean jmx;                   // null: by mode
+        private boolean pinCpus;
 
         private Builder() {
         }
@@ -353,6 +362,31 @@ public final class MachineConfig {
          */
         public Builder jmx(boolean on) {
             this.jmx = on;
+            return this;
+        }
+
+        /**
+         * OS pinning, the design's "virtual CPUs are pinned platform threads" made literal: each {@code cpu/N} thread
+         * runs on a host CPU of its own and the runtime's other threads (workers, IRQ threads, the sampler, the
+         * watchdog) on the host CPUs left over, the kernel's housekeeping split. With {@code n} virtual CPUs and
+         * {@code h} host CPUs allowed to the booting thread: {@code n < h} puts {@code cpu/i} on the {@code i}-th of
+         * the highest {@code n} host CPUs and the other threads on the lowest {@code h - n}; {@code n == h} gives each
+         * CPU thread its own host CPU and lets the others run on all of them; {@code n > h} shares host CPUs round
+         * robin. The JVM's own threads (JIT, GC) and the application's are not touched. {@code Cpu.hostCpu()} says
+         * where a CPU landed. Off by default; ignored in MANUAL mode (no CPU threads).
+         *
+         * <p>Linux only ({@code sched_setaffinity}), through JNA: put {@code net.java.dev.jna:jna} (5.x) on the class
+         * path, an optional dependency of kdefer. On JDK 24 and later, JNA's native library load is a restricted
+         * method: run with {@code --enable-native-access=ALL-UNNAMED} (or the JNA module's name on the module path)
+         * to avoid the JVM's warning (JEP 472: a future JDK is to deny it by default). Nothing of this applies when pinning is
+         * off: JNA is then never loaded.
+         *
+         * <p>{@code Machine.boot} throws {@code UnsupportedOperationException} when pinning is on and the host is not
+         * Linux or JNA is missing. On a small host it pins the JIT and GC away from the CPU threads' cores only as far
+         * as there are cores left over: on 2 host CPUs and 2 virtual CPUs every core has a CPU thread.
+         */
+        public Builder pinCpus(boolean on) {
+            this.pinCpus = on;
             return this;
         }
 

@@ -6,6 +6,8 @@ package io.kdefer.bench;
 import io.kdefer.Machine;
 import io.kdefer.MachineConfig;
 import io.kdefer.cpu.IdlePolicy;
+import io.kdefer.cpu.internal.HostAffinity;
+import io.kdefer.cpu.internal.Pinning;
 import io.kdefer.irqwork.IrqWork;
 import io.kdefer.tasklet.Tasklet;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +62,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * </ul>
  * {@code -prof gc}: no row allocates per operation (pre-built work items; the JCTools array queue has no nodes).
  *
+ * <p>{@code pin} ({@code -p pin=true}, Linux): OS pinning. The kdefer rows boot with {@code MachineConfig.pinCpus}
+ * (cpu/0 on the highest host CPU, the runtime's other threads on the rest); the agent row pins its agent thread to the
+ * same host CPU (in {@code onStart}, through the same seam). The benchmark thread, the JIT and the GC stay unpinned in
+ * every row. Off by default.
+ *
  * <p>Run: {@code java -jar runtime-bench/target/benchmarks.jar AgentLatencyBench -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -73,6 +80,9 @@ public class AgentLatencyBench {
 
     @Param({"SPIN", "BACKOFF"})
     public String idle;
+
+    @Param({"false"})
+    public boolean pin;
 
     private Machine machine;
     private IrqWork irqWork;
@@ -89,7 +99,8 @@ public class AgentLatencyBench {
         switch (impl) {
             case "irqWork":
             case "tasklet":
-                machine = Machine.boot(MachineConfig.builder().cpus(1).idle(IdlePolicy.valueOf(idle)).build());
+                machine = Machine.boot(MachineConfig.builder().cpus(1).idle(IdlePolicy.valueOf(idle)).pinCpus(pin)
+                        .build());
                 if (impl.equals("irqWork")) {
                     irqWork = new IrqWork(machine, task);
                 } else {
@@ -99,7 +110,8 @@ public class AgentLatencyBench {
                 break;
             case "mpscAgent":
                 queue = new MpscAtomicArrayQueue<>(QUEUE_CAPACITY);
-                runner = new AgentRunner(idleStrategy(idle), Throwable::printStackTrace, null, new Drain(queue));
+                runner = new AgentRunner(idleStrategy(idle), Throwable::printStackTrace, null,
+                        new Drain(queue, pin ? Pinning.plan(HostAffinity.linux(), 1) : Pinning.NONE));
                 AgentRunner.startOnThread(runner);
                 break;
             default:
@@ -158,9 +170,16 @@ public class AgentLatencyBench {
     static final class Drain implements Agent {
         private static final MessagePassingQueue.Consumer<Runnable> RUN = Runnable::run;
         private final MpscAtomicArrayQueue<Runnable> queue;   // I
+        private final Pinning pinning;                        // I: where a one-CPU kdefer machine puts cpu/0
 
-        Drain(MpscAtomicArrayQueue<Runnable> queue) {
+        Drain(MpscAtomicArrayQueue<Runnable> queue, Pinning pinning) {
             this.queue = queue;
+            this.pinning = pinning;
+        }
+
+        @Override
+        public void onStart() {
+            pinning.enterCpuThread(0);                        // on the agent thread, as cpu/0's thread does
         }
 
         @Override

@@ -73,6 +73,10 @@ public class WorkqueueBench {
         @Param({"workqueue", "unbound", "wqExecutor", "threadPool", "forkJoin", "completableFuture"})
         public String impl;
 
+        /** OS pinning of the machine's CPU threads ({@code MachineConfig.pinCpus}; Linux); the JDK pools ignore it. */
+        @Param({"false"})
+        public boolean pin;
+
         Machine machine;
         Workqueue wq;
         Executor executor;
@@ -89,7 +93,7 @@ public class WorkqueueBench {
                 case "workqueue":
                 case "unbound":
                 case "wqExecutor":
-                    machine = Machine.boot(MachineConfig.builder().cpus(N).build());
+                    machine = Machine.boot(MachineConfig.builder().cpus(N).pinCpus(pin).build());
                     wq = impl.equals("unbound") ? machine.workqueues().systemUnbound() : machine.workqueues().system();
                     executor = wq.asExecutor();
                     for (int i = 0; i < BATCH; i++) {

@@ -159,6 +159,14 @@ public final class Cpu {
         return id;
     }
 
+    /**
+     * The host (operating-system) CPU this CPU's thread is pinned to, or -1: pinning off
+     * ({@code MachineConfig.Builder.pinCpus}), or a MANUAL machine.
+     */
+    public int hostCpu() {
+        return cpus.manual ? -1 : cpus.pinning().hostCpuOf(id);
+    }
+
     /** Whether the CPU takes interrupts (ONLINE, GOING_DOWN, COMING_UP). */
     public boolean isOnline() {
         return online;

@@ -6,6 +6,7 @@ package io.kdefer.cpu;
 import io.kdefer.cpu.internal.Arch;
 import io.kdefer.cpu.internal.Cpus;
 import io.kdefer.cpu.internal.KernelThread;
+import io.kdefer.cpu.internal.Pinning;
 import io.kdefer.cpu.internal.ThreadState;
 import io.kdefer.internal.Config;
 import io.kdefer.internal.Faults;
@@ -45,6 +46,7 @@ final class CpuSet implements Cpus {
     final Hotplug hotplug;                      // I
     private final ManualDriver manualDriver;    // I
     private final SoftLockupWatchdog watchdog;  // I
+    private final Pinning pinning;              // I
     private Arch arch;                          // I after boot
     private SoftirqEntry softirq;               // I after boot
     private volatile boolean stopping;          // A: close began (CLOSING)
@@ -54,11 +56,17 @@ final class CpuSet implements Cpus {
     static void install(Kernel k) {
         Config c = k.config();
         k.put(Cpus.class, new CpuSet(c.cpus(), c.manual(), c.hz(), IdlePolicy.values()[c.idlePolicy()],
-                c.softLockupNanos(), k.lifecycle(), k.faults(), k.latency()));
+                c.softLockupNanos(), k.lifecycle(), k.faults(), k.latency(), k.getOrDefault(Pinning.class,
+                        Pinning.NONE)));
     }
 
     CpuSet(int cpus, boolean manual, int hz, IdlePolicy idle, long softLockupNanos, Lifecycle lifecycle,
            Faults faults, Latency latency) {
+        this(cpus, manual, hz, idle, softLockupNanos, lifecycle, faults, latency, Pinning.NONE);
+    }
+
+    CpuSet(int cpus, boolean manual, int hz, IdlePolicy idle, long softLockupNanos, Lifecycle lifecycle,
+           Faults faults, Latency latency, Pinning pinning) {
         if (cpus < 1 || cpus > MAX_CPUS) {
             throw new IllegalArgumentException("cpus must be 1.." + MAX_CPUS + ": " + cpus);
         }
@@ -71,6 +79,7 @@ final class CpuSet implements Cpus {
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
         this.faults = Objects.requireNonNull(faults, "faults");
         this.latency = Objects.requireNonNull(latency, "latency");
+        this.pinning = Objects.requireNonNull(pinning, "pinning");
         this.tick = new Tick(tickNanos, manual);
         this.cpus = new Cpu[cpus];
         for (int i = 0; i < cpus; i++) {
@@ -96,6 +105,11 @@ final class CpuSet implements Cpus {
                     + ")");
         }
         return cpus[id];
+    }
+
+    @Override
+    public Pinning pinning() {
+        return pinning;
     }
 
     @Override

@@ -33,6 +33,7 @@ final class CpuThread extends KernelThread {
     @Override
     public void run() {
         Cpu c = cpu;
+        c.cpus.pinning().enterCpuThread(c.id());
         c.claimForThread(this);
         while (true) {
             int work;

@@ -190,6 +190,7 @@ final class IrqThread extends KernelThread {
 
     @Override
     public void run() {
+        enterHost();
         IrqAction a = action;
         try {
             a.testAndClearFlag(IrqAction.AFFINITY);

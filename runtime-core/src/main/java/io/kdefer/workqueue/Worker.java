@@ -186,6 +186,7 @@ final class Worker extends SleepAwareThread {
 
     @Override
     public void run() {
+        enterHost();
         if (rescuer) {
             rescuerLoop();
             return;

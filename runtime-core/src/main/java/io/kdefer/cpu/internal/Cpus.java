@@ -200,6 +200,9 @@ public interface Cpus {
     /** The platform (boot time, once). */
     void setArch(Arch arch);
 
+    /** The machine's OS pinning plan ({@link Pinning#NONE} when off). */
+    Pinning pinning();
+
     /** The softirq subsystem (boot time, once). */
     void setSoftirqEntry(SoftirqEntry entry);
 

@@ -28,6 +28,26 @@ public abstract class KernelThread extends Thread {
         setDaemon(true);
     }
 
+    /**
+     * Runs the body given to the constructor, after {@link #enterHost()}. Subclasses that override {@code run()} call
+     * {@code enterHost()} (or, a CPU thread, its pinning's {@code enterCpuThread}) first themselves.
+     */
+    @Override
+    public void run() {
+        enterHost();
+        super.run();
+    }
+
+    /**
+     * The thread's first step: with OS pinning on ({@link Pinning}), moves it to the machine's housekeeping host CPUs.
+     * Must be called on this thread.
+     */
+    protected final void enterHost() {
+        if (machine instanceof Cpus) {
+            ((Cpus) machine).pinning().enterOtherThread();
+        }
+    }
+
     /** The calling thread's task binding and context words (see {@link ThreadState}). */
     public final ThreadState threadState() {
         return threadState;
