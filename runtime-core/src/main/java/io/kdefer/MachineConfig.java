@@ -378,8 +378,8 @@ public final class MachineConfig {
          * <p>Linux only ({@code sched_setaffinity}), through JNA: put {@code net.java.dev.jna:jna} (5.x) on the class
          * path, an optional dependency of kdefer. On JDK 24 and later, JNA's native library load is a restricted
          * method: run with {@code --enable-native-access=ALL-UNNAMED} (or the JNA module's name on the module path)
-         * to avoid the JVM's warning (JEP 472: a future JDK is to deny it by default). Nothing of this applies when pinning is
-         * off: JNA is then never loaded.
+         * to avoid the JVM's warning (JEP 472: a future JDK is to deny it by default). None of this applies when
+         * pinning is off: JNA is then never loaded.
          *
          * <p>{@code Machine.boot} throws {@code UnsupportedOperationException} when pinning is on and the host is not
          * Linux or JNA is missing. On a small host it pins the JIT and GC away from the CPU threads' cores only as far

@@ -61,11 +61,6 @@ final class CpuSet implements Cpus {
     }
 
     CpuSet(int cpus, boolean manual, int hz, IdlePolicy idle, long softLockupNanos, Lifecycle lifecycle,
-           Faults faults, Latency latency) {
-        this(cpus, manual, hz, idle, softLockupNanos, lifecycle, faults, latency, Pinning.NONE);
-    }
-
-    CpuSet(int cpus, boolean manual, int hz, IdlePolicy idle, long softLockupNanos, Lifecycle lifecycle,
            Faults faults, Latency latency, Pinning pinning) {
         if (cpus < 1 || cpus > MAX_CPUS) {
             throw new IllegalArgumentException("cpus must be 1.." + MAX_CPUS + ": " + cpus);
