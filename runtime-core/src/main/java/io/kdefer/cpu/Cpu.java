@@ -164,7 +164,7 @@ public final class Cpu {
      * ({@code MachineConfig.Builder.pinCpus}), or a MANUAL machine.
      */
     public int hostCpu() {
-        return cpus.manual ? -1 : cpus.pinning().hostCpuOf(id);
+        return cpus.pinning().hostCpuOf(id);          // a MANUAL machine has no plan: Pinning.NONE
     }
 
     /** Whether the CPU takes interrupts (ONLINE, GOING_DOWN, COMING_UP). */

@@ -18,6 +18,7 @@ import java.util.BitSet;
  */
 final class JnaHostAffinity implements HostAffinity {
     private static final int WORDS = 1024 / Long.SIZE;
+    private static final NativeLong SIZE = new NativeLong((long) WORDS * Long.BYTES);   // cpusetsize, bytes
 
     /** The two libc calls (JNA interface mapping; errno comes back as a {@link LastErrorException}). */
     public interface LibC extends Library {
@@ -43,7 +44,7 @@ final class JnaHostAffinity implements HostAffinity {
     public BitSet currentThread() {
         long[] mask = new long[WORDS];
         try {
-            libc.sched_getaffinity(0, new NativeLong((long) WORDS * Long.BYTES), mask);
+            libc.sched_getaffinity(0, SIZE, mask);
         } catch (LastErrorException e) {
             throw new IllegalStateException("sched_getaffinity failed: errno " + e.getErrorCode(), e);
         }
@@ -57,7 +58,7 @@ final class JnaHostAffinity implements HostAffinity {
         }
         long[] mask = java.util.Arrays.copyOf(hostCpus.toLongArray(), WORDS);
         try {
-            libc.sched_setaffinity(0, new NativeLong((long) WORDS * Long.BYTES), mask);
+            libc.sched_setaffinity(0, SIZE, mask);
         } catch (LastErrorException e) {
             throw new IllegalStateException("sched_setaffinity(" + hostCpus + ") failed: errno " + e.getErrorCode()
                     + (e.getErrorCode() == 22 ? " (EINVAL: none of these CPUs is allowed to this process)" : ""), e);
